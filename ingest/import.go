@@ -1,0 +1,236 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// Stats counts what a reader did.
+type Stats struct {
+	Bytes      int64
+	Added      int // new events stored
+	Duplicates int // events already stored (read twice), not counted again
+	Skipped    int // bad records (new ones)
+	Samples    int
+}
+
+func (s *Stats) add(a store.Applied) {
+	s.Added += a.Added
+	s.Duplicates += a.Duplicates
+	s.Skipped += a.Skipped
+}
+
+// Importer backfills the store from files or streams.
+type Importer struct {
+	Store *store.Store
+	// LogLoc is the zone of P2Pool's timestamps (UTC unless the build logs local time).
+	LogLoc *time.Location
+	Log    *slog.Logger
+}
+
+// batchLimit keeps a transaction far below Badger's size limit.
+const batchLimit = 2000
+
+// chunkSize is how much of a log is scanned at once.
+const chunkSize = 4 << 20
+
+// maxLine bounds how much of one line is kept: P2Pool cuts its records at 1023 bytes, so a longer
+// line is garbage; it is read through, not held.
+const maxLine = 64 << 10
+
+// Decompress returns r itself or, when it starts with the gzip magic, a reader of its contents;
+// the extension is not trusted either way.
+func Decompress(r io.Reader) (io.Reader, func() error, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(2)
+	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		zr.Multistream(true)
+		return zr, zr.Close, nil
+	}
+	return br, func() error { return nil }, nil
+}
+
+// ImportP2Pool reads a P2Pool log from r. Only the lines that can hold an event or a sample are
+// parsed: the importer jumps between markers with bytes.Index, which is what makes a 1 GB log
+// take about as long as a grep of it.
+func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string) (Stats, error) {
+	var st Stats
+	p := NewParser(im.LogLoc, source)
+	var batch store.Batch
+	flush := func() error {
+		if batch.Len() == 0 {
+			return nil
+		}
+		a, err := im.Store.Apply(&batch)
+		if err != nil {
+			return err
+		}
+		st.add(a)
+		batch.Reset()
+		return nil
+	}
+	emit := func(line []byte) error {
+		res := p.Line(line)
+		addResult(&batch, res, source, line)
+		if res.Sample != nil {
+			st.Samples++
+		}
+		if batch.Len() >= batchLimit {
+			return flush()
+		}
+		return nil
+	}
+
+	buf := make([]byte, chunkSize)
+	carry := 0 // bytes of an unfinished line kept at the front of buf
+	var ctxPre Prefix
+	var ctxMsg []byte
+	haveCtx := false
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		n, rerr := io.ReadFull(r, buf[carry:])
+		st.Bytes += int64(n)
+		data := buf[:carry+n]
+		eof := rerr == io.EOF || errors.Is(rerr, io.ErrUnexpectedEOF)
+		if rerr != nil && !eof {
+			return st, fmt.Errorf("read %s: %w", source, rerr)
+		}
+		end := bytes.LastIndexByte(data, '\n') + 1
+		if eof {
+			end = len(data)
+		} else if end == 0 {
+			// One line longer than the buffer: garbage by P2Pool's own limit. Keep its head (to
+			// count it if it looks like an event) and drop the rest of it.
+			end = len(data)
+		}
+		chunk := data[:end]
+		if haveCtx {
+			p.SetContext(ctxPre, ctxMsg)
+		}
+		if err := scanChunk(chunk, p, &ctxPre, &ctxMsg, &haveCtx, emit); err != nil {
+			return st, err
+		}
+		if eof {
+			break
+		}
+		carry = copy(buf, data[end:])
+	}
+	return st, flush()
+}
+
+var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate}
+
+// scanChunk parses the candidate lines of chunk (whole lines) and leaves in ctx the prefix of the
+// last record that starts in it, for the continuation lines at the top of the next chunk.
+func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx *bool, emit func([]byte) error) error {
+	next := make([]int, len(importMarkers))
+	for i, m := range importMarkers {
+		next[i] = indexFrom(chunk, m, 0)
+	}
+	for {
+		pos := -1
+		for _, n := range next {
+			if n >= 0 && (pos < 0 || n < pos) {
+				pos = n
+			}
+		}
+		if pos < 0 {
+			break
+		}
+		start := bytes.LastIndexByte(chunk[:pos], '\n') + 1
+		end := bytes.IndexByte(chunk[pos:], '\n')
+		if end < 0 {
+			end = len(chunk)
+		} else {
+			end += pos
+		}
+		line := chunk[start:end]
+		if len(line) > maxLine {
+			line = line[:maxLine]
+		}
+		if _, _, ok := ParsePrefix(Clean(line), p.Loc); !ok {
+			// A continuation line: find the record it belongs to.
+			if pre, msg, ok := recordAbove(chunk[:start], p.Loc); ok {
+				p.SetContext(pre, msg)
+			}
+		}
+		if err := emit(line); err != nil {
+			return err
+		}
+		for i, m := range importMarkers {
+			if next[i] >= 0 && next[i] < end {
+				next[i] = indexFrom(chunk, m, end)
+			}
+		}
+	}
+	if pre, msg, ok := recordAbove(chunk, p.Loc); ok {
+		*ctxPre, *ctxMsg, *haveCtx = pre, append((*ctxMsg)[:0], msg...), true
+	}
+	return nil
+}
+
+func indexFrom(b, m []byte, from int) int {
+	if from >= len(b) {
+		return -1
+	}
+	i := bytes.Index(b[from:], m)
+	if i < 0 {
+		return -1
+	}
+	return from + i
+}
+
+// recordAbove finds the nearest record start in the lines of b, from its end up; a status block
+// is some 15 lines, so the search is bounded.
+func recordAbove(b []byte, loc *time.Location) (Prefix, []byte, bool) {
+	end := len(b)
+	for range 64 {
+		if end <= 0 {
+			break
+		}
+		start := bytes.LastIndexByte(b[:end-1], '\n') + 1
+		line := Clean(b[start:end])
+		if pre, msg, ok := ParsePrefix(line, loc); ok {
+			return pre, msg, true
+		}
+		end = start
+	}
+	return Prefix{}, nil, false
+}
+
+// addResult puts what one line yielded into the batch.
+func addResult(b *store.Batch, res Result, source string, line []byte) {
+	switch {
+	case res.Event != nil:
+		b.Events = append(b.Events, *res.Event)
+	case res.Sample != nil:
+		b.Samples = append(b.Samples, *res.Sample)
+	case res.Reason != "":
+		b.Skips = append(b.Skips, NewSkip(source, res.Reason, line))
+	}
+}
+
+// NewSkip records a bad record with a bounded excerpt.
+func NewSkip(source, reason string, record []byte) store.Skip {
+	rec := Clean(record)
+	id := eventID(rec)
+	if len(rec) > store.MaxSkipExcerpt {
+		rec = rec[:store.MaxSkipExcerpt]
+	}
+	return store.Skip{ID: id, Seen: time.Now().UTC(), Source: source, Reason: reason, Record: string(bytes.ToValidUTF8(rec, []byte("?")))}
+}

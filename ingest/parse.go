@@ -1,0 +1,429 @@
+// Package ingest turns what the farm writes (P2Pool's log, RFC 7464 streams, data-api files,
+// xmrig and monerod answers, dnsmasq leases) into store events and samples.
+package ingest
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// MaxHostLen bounds a worker or host name; P2Pool itself cuts user names at 31 characters.
+const MaxHostLen = 64
+
+// Result is what one log line yields: nothing, an event, a sample, or a skip with its reason.
+type Result struct {
+	Event  *store.Event
+	Sample *store.Sample
+	// Reason is set when the line looked like an event but could not be read.
+	Reason string
+}
+
+// Prefix is the start of a P2Pool log record: `[LEVEL   ]YYYY-MM-DD HH:MM:SS.ffff Category `.
+type Prefix struct {
+	Time     time.Time
+	Category string
+}
+
+// Parser reads P2Pool log lines. Its only state is the prefix of the last record, which the
+// continuation lines of a multi-line record (status) belong to.
+type Parser struct {
+	// Loc is the zone P2Pool wrote its timestamps in: UTC unless the build logs local time.
+	Loc *time.Location
+	// Source names where the lines come from, for skip records.
+	Source string
+
+	last       Prefix
+	haveLast   bool
+	lastStatus bool
+}
+
+// NewParser returns a parser for timestamps written in loc (nil: UTC).
+func NewParser(loc *time.Location, source string) *Parser {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Parser{Loc: loc, Source: source}
+}
+
+// Line parses one line (without its newline).
+func (p *Parser) Line(raw []byte) Result {
+	line := Clean(raw)
+	pre, msg, ok := ParsePrefix(line, p.Loc)
+	if !ok {
+		if looksLikeEvent(line) {
+			return Result{Reason: "event without a readable timestamp"}
+		}
+		if p.haveLast && p.lastStatus {
+			return statusLine(p.last.Time, line)
+		}
+		return Result{}
+	}
+	p.last, p.haveLast = pre, true
+	p.lastStatus = isStatusHeader(msg)
+	return ParseMessage(pre, msg, line)
+}
+
+// SetContext tells the parser which record precedes the next line, for readers that jump
+// into the middle of a log (the fast importer).
+func (p *Parser) SetContext(pre Prefix, msg []byte) {
+	p.last, p.haveLast, p.lastStatus = pre, true, isStatusHeader(msg)
+}
+
+// Clean strips what can differ between two copies of the same record: a trailing CR and the
+// ANSI colour codes P2Pool writes to its console (journald, docker logs) but not its file.
+func Clean(b []byte) []byte {
+	b = bytes.TrimRight(b, "\r\n")
+	if bytes.IndexByte(b, 0x1b) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '[' {
+			j := i + 2
+			for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == ';') {
+				j++
+			}
+			if j < len(b) && b[j] >= 0x40 && b[j] <= 0x7e {
+				i = j
+				continue
+			}
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+var levelTags = [][]byte{[]byte("NOTICE  "), []byte("WARNING "), []byte("ERROR   ")}
+
+// ParsePrefix reads the level tag (optional), timestamp and category of a record's first line
+// and returns the message after them.
+func ParsePrefix(line []byte, loc *time.Location) (Prefix, []byte, bool) {
+	for _, tag := range levelTags {
+		if bytes.HasPrefix(line, tag) {
+			line = line[len(tag):]
+			break
+		}
+	}
+	// YYYY-MM-DD HH:MM:SS.ffff
+	if len(line) < 25 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' ||
+		line[16] != ':' || line[19] != '.' || line[24] != ' ' {
+		return Prefix{}, nil, false
+	}
+	year, ok1 := digits(line[0:4])
+	month, ok2 := digits(line[5:7])
+	day, ok3 := digits(line[8:10])
+	hour, ok4 := digits(line[11:13])
+	minute, ok5 := digits(line[14:16])
+	sec, ok6 := digits(line[17:19])
+	frac, ok7 := digits(line[20:24])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || day > 31 ||
+		hour > 23 || minute > 59 || sec > 60 {
+		return Prefix{}, nil, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, frac*100_000, loc)
+	rest := line[25:]
+	cat := rest
+	msg := []byte(nil)
+	if bytes.HasPrefix(rest, []byte("P2Pool API ")) {
+		cat, msg = rest[:10], rest[11:]
+	} else if i := bytes.IndexByte(rest, ' '); i >= 0 {
+		cat, msg = rest[:i], rest[i+1:]
+	}
+	return Prefix{Time: t, Category: string(cat)}, msg, true
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+var (
+	markShare    = []byte("SHARE FOUND")
+	markBlock    = []byte("BLOCK FOUND")
+	markPayout   = []byte("a payout of")
+	markHashrate = []byte("H/s")
+)
+
+func looksLikeEvent(line []byte) bool {
+	return bytes.Contains(line, markShare) || bytes.Contains(line, markBlock) || bytes.Contains(line, markPayout)
+}
+
+func isStatusHeader(msg []byte) bool {
+	return bytes.Equal(bytes.TrimSpace(msg), []byte("status"))
+}
+
+// ParseMessage reads the message of a record whose prefix is known. line is the whole cleaned
+// line, from which the event ID is computed.
+func ParseMessage(pre Prefix, msg, line []byte) Result {
+	switch {
+	case bytes.HasPrefix(msg, []byte("SHARE FOUND:")):
+		return parseShare(pre, msg, line)
+	case bytes.HasPrefix(msg, []byte("BLOCK FOUND:")):
+		return parseBlock(pre, msg, line)
+	case bytes.Contains(msg, markPayout):
+		return parsePayout(pre, msg, line)
+	case pre.Category == "StratumServer" && bytes.Contains(msg, markHashrate):
+		return workerLine(pre, msg)
+	case bytes.Contains(msg, markShare) || bytes.Contains(msg, markBlock):
+		return Result{Reason: "unrecognised event line"}
+	}
+	return Result{}
+}
+
+// eventID hashes the record without its level tag, so that P2Pool's file and its console output
+// (journald: no tag, colours stripped by Clean) give the same ID for the same record.
+func eventID(line []byte) string {
+	for _, tag := range levelTags {
+		if bytes.HasPrefix(line, tag) {
+			line = line[len(tag):]
+			break
+		}
+	}
+	return store.HashID(line)
+}
+
+// parseShare reads every form P2Pool has written since v1.0:
+//
+//	SHARE FOUND: mainchain height H, sidechain height S, diff D, client IP:PORT, user U, effort E%
+//	SHARE FOUND: mainchain height H, diff D, client IP:PORT user U, effort E%   (older)
+//	SHARE FOUND: mainchain height H, sidechain height S, diff D, worker thread 1/4, effort E%
+func parseShare(pre Prefix, msg, line []byte) Result {
+	s := string(msg[len("SHARE FOUND:"):])
+	e := store.Event{Time: pre.Time, Kind: store.KindShare, ID: eventID(line)}
+	var err string
+	if e.MainHeight, err = uintAfter(s, "mainchain height "); err != "" {
+		return Result{Reason: "share: mainchain height " + err}
+	}
+	if strings.Contains(s, "sidechain height ") {
+		if e.SideHeight, err = uintAfter(s, "sidechain height "); err != "" {
+			return Result{Reason: "share: sidechain height " + err}
+		}
+	}
+	if strings.Contains(s, "diff ") {
+		if e.Difficulty, err = uintAfter(s, "diff "); err != "" {
+			return Result{Reason: "share: diff " + err}
+		}
+	}
+	if i := strings.Index(s, "effort "); i >= 0 {
+		v := strings.TrimSuffix(strings.TrimSpace(s[i+len("effort "):]), "%")
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f < 0 || f > 1e9 {
+			return Result{Reason: "share: bad effort"}
+		}
+		e.Effort = f
+		s = s[:i]
+	}
+	var user string
+	if i := strings.Index(s, "user "); i >= 0 {
+		user = strings.TrimRight(strings.TrimSpace(s[i+len("user "):]), ",")
+		s = s[:i]
+	}
+	if i := strings.Index(s, "client "); i >= 0 {
+		addr := strings.TrimRight(strings.TrimSpace(s[i+len("client "):]), ",")
+		e.ClientIP = hostOfAddr(addr)
+		if e.ClientIP == "" {
+			return Result{Reason: "share: bad client address"}
+		}
+	}
+	switch {
+	case user != "" && user != "x":
+		e.Host = store.SanitizeName(user, MaxHostLen)
+	case e.ClientIP != "":
+		e.Host = e.ClientIP
+	case strings.Contains(s, "worker thread"):
+		e.Host = "p2pool-miner" // P2Pool's built-in miner
+	default:
+		return Result{Reason: "share: no user or client"}
+	}
+	return Result{Event: &e}
+}
+
+// hostOfAddr returns the IP of "1.2.3.4:5", "[2001:db8::1]:5" or a bare IP.
+func hostOfAddr(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		end := strings.IndexByte(addr, ']')
+		if end < 0 {
+			return ""
+		}
+		return store.SanitizeName(addr[1:end], MaxHostLen)
+	}
+	if strings.Count(addr, ":") == 1 {
+		addr = addr[:strings.IndexByte(addr, ':')]
+	}
+	if addr == "" {
+		return ""
+	}
+	return store.SanitizeName(addr, MaxHostLen)
+}
+
+// uintAfter reads the unsigned integer that follows key in s.
+func uintAfter(s, key string) (uint64, string) {
+	i := strings.Index(s, key)
+	if i < 0 {
+		return 0, "missing"
+	}
+	v := s[i+len(key):]
+	end := 0
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == 0 {
+		return 0, "not a number"
+	}
+	n, err := strconv.ParseUint(v[:end], 10, 64)
+	if err != nil {
+		return 0, "out of range"
+	}
+	return n, ""
+}
+
+// parseBlock: BLOCK FOUND: main chain block at height H was mined by this p2pool | you |
+// someone else in this p2pool.
+func parseBlock(pre Prefix, msg, line []byte) Result {
+	s := string(msg)
+	h, err := uintAfter(s, "at height ")
+	if err != "" {
+		return Result{Reason: "block: height " + err}
+	}
+	e := store.Event{Time: pre.Time, Kind: store.KindBlock, ID: eventID(line), Height: h}
+	switch {
+	case strings.Contains(s, "mined by you"):
+		e.MinedBy = "you"
+	case strings.Contains(s, "mined by someone else"):
+		e.MinedBy = "other"
+	case strings.Contains(s, "mined by this p2pool"):
+		e.MinedBy = "pool"
+	default:
+		return Result{Reason: "block: unknown finder"}
+	}
+	return Result{Event: &e}
+}
+
+// parsePayout: "Your wallet ADDR got a payout of X XMR in block H" (v2.7+) or
+// "You received a payout of X XMR in block H" (v1.7 to v2.6).
+func parsePayout(pre Prefix, msg, line []byte) Result {
+	s := string(msg)
+	if !strings.Contains(s, "got a payout of ") && !strings.Contains(s, "received a payout of ") {
+		return Result{Reason: "payout: unrecognised form"}
+	}
+	i := strings.Index(s, markPayoutStr)
+	rest := s[i+len(markPayoutStr):]
+	amount, after, ok := strings.Cut(rest, " XMR in block ")
+	if !ok {
+		return Result{Reason: "payout: no amount or block"}
+	}
+	pico, err := store.ParseXMR(strings.TrimSpace(amount))
+	if err != nil {
+		return Result{Reason: "payout: " + err.Error()}
+	}
+	h, herr := uintAfter("h "+after, "h ")
+	if herr != "" {
+		return Result{Reason: "payout: block height " + herr}
+	}
+	return Result{Event: &store.Event{Time: pre.Time, Kind: store.KindPayment, ID: eventID(line), Piconero: pico, Height: h}}
+}
+
+const markPayoutStr = "a payout of "
+
+// statusLine reads a continuation line of `status`: "Side chain hashrate       = 12.291 MH/s".
+func statusLine(t time.Time, line []byte) Result {
+	label, value, ok := bytes.Cut(line, []byte("="))
+	if !ok || !bytes.Contains(value, markHashrate) {
+		return Result{}
+	}
+	v, ok := parseHashrate(string(value))
+	if !ok {
+		return Result{}
+	}
+	name := seriesName(string(label))
+	if name == "" {
+		return Result{}
+	}
+	return Result{Sample: &store.Sample{Series: "status/" + name, Time: t, Value: v}}
+}
+
+// workerLine reads a row of `workers`:
+// "192.168.1.21:50112  no  9h 29m 58s  131880  6.201 KH/s  rig-01".
+func workerLine(pre Prefix, msg []byte) Result {
+	s := string(msg)
+	i := strings.Index(s, "H/s")
+	if i < 0 {
+		return Result{}
+	}
+	fields := strings.Fields(s[:i+3])
+	if len(fields) < 3 {
+		return Result{}
+	}
+	v, ok := parseHashrate(strings.Join(fields[len(fields)-2:], " "))
+	if !ok {
+		return Result{}
+	}
+	name := strings.TrimSpace(s[i+3:])
+	if name == "" || name == "x" {
+		name = hostOfAddr(fields[0])
+	}
+	if name == "" || strings.Contains(fields[0], "IP:port") {
+		return Result{}
+	}
+	return Result{Sample: &store.Sample{Series: "worker/" + store.SanitizeName(name, MaxHostLen), Time: pre.Time, Value: v}}
+}
+
+// parseHashrate reads "6.201 KH/s", "788 H/s", "5.079 GH/s" into H/s.
+func parseHashrate(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	num, unit, ok := strings.Cut(s, " ")
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, false
+	}
+	mult := 1.0
+	switch strings.TrimSpace(unit) {
+	case "H/s":
+	case "KH/s", "kH/s":
+		mult = 1e3
+	case "MH/s":
+		mult = 1e6
+	case "GH/s":
+		mult = 1e9
+	case "TH/s":
+		mult = 1e12
+	case "PH/s":
+		mult = 1e15
+	default:
+		return 0, false
+	}
+	return f * mult, true
+}
+
+// seriesName turns a status label into a series name: "Your hashrate (pool-side)" ->
+// "your_hashrate_pool_side".
+func seriesName(label string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(strings.TrimSpace(label)) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			under = false
+		} else if !under && b.Len() > 0 {
+			b.WriteByte('_')
+			under = true
+		}
+		if b.Len() > 48 {
+			break
+		}
+	}
+	return strings.TrimRight(b.String(), "_")
+}

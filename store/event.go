@@ -1,0 +1,173 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Event kinds db4e itself produces. Imported JSON records keep their own type or cmd as kind.
+const (
+	KindShare   = "share"
+	KindBlock   = "block"
+	KindPayment = "payment"
+	KindAction  = "action"
+	KindMiner   = "miner"
+)
+
+// Event is one fact in the append-only log. Only the fields of its kind are set.
+// Money is integer piconero, carried as a decimal string so that no float ever touches it.
+type Event struct {
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"`
+	// ID is a hash of the source record: the same line or record read twice gets the same ID,
+	// and with the time it forms the key, so it is stored once.
+	ID string `json:"id"`
+
+	// share
+	Host       string  `json:"host,omitempty"`
+	ClientIP   string  `json:"ip,omitempty"`
+	MainHeight uint64  `json:"main_height,omitempty"`
+	SideHeight uint64  `json:"side_height,omitempty"`
+	Difficulty uint64  `json:"diff,omitempty"`
+	Effort     float64 `json:"effort,omitempty"`
+
+	// block ("you", "pool", "other") and payment
+	Height   uint64   `json:"height,omitempty"`
+	MinedBy  string   `json:"mined_by,omitempty"`
+	Piconero Piconero `json:"piconero,omitzero"`
+
+	// action
+	Who        string `json:"who,omitempty"`
+	Target     string `json:"target,omitempty"`
+	Command    string `json:"command,omitempty"`
+	Result     string `json:"result,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+
+	// miner
+	MAC   string `json:"mac,omitempty"`
+	State string `json:"state,omitempty"`
+
+	// Fields holds an imported record's own fields, untouched, for kinds db4e does not model.
+	Fields json.RawMessage `json:"fields,omitempty"`
+}
+
+// HashID returns the event ID for a source record.
+func HashID(record []byte) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], xxhash.Sum64(record))
+	return hex.EncodeToString(b[:])
+}
+
+// key orders events by time; the ID makes two records at the same instant distinct.
+func eventKey(e *Event) []byte {
+	k := make([]byte, 0, len(prefixEvent)+8+len(e.ID))
+	k = append(k, prefixEvent...)
+	k = binary.BigEndian.AppendUint64(k, uint64(e.Time.UnixNano()))
+	return append(k, e.ID...)
+}
+
+func timeKey(t time.Time) []byte {
+	k := append([]byte(prefixEvent), make([]byte, 8)...)
+	binary.BigEndian.PutUint64(k[len(prefixEvent):], uint64(t.UnixNano()))
+	return k
+}
+
+// Piconero is an amount of XMR in its smallest unit (1 XMR = 10^12). Any size.
+type Piconero struct{ v *big.Int }
+
+var picoPerXMR = big.NewInt(1_000_000_000_000)
+
+// ParseXMR reads a decimal XMR amount ("0.000531220018", "12", "3.5") exactly.
+func ParseXMR(s string) (Piconero, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" && frac == "" || len(frac) > 12 || !allDigits(whole) || !allDigits(frac) {
+		return Piconero{}, fmt.Errorf("bad XMR amount %q", truncate(s, 40))
+	}
+	digits := whole + frac + strings.Repeat("0", 12-len(frac))
+	v, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return Piconero{}, fmt.Errorf("bad XMR amount %q", truncate(s, 40))
+	}
+	return Piconero{v}, nil
+}
+
+// PiconeroFromInt is for tests and generators.
+func PiconeroFromInt(n int64) Piconero { return Piconero{big.NewInt(n)} }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsZero reports a zero or unset amount.
+func (p Piconero) IsZero() bool { return p.v == nil || p.v.Sign() == 0 }
+
+// Add returns p+q.
+func (p Piconero) Add(q Piconero) Piconero {
+	r := new(big.Int)
+	if p.v != nil {
+		r.Set(p.v)
+	}
+	if q.v != nil {
+		r.Add(r, q.v)
+	}
+	return Piconero{r}
+}
+
+// Cmp compares like big.Int.Cmp.
+func (p Piconero) Cmp(q Piconero) int { return p.int().Cmp(q.int()) }
+
+func (p Piconero) int() *big.Int {
+	if p.v == nil {
+		return new(big.Int)
+	}
+	return p.v
+}
+
+// String is the integer piconero count.
+func (p Piconero) String() string { return p.int().String() }
+
+// XMR prints the amount in XMR with all 12 decimals: "1.204000000001".
+func (p Piconero) XMR() string {
+	s := p.int().String()
+	if len(s) <= 12 {
+		s = strings.Repeat("0", 13-len(s)) + s
+	}
+	return s[:len(s)-12] + "." + s[len(s)-12:]
+}
+
+// Float is for charts only, never for sums.
+func (p Piconero) Float() float64 {
+	f, _ := new(big.Rat).SetFrac(p.int(), picoPerXMR).Float64()
+	return f
+}
+
+func (p Piconero) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
+
+func (p *Piconero) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok || v.Sign() < 0 {
+		return fmt.Errorf("bad piconero amount %q", truncate(s, 40))
+	}
+	p.v = v
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

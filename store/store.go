@@ -1,0 +1,199 @@
+// Package store keeps db4e's data in an embedded Badger database: the append-only event log
+// (the truth), per-day views derived from it, checkpoints of the readers feeding it, time series
+// with retention, and the records that were skipped as bad.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Key prefixes. Each kind of data lives under its own so it can be scanned or dropped alone.
+const (
+	prefixEvent      = "e/" // e/<unix ns BE><id>        -> Event JSON
+	prefixDay        = "d/" // d/<YYYY-MM-DD>            -> DayTotals JSON
+	prefixCheckpoint = "c/" // c/<reader name>           -> checkpoint bytes (owned by the reader)
+	prefixSkip       = "s/" // s/<hash of record>        -> Skip JSON
+	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE> -> float64 bits
+	prefixLatest     = "l/" // l/<series>                -> latest Sample JSON
+	prefixHost       = "h/" // h/<host>                  -> HostTotals JSON
+	keyMeta          = "m/meta"
+	keySkipped       = "m/skipped"
+	keyRebuilding    = "m/rebuilding"
+)
+
+// Config is the store's part of the configuration file.
+type Config struct {
+	// SeriesRetentionDays bounds the time series (hashrates, heights); events are kept forever.
+	SeriesRetentionDays int `yaml:"series_retention_days"`
+	// Timezone cuts days for the views; empty means the system's.
+	Timezone string `yaml:"timezone"`
+}
+
+// DefaultConfig is what an absent key means.
+func DefaultConfig() Config { return Config{SeriesRetentionDays: 400} }
+
+// Store is an open db4e data directory. It is safe for concurrent use.
+type Store struct {
+	db  *badger.DB
+	loc *time.Location
+	cfg Config
+	log *slog.Logger
+	dir string
+
+	// writeMu serialises writers: views are read-modify-write, and one writer at a time means
+	// no transaction ever conflicts.
+	writeMu sync.Mutex
+}
+
+// ErrLocked is returned when another process (usually the db4e service) holds the store.
+var ErrLocked = errors.New("store is in use by another process (is db4e --headless running?)")
+
+// Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
+// take ~80 MB of RAM before storing anything.
+func badgerOptions(dir string, log *slog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{log}).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithBaseTableSize(2 << 20).
+		WithBlockCacheSize(4 << 20).
+		WithIndexCacheSize(2 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(1 << 10).
+		WithNumCompactors(2).
+		WithNumGoroutines(2).
+		WithCompactL0OnClose(true)
+}
+
+// Open opens (creating if needed) the store in dir. loc cuts days; nil means UTC.
+func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	loc, err := LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	db, err := badger.Open(badgerOptions(dir, log))
+	if err != nil {
+		if isLockError(err) {
+			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir}
+	if err := s.checkMeta(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadLocation reads a time zone name; empty means the system's.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", name, err)
+	}
+	return loc, nil
+}
+
+// Location is the zone days are cut in.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Sync makes what was written durable against a power cut, not only a process crash.
+func (s *Store) Sync() error { return s.db.Sync() }
+
+// checkMeta rebuilds the views when they were cut in another time zone than the one configured:
+// the log is the truth, so a changed zone only costs a rebuild.
+func (s *Store) checkMeta() error {
+	var zone string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(keyMeta))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return it.Value(func(v []byte) error { zone = string(v); return nil })
+	})
+	if err != nil {
+		return fmt.Errorf("read store meta: %w", err)
+	}
+	pending := false
+	_ = s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte(keyRebuilding))
+		pending = err == nil
+		return nil
+	})
+	if pending {
+		s.log.Warn("a rebuild of the views was interrupted; rebuilding")
+		if _, err := s.Rebuild(context.Background()); err != nil {
+			return err
+		}
+	}
+	if zone == s.loc.String() {
+		return nil
+	}
+	if zone != "" {
+		s.log.Warn("views were cut in another time zone; rebuilding", "was", zone, "now", s.loc.String())
+		if _, err := s.Rebuild(context.Background()); err != nil {
+			return err
+		}
+	}
+	return s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(keyMeta), []byte(s.loc.String()))
+	})
+}
+
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error("badger: " + trimNL(fmt.Sprintf(f, a...)))
+}
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn("badger: " + trimNL(fmt.Sprintf(f, a...)))
+}
+func (l badgerLogger) Infof(f string, a ...any) {
+	l.log.Debug("badger: " + trimNL(fmt.Sprintf(f, a...)))
+}
+func (l badgerLogger) Debugf(f string, a ...any) {}
+
+func trimNL(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isLockError(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Another process is using this Badger database") ||
+		strings.Contains(err.Error(), "resource temporarily unavailable"))
+}

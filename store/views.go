@@ -1,0 +1,387 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// DayTotals is the view of one day (in the configured zone).
+type DayTotals struct {
+	Date         string            `json:"date"`
+	Shares       uint64            `json:"shares"`
+	SharesByHost map[string]uint64 `json:"shares_by_host,omitempty"`
+	Blocks       uint64            `json:"blocks"`
+	Payments     uint64            `json:"payments"`
+	Piconero     Piconero          `json:"piconero"`
+	// Kinds counts every event of the day by kind, imported kinds included.
+	Kinds map[string]uint64 `json:"kinds,omitempty"`
+}
+
+func (d *DayTotals) add(e *Event) {
+	switch e.Kind {
+	case KindShare:
+		d.Shares++
+		if d.SharesByHost == nil {
+			d.SharesByHost = map[string]uint64{}
+		}
+		d.SharesByHost[e.Host]++
+	case KindBlock:
+		d.Blocks++
+	case KindPayment:
+		d.Payments++
+		d.Piconero = d.Piconero.Add(e.Piconero)
+	}
+	if d.Kinds == nil {
+		d.Kinds = map[string]uint64{}
+	}
+	d.Kinds[e.Kind]++
+}
+
+// HostTotals is what the miners table needs of one host without scanning the log.
+type HostTotals struct {
+	Host      string    `json:"host"`
+	Shares    uint64    `json:"shares"`
+	LastShare time.Time `json:"last_share"`
+	Effort    float64   `json:"effort"` // of the last share, percent
+	ClientIP  string    `json:"ip,omitempty"`
+}
+
+func (h *HostTotals) add(e *Event) {
+	h.Shares++
+	if !e.Time.Before(h.LastShare) {
+		h.LastShare, h.Effort = e.Time, e.Effort
+		if e.ClientIP != "" {
+			h.ClientIP = e.ClientIP
+		}
+	}
+}
+
+// Days returns the day views from..to inclusive (dates as YYYY-MM-DD, empty for open ends),
+// ascending; days with no event have no view and are not returned.
+func (s *Store) Days(from, to string) ([]DayTotals, error) {
+	var out []DayTotals
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(prefixDay)})
+		defer it.Close()
+		for it.Seek(dayKey(from)); it.Valid(); it.Next() {
+			date := string(it.Item().Key()[len(prefixDay):])
+			if to != "" && date > to {
+				break
+			}
+			var d DayTotals
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
+				return fmt.Errorf("decode day %s: %w", date, err)
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Hosts returns every host that has found a share, by name.
+func (s *Store) Hosts() ([]HostTotals, error) {
+	var out []HostTotals
+	err := s.scanJSON(prefixHost, func(b []byte) error {
+		var h HostTotals
+		if err := json.Unmarshal(b, &h); err != nil {
+			return err
+		}
+		out = append(out, h)
+		return nil
+	})
+	return out, err
+}
+
+// Skipped is the number of distinct bad records seen so far.
+func (s *Store) Skipped() (uint64, error) {
+	var n uint64
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		n, err = getUint(txn, []byte(keySkipped))
+		return err
+	})
+	return n, err
+}
+
+// Skips returns up to limit bad records, newest first.
+func (s *Store) Skips(limit int) ([]Skip, error) {
+	var out []Skip
+	err := s.scanJSON(prefixSkip, func(b []byte) error {
+		var sk Skip
+		if err := json.Unmarshal(b, &sk); err != nil {
+			return err
+		}
+		out = append(out, sk)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Seen.After(out[j].Seen) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}
+
+func (s *Store) scanJSON(prefix string, fn func([]byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(prefix)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := it.Item().Value(fn); err != nil {
+				return fmt.Errorf("decode %q: %w", it.Item().Key(), err)
+			}
+		}
+		return nil
+	})
+}
+
+// Checkpoint returns a reader's stored position, nil if it has none.
+func (s *Store) Checkpoint(name string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(prefixCheckpoint + name))
+		if err == badger.ErrKeyNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, err = it.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// Events calls fn for each event with from <= time < to (zero values for open ends), oldest first.
+func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*Event) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 256, Prefix: []byte(prefixEvent)})
+		defer it.Close()
+		start := []byte(prefixEvent)
+		if !from.IsZero() {
+			start = timeKey(from)
+		}
+		var end []byte
+		if !to.IsZero() {
+			end = timeKey(to)
+		}
+		n := 0
+		for it.Seek(start); it.Valid(); it.Next() {
+			if end != nil && bytes.Compare(it.Item().Key(), end) >= 0 {
+				break
+			}
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var e Event
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
+			}
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Recent returns up to n of the newest events for which keep (nil: all) is true, newest first.
+func (s *Store) Recent(n int, keep func(*Event) bool) ([]Event, error) {
+	var out []Event
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Reverse: true, Prefix: []byte(prefixEvent)})
+		defer it.Close()
+		seek := append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...)
+		for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
+			var e Event
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
+			}
+			if keep == nil || keep(&e) {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CountEvents counts the events in the log; a key-only scan.
+func (s *Store) CountEvents() (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixEvent)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Series returns the samples of one series with from <= time < to, oldest first.
+func (s *Store) Series(series string, from, to time.Time) ([]Sample, error) {
+	var out []Sample
+	err := s.db.View(func(txn *badger.Txn) error {
+		for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+			prefix := seriesKey(series, day)
+			prefix = prefix[:len(prefix)-8]
+			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix})
+			for it.Rewind(); it.Valid(); it.Next() {
+				k := it.Item().Key()
+				t := time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-8:])))
+				if t.Before(from) || !t.Before(to) {
+					continue
+				}
+				var v float64
+				_ = it.Item().Value(func(b []byte) error {
+					if len(b) == 8 {
+						v = math.Float64frombits(binary.BigEndian.Uint64(b))
+					}
+					return nil
+				})
+				out = append(out, Sample{Series: series, Time: t, Value: v})
+			}
+			it.Close()
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Latest returns the newest sample of every series whose name starts with prefix.
+func (s *Store) Latest(prefix string) (map[string]Sample, error) {
+	out := map[string]Sample{}
+	err := s.scanJSON(prefixLatest+prefix, func(b []byte) error {
+		var sm Sample
+		if err := json.Unmarshal(b, &sm); err != nil {
+			return err
+		}
+		out[sm.Series] = sm
+		return nil
+	})
+	return out, err
+}
+
+// PruneSeries drops the time-series days older than the retention. Dropping whole day
+// prefixes is what reliably gives the space back; TTLs come back slowly.
+func (s *Store) PruneSeries(now time.Time) (int, error) {
+	if s.cfg.SeriesRetentionDays <= 0 {
+		return 0, nil
+	}
+	cutoff := now.UTC().AddDate(0, 0, -s.cfg.SeriesRetentionDays).Format("20060102")
+	var old [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); {
+			k := it.Item().Key()
+			day := string(k[len(prefixSeries) : len(prefixSeries)+8])
+			if day >= cutoff {
+				break
+			}
+			old = append(old, []byte(prefixSeries+day+"/"))
+			it.Seek([]byte(prefixSeries + day + "0")) // '0' sorts right after '/'
+		}
+		return nil
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	if err := s.db.DropPrefix(old...); err != nil {
+		return 0, fmt.Errorf("drop old series: %w", err)
+	}
+	return len(old), nil
+}
+
+// Rebuild recomputes every view from the event log alone. It holds the writers off while it
+// runs; a crash half way is finished by the next Open.
+func (s *Store) Rebuild(ctx context.Context) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyRebuilding), []byte{1}) }); err != nil {
+		return 0, fmt.Errorf("mark rebuild: %w", err)
+	}
+	days := map[string]*DayTotals{}
+	hosts := map[string]*HostTotals{}
+	n := 0
+	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
+		n++
+		date := e.Time.In(s.loc).Format(time.DateOnly)
+		d := days[date]
+		if d == nil {
+			d = &DayTotals{Date: date}
+			days[date] = d
+		}
+		d.add(e)
+		if e.Kind == KindShare && e.Host != "" {
+			h := hosts[e.Host]
+			if h == nil {
+				h = &HostTotals{Host: e.Host}
+				hosts[e.Host] = h
+			}
+			h.add(e)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: read log: %w", err)
+	}
+	if err := s.db.DropPrefix([]byte(prefixDay), []byte(prefixHost)); err != nil {
+		return 0, fmt.Errorf("rebuild: drop views: %w", err)
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, d := range days {
+		b, _ := json.Marshal(d)
+		if err := wb.Set(dayKey(d.Date), b); err != nil {
+			return 0, fmt.Errorf("rebuild: write day: %w", err)
+		}
+	}
+	for _, h := range hosts {
+		b, _ := json.Marshal(h)
+		if err := wb.Set([]byte(prefixHost+h.Host), b); err != nil {
+			return 0, fmt.Errorf("rebuild: write host: %w", err)
+		}
+	}
+	if err := wb.Delete([]byte(keyRebuilding)); err != nil {
+		return 0, err
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, fmt.Errorf("rebuild: flush views: %w", err)
+	}
+	return n, nil
+}
+
+// SanitizeName makes an untrusted name (worker, DHCP host) safe to show and to use in a key:
+// printable, no separators that could confuse a key or a terminal, bounded length.
+func SanitizeName(s string, max int) string {
+	s = strings.ToValidUTF8(s, "?")
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= max {
+			break
+		}
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			b.WriteByte('?')
+		case r == '/' || r == '\\' || r == '[' || r == ']':
+			b.WriteByte('_') // '[' ']' would be read as tview colour tags
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
