@@ -1,0 +1,161 @@
+// Package config reads db4e's YAML file and hands each package its own part.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/store"
+)
+
+// File is the whole configuration file. Every key is in config.example.yaml with its default.
+type File struct {
+	// DataDir holds the Badger store.
+	DataDir string `yaml:"data_dir"`
+	// Timezone cuts days for every view and report; empty means the system's.
+	Timezone string `yaml:"timezone"`
+	// Socket is where the service answers the console and the subcommands.
+	Socket string `yaml:"socket"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+
+	P2Pool ingest.Config `yaml:"p2pool"`
+	Store  store.Config  `yaml:"store"`
+
+	// Path is the file this was read from, empty when none was found.
+	Path string `yaml:"-"`
+}
+
+// Default is the configuration with no file at all.
+func Default() File {
+	return File{
+		LogLevel: "info",
+		P2Pool:   ingest.DefaultConfig(),
+		Store:    store.DefaultConfig(),
+	}
+}
+
+// Load reads the file named by explicit or, when that is empty, the first of
+// $XDG_CONFIG_HOME/db4e/config.yaml and /etc/db4e/config.yaml that exists. No file means the
+// defaults. An unknown key or a bad value is an error that names the key and the file.
+func Load(explicit string) (File, error) {
+	cfg := Default()
+	path := explicit
+	if path == "" {
+		for _, p := range searchPath() {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		if err := decode(b, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+		cfg.Path = path
+	}
+	if err := cfg.validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", displayPath(path), err)
+	}
+	cfg.resolveDefaults()
+	return cfg, nil
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "(defaults)"
+	}
+	return p
+}
+
+func decode(b []byte, cfg *File) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return errors.New(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n  ", ""))
+	}
+	return nil
+}
+
+func searchPath() []string {
+	var out []string
+	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" {
+		out = append(out, filepath.Join(x, "db4e", "config.yaml"))
+	} else if home, err := os.UserHomeDir(); err == nil {
+		out = append(out, filepath.Join(home, ".config", "db4e", "config.yaml"))
+	}
+	return append(out, "/etc/db4e/config.yaml")
+}
+
+func (c *File) validate() error {
+	if _, err := store.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("timezone: %w", err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.Store.SeriesRetentionDays < 0 {
+		return fmt.Errorf("store.series_retention_days: must not be negative, got %d", c.Store.SeriesRetentionDays)
+	}
+	if err := c.P2Pool.Validate(); err != nil {
+		return fmt.Errorf("p2pool.%w", err)
+	}
+	return nil
+}
+
+// asService tells a systemd (or root) run from an interactive one, for the default paths.
+func asService() bool {
+	return os.Getenv("INVOCATION_ID") != "" || os.Geteuid() == 0
+}
+
+func (c *File) resolveDefaults() {
+	c.Store.Timezone = c.Timezone
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir()
+	}
+	if c.Socket == "" {
+		c.Socket = DefaultSocket()
+	}
+}
+
+// DefaultDataDir is $STATE_DIRECTORY (systemd), /var/lib/db4e for a service, else
+// $XDG_DATA_HOME/db4e.
+func DefaultDataDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return strings.Split(d, ":")[0]
+	}
+	if asService() {
+		return "/var/lib/db4e"
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "db4e")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "db4e")
+}
+
+// DefaultSocket is $XDG_RUNTIME_DIR/db4e.sock, or /run/db4e/db4e.sock for a service.
+func DefaultSocket() string {
+	if d := os.Getenv("RUNTIME_DIRECTORY"); d != "" {
+		return filepath.Join(strings.Split(d, ":")[0], "db4e.sock")
+	}
+	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && !asService() {
+		return filepath.Join(x, "db4e.sock")
+	}
+	return "/run/db4e/db4e.sock"
+}

@@ -1,0 +1,223 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// RecordSeparator starts every RFC 7464 record.
+const RecordSeparator = 0x1e
+
+// ImportJSONSeq reads an RFC 7464 JSON text sequence. As archived streams are, it is lenient:
+// records with or without the leading 0x1E, one per line, with any text before the first '{'
+// (`20180704T143646-0700<TAB>mainstream<TAB>{...}`).
+func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source string) (Stats, error) {
+	var st Stats
+	var batch store.Batch
+	flush := func() error {
+		if batch.Len() == 0 {
+			return nil
+		}
+		a, err := im.Store.Apply(&batch)
+		if err != nil {
+			return err
+		}
+		st.add(a)
+		batch.Reset()
+		return nil
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	n := 0
+	for {
+		rec, err := readRecord(br)
+		st.Bytes += int64(len(rec))
+		if len(bytes.TrimSpace(rec)) > 0 {
+			e, reason := ParseJSONRecord(rec)
+			if reason != "" {
+				batch.Skips = append(batch.Skips, NewSkip(source, reason, rec))
+			} else {
+				batch.Events = append(batch.Events, e)
+			}
+			if batch.Len() >= batchLimit {
+				if err := flush(); err != nil {
+					return st, err
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, fmt.Errorf("read %s: %w", source, err)
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+	}
+	return st, flush()
+}
+
+// readRecord returns the next record: up to a newline or an 0x1E, whichever comes first,
+// without either. Records longer than maxLine are cut (and then fail to parse, and are counted).
+func readRecord(br *bufio.Reader) ([]byte, error) {
+	var rec []byte
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return rec, err
+		}
+		if b == '\n' {
+			return rec, nil
+		}
+		if b == RecordSeparator {
+			if len(bytes.TrimSpace(rec)) > 0 {
+				return rec, nil
+			}
+			rec = rec[:0]
+			continue
+		}
+		if len(rec) < maxLine {
+			rec = append(rec, b)
+		}
+	}
+}
+
+// ParseJSONRecord reads one record: an event db4e exported (time, kind, id and its fields), or
+// any other JSON object with a time (`time`, `created_at_ms` or `ts`) and a kind (`type` or
+// `cmd`), kept whole.
+func ParseJSONRecord(rec []byte) (store.Event, string) {
+	rec = bytes.TrimSpace(rec)
+	i := bytes.IndexByte(rec, '{')
+	if i < 0 {
+		return store.Event{}, "no JSON object"
+	}
+	rec = rec[i:]
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(rec, &fields); err != nil {
+		return store.Event{}, "bad JSON: " + firstLine(err.Error())
+	}
+	if _, ok := fields["kind"]; ok {
+		if _, ok := fields["id"]; ok {
+			return parseExported(rec)
+		}
+	}
+	t, reason := recordTime(fields)
+	if reason != "" {
+		return store.Event{}, reason
+	}
+	kind := stringField(fields, "kind")
+	if kind == "" {
+		kind = stringField(fields, "type")
+	}
+	if kind == "" {
+		kind = stringField(fields, "cmd")
+	}
+	if kind == "" {
+		return store.Event{}, "no kind (type or cmd)"
+	}
+	kind = store.SanitizeName(kind, 40)
+	switch kind {
+	case store.KindShare, store.KindBlock, store.KindPayment:
+		return store.Event{}, "a " + kind + " record must be one db4e exported (with kind and id)"
+	}
+	return store.Event{Time: t, Kind: kind, ID: store.HashID(rec), Fields: append(json.RawMessage(nil), rec...)}, ""
+}
+
+func parseExported(rec []byte) (store.Event, string) {
+	var e store.Event
+	if err := json.Unmarshal(rec, &e); err != nil {
+		return e, "bad event: " + firstLine(err.Error())
+	}
+	switch {
+	case e.Time.IsZero():
+		return e, "event without time"
+	case len(e.ID) != 16 || strings.Trim(e.ID, "0123456789abcdef") != "":
+		return e, "event with a bad id"
+	case e.Kind == "":
+		return e, "event without kind"
+	case e.Kind == store.KindShare && e.Host == "":
+		return e, "share without host"
+	case e.Kind == store.KindPayment && e.Piconero.IsZero():
+		return e, "payment without amount"
+	}
+	e.Kind = store.SanitizeName(e.Kind, 40)
+	e.Host = store.SanitizeName(e.Host, MaxHostLen)
+	return e, ""
+}
+
+func recordTime(f map[string]json.RawMessage) (time.Time, string) {
+	if raw, ok := f["time"]; ok {
+		return parseTimeValue(raw, time.Second)
+	}
+	if raw, ok := f["created_at_ms"]; ok {
+		return parseTimeValue(raw, time.Millisecond)
+	}
+	if raw, ok := f["ts"]; ok {
+		return parseTimeValue(raw, time.Second)
+	}
+	return time.Time{}, "no time (time, created_at_ms or ts)"
+}
+
+// parseTimeValue reads an RFC 3339 string, or a number (possibly quoted) of units since the
+// epoch; a number of seconds too large to be seconds is taken as milliseconds.
+func parseTimeValue(raw json.RawMessage, unit time.Duration) (time.Time, string) {
+	s := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return time.Time{}, "bad time"
+		}
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, ""
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f <= 0 {
+		return time.Time{}, "bad time"
+	}
+	if unit == time.Second && f > 1e11 {
+		unit = time.Millisecond
+	}
+	ns := f * float64(unit)
+	if ns > math.MaxInt64 {
+		return time.Time{}, "time out of range"
+	}
+	return time.Unix(0, int64(ns)).UTC(), ""
+}
+
+func stringField(f map[string]json.RawMessage, k string) string {
+	raw, ok := f[k]
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// WriteJSONSeq writes one event as an RFC 7464 record: 0x1E, the JSON, a newline.
+func WriteJSONSeq(w *bufio.Writer, e *store.Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	w.WriteByte(RecordSeparator)
+	w.Write(b)
+	return w.WriteByte('\n')
+}
