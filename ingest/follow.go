@@ -38,8 +38,9 @@ type fileMark struct {
 // followCheckpoint is stored with every batch of events the follower writes.
 type followCheckpoint struct {
 	Cur fileMark `json:"cur"`
-	// Pred is a rotated-away file still being drained: P2Pool writes to it until it notices the move.
-	Pred *fileMark `json:"pred,omitempty"`
+	// Preds are rotated-away files still being drained: P2Pool writes to one until it notices
+	// the move, and two rotations can come closer together than that.
+	Preds []fileMark `json:"preds,omitempty"`
 }
 
 // Follower follows P2Pool's log with nxadm/tail, storing events and samples as they come, and
@@ -64,14 +65,15 @@ type Follower struct {
 
 	cur      *os.File
 	curMark  fileMark
-	pred     *os.File
-	predMark fileMark
-	predSeen time.Time // last time the predecessor grew
-	predP    *Parser
+	preds    []*predFile
 	parser   *Parser
-	stats    Stats
-	last     lastLine
-	dirty    bool // the checkpoint moved without a record to store with it
+	tail     *tail.Tail
+	lastRead time.Time // when tail last delivered a line
+	// mustRestart asks for tail to be started again from the checkpoint.
+	mustRestart bool
+	stats       Stats
+	last        lastLine
+	dirty       bool // the checkpoint moved without a record to store with it
 }
 
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
@@ -86,26 +88,16 @@ func (f *Follower) Run(ctx context.Context) error {
 		f.Name = "p2pool"
 	}
 	f.parser = NewParser(f.Cfg.Location(), f.Path)
-	f.predP = NewParser(f.Cfg.Location(), f.Path+" (rotated)")
 	defer f.closeFiles()
 
 	start, err := f.resume()
 	if err != nil {
 		return err
 	}
-	t, err := tail.TailFile(f.Path, tail.Config{
-		Location:      &tail.SeekInfo{Offset: start, Whence: io.SeekStart},
-		ReOpen:        true,
-		Follow:        true,
-		MustExist:     false,
-		CompleteLines: true,
-		Poll:          f.Poll,
-		Logger:        tail.DiscardingLogger,
-	})
-	if err != nil {
-		return fmt.Errorf("follow %s: %w", f.Path, err)
+	if err := f.startTail(start); err != nil {
+		return err
 	}
-	defer t.Cleanup()
+	defer func() { _ = f.tail.Stop() }()
 	f.Log.Info("following P2Pool log", "path", f.Path, "offset", start)
 
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -115,17 +107,21 @@ func (f *Follower) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			_ = t.Stop()
 			return f.store(&batch, true)
-		case line, ok := <-t.Lines:
+		case line, ok := <-f.tail.Lines:
 			if !ok {
-				return fmt.Errorf("follow %s: %w", f.Path, t.Err())
+				// tail gives up on some stat errors during a rotation; start it again.
+				f.Log.Warn("tail stopped; restarting it", "path", f.Path, "err", f.tail.Err())
+				if err := f.restartTail(); err != nil {
+					return err
+				}
+				continue
 			}
 			f.take(&batch, line)
 		more:
 			for batch.Len() < batchLimit {
 				select {
-				case line, ok := <-t.Lines:
+				case line, ok := <-f.tail.Lines:
 					if !ok {
 						break more
 					}
@@ -141,15 +137,99 @@ func (f *Follower) Run(ctx context.Context) error {
 			if sync {
 				lastSync = time.Now()
 			}
+			if f.mustRestart {
+				if err := f.restartTail(); err != nil {
+					return err
+				}
+			}
 		case <-tick.C:
-			if err := f.drainPred(&batch); err != nil {
-				f.Log.Warn("read rotated log", "path", f.predMark.Path, "err", err)
+			f.checkRotated()
+			if f.cur != nil && !headOK(f.cur, f.curMark) {
+				f.truncated()
+			}
+			if err := f.drainPreds(&batch); err != nil {
+				return err
 			}
 			if err := f.store(&batch, false); err != nil {
 				return err
 			}
+			if f.mustRestart || f.tailStuck() {
+				if err := f.restartTail(); err != nil {
+					return err
+				}
+			}
 		}
 	}
+}
+
+func (f *Follower) startTail(offset int64) error {
+	t, err := tail.TailFile(f.Path, tail.Config{
+		Location:      &tail.SeekInfo{Offset: offset, Whence: io.SeekStart},
+		ReOpen:        true,
+		Follow:        true,
+		MustExist:     false,
+		CompleteLines: true,
+		Poll:          f.Poll,
+		Logger:        tail.DiscardingLogger,
+	})
+	if err != nil {
+		return fmt.Errorf("follow %s: %w", f.Path, err)
+	}
+	f.tail, f.lastRead, f.mustRestart = t, time.Now(), false
+	return nil
+}
+
+// tailStuck reports tail not delivering what the file holds: nxadm/tail's poll watcher, for
+// one, compares against whatever file is at the path when it starts waiting, so a rotation at
+// the wrong moment leaves it waiting on the old file forever.
+func (f *Follower) tailStuck() bool {
+	if time.Since(f.lastRead) < 2*time.Second {
+		return false
+	}
+	if f.cur == nil {
+		// a rotation was seen and no line of the new file came since
+		st, err := os.Stat(f.Path)
+		return err == nil && st.Size() > 0
+	}
+	return hasLineAfter(f.cur, f.curMark.Offset)
+}
+
+// hasLineAfter reports a complete line in fd after offset.
+func hasLineAfter(fd *os.File, offset int64) bool {
+	buf := make([]byte, 64<<10)
+	n, _ := fd.ReadAt(buf, offset)
+	return bytes.IndexByte(buf[:n], '\n') >= 0
+}
+
+// restartTail starts tail again where the verified checkpoint says, on whatever file is now at
+// the path; the file it replaced is drained.
+func (f *Follower) restartTail() error {
+	_ = f.tail.Stop()
+	var offset int64
+	nf, err := os.Open(f.Path)
+	switch {
+	case err != nil:
+		if f.cur != nil {
+			f.setPred(f.cur, f.curMark)
+			f.cur, f.curMark = nil, fileMark{Path: f.Path}
+		}
+	case f.cur != nil && matches(nf, f.curMark):
+		offset = f.curMark.Offset
+		nf.Close()
+	default:
+		if f.cur != nil {
+			f.setPred(f.cur, f.curMark)
+		}
+		m, err := markOf(nf, f.Path, 0)
+		if err != nil {
+			nf.Close()
+			return fmt.Errorf("stat %s: %w", f.Path, err)
+		}
+		f.cur, f.curMark = nf, m
+	}
+	f.dirty = true
+	f.Log.Info("restarting tail", "path", f.Path, "offset", offset)
+	return f.startTail(offset)
 }
 
 // lastLine is the last line taken into the batch, to verify against the file.
@@ -170,6 +250,7 @@ func (f *Follower) take(b *store.Batch, l *tail.Line) {
 		f.stats.Samples++
 	}
 	f.last = lastLine{text: l.Text, offset: l.SeekInfo.Offset, ok: true}
+	f.lastRead = time.Now()
 }
 
 // store writes the batch with a checkpoint that is true of the files.
@@ -182,9 +263,8 @@ func (f *Follower) store(b *store.Batch, sync bool) error {
 		return nil
 	}
 	cp := followCheckpoint{Cur: f.curMark}
-	if f.pred != nil {
-		pm := f.predMark
-		cp.Pred = &pm
+	for _, p := range f.preds {
+		cp.Preds = append(cp.Preds, p.mark)
 	}
 	v, err := json.Marshal(cp)
 	if err != nil {
@@ -212,6 +292,10 @@ func (f *Follower) store(b *store.Batch, sync bool) error {
 // locate finds which file the last line came from and moves the checkpoint there. A line found
 // in a new file at the path means a rotation: the file it replaced is drained for a while.
 func (f *Follower) locate(l lastLine) {
+	if f.cur != nil && !headOK(f.cur, f.curMark) {
+		f.truncated()
+		return
+	}
 	if f.cur != nil && lineAt(f.cur, l) {
 		f.curMark.Offset = l.offset
 		f.refreshHead(f.cur, &f.curMark)
@@ -233,22 +317,88 @@ func (f *Follower) locate(l lastLine) {
 		nf.Close()
 		return
 	}
-	if f.cur != nil && (m.Dev != f.curMark.Dev || m.Ino != f.curMark.Ino) {
+	if f.cur == nil {
+		// checkRotated already handed the old file to the drain
+	} else if m.Dev != f.curMark.Dev || m.Ino != f.curMark.Ino {
 		f.Log.Info("P2Pool log rotated", "path", f.Path, "old_inode", f.curMark.Ino, "new_inode", m.Ino)
 		f.setPred(f.cur, f.curMark)
-	} else if f.cur != nil {
-		f.Log.Info("P2Pool log truncated", "path", f.Path)
-		f.cur.Close()
+	} else {
+		// Same file, other content: truncated (and rewritten since), which truncated() handles.
+		nf.Close()
+		f.truncated()
+		return
 	}
 	f.cur, f.curMark, f.dirty = nf, m, true
 }
 
-func (f *Follower) setPred(fd *os.File, m fileMark) {
-	if f.pred != nil {
-		f.pred.Close()
+// headOK reports whether fd still starts as it did when m was taken.
+func headOK(fd *os.File, m fileMark) bool {
+	buf := make([]byte, m.HeadLen)
+	if _, err := fd.ReadAt(buf, 0); err != nil && (m.HeadLen > 0 || !errors.Is(err, io.EOF)) {
+		return false
 	}
-	f.pred, f.predMark, f.predSeen = fd, m, time.Now()
-	f.predP = NewParser(f.Cfg.Location(), f.Path+" (rotated)")
+	return headHash(buf) == m.Head
+}
+
+// truncated handles the current file emptied in place (copytruncate, or a plain truncate):
+// what was not read yet is looked for in logrotate's copy, and the file is read again from its
+// start, which tail may have skipped if it did not see the file shrink (nxadm/tail #28).
+func (f *Follower) truncated() {
+	f.Log.Info("P2Pool log truncated", "path", f.Path, "offset", f.curMark.Offset)
+	f.adoptCopy(f.curMark)
+	f.curMark.Offset, f.curMark.HeadLen, f.curMark.Head = 0, 0, headHash(nil)
+	f.dirty, f.mustRestart = true, true
+}
+
+// adoptCopy looks for the copy logrotate's copytruncate made of a file before emptying it, and
+// drains what was not read yet from there.
+func (f *Follower) adoptCopy(m fileMark) bool {
+	fd := findCopy(f.Path, m)
+	if fd == nil {
+		return false
+	}
+	f.Log.Info("reading the rest of the truncated log from its copy", "path", fd.Name(), "offset", m.Offset)
+	st, err := fd.Stat()
+	if err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			m.Dev, m.Ino, m.Path = uint64(sys.Dev), sys.Ino, fd.Name()
+		}
+	}
+	f.setPred(fd, m)
+	return true
+}
+
+// checkRotated notices, while no new line arrives, that the path now names another file: what
+// P2Pool still writes to the old one before it reopens is then drained from it.
+func (f *Follower) checkRotated() {
+	if f.cur == nil {
+		return
+	}
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || (sys.Ino == f.curMark.Ino && uint64(sys.Dev) == f.curMark.Dev) {
+		return
+	}
+	f.Log.Info("P2Pool log rotated", "path", f.Path, "old_inode", f.curMark.Ino, "new_inode", sys.Ino)
+	f.setPred(f.cur, f.curMark)
+	f.cur = nil
+	f.curMark = fileMark{Path: f.Path}
+	f.dirty = true
+}
+
+// predFile is a rotated-away file being drained.
+type predFile struct {
+	fd     *os.File
+	mark   fileMark
+	seen   time.Time // when it last grew
+	parser *Parser
+}
+
+func (f *Follower) setPred(fd *os.File, m fileMark) {
+	f.preds = append(f.preds, &predFile{fd: fd, mark: m, seen: time.Now(), parser: NewParser(f.Cfg.Location(), fd.Name())})
 }
 
 // lineAt reports whether text+"\n" ends at offset in fd.
@@ -337,12 +487,14 @@ func (f *Follower) resume() (int64, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, fmt.Errorf("open %s: %w", f.Path, err)
 	}
-	if raw != nil && cp.Pred != nil {
-		if fd := findFile(f.Path, *cp.Pred); fd != nil {
-			f.setPred(fd, *cp.Pred)
-			if err := f.drainAll(); err != nil {
-				return 0, err
-			}
+	for _, m := range cp.Preds {
+		if fd := findFile(f.Path, m); fd != nil {
+			f.setPred(fd, m)
+		}
+	}
+	if len(f.preds) > 0 {
+		if err := f.drainAll(); err != nil {
+			return 0, err
 		}
 	}
 	if raw != nil && cur != nil && matches(cur, cp.Cur) {
@@ -350,14 +502,16 @@ func (f *Follower) resume() (int64, error) {
 		return cp.Cur.Offset, nil
 	}
 	if raw != nil && cp.Cur.Ino != 0 {
+		// The file of the checkpoint is no longer at the path with what was read of it: it was
+		// renamed (found by inode), or truncated after logrotate copied it (found by its head).
 		if fd := findFile(f.Path, cp.Cur); fd != nil {
 			f.Log.Info("log was rotated while db4e was down; reading the rest of the old file", "path", fd.Name(), "offset", cp.Cur.Offset)
 			f.setPred(fd, cp.Cur)
-			if err := f.drainAll(); err != nil {
-				return 0, err
-			}
-		} else {
+		} else if !f.adoptCopy(cp.Cur) {
 			f.Log.Warn("the file of the checkpoint is gone; reading the log from its start", "path", f.Path)
+		}
+		if err := f.drainAll(); err != nil {
+			return 0, err
 		}
 	}
 	if cur != nil {
@@ -375,7 +529,7 @@ func (f *Follower) resume() (int64, error) {
 // keeping it open for the grace period in case it has not.
 func (f *Follower) drainAll() error {
 	var b store.Batch
-	if err := f.drainPred(&b); err != nil {
+	if err := f.drainPreds(&b); err != nil {
 		return err
 	}
 	return f.store(&b, true)
@@ -411,51 +565,92 @@ func findFile(path string, m fileMark) *os.File {
 	return nil
 }
 
-// drainPred reads the complete lines the rotated-away file has gained, and lets it go once it
-// has been quiet for the grace period.
-func (f *Follower) drainPred(b *store.Batch) error {
-	if f.pred == nil {
+// findCopy looks in the log's directory for another file that starts like m's and is at least
+// as long as what was read of it.
+func findCopy(path string, m fileMark) *os.File {
+	if m.HeadLen == 0 || m.Offset == 0 {
 		return nil
 	}
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Size() < m.Offset {
+			continue
+		}
+		if sys, ok := info.Sys().(*syscall.Stat_t); !ok || sys.Ino == m.Ino {
+			continue
+		}
+		fd, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		buf := make([]byte, m.HeadLen)
+		if _, err := fd.ReadAt(buf, 0); err == nil && headHash(buf) == m.Head {
+			return fd
+		}
+		fd.Close()
+	}
+	return nil
+}
+
+// drainPreds reads the complete lines the rotated-away files have gained, and lets each go
+// once it has been quiet for the grace period.
+func (f *Follower) drainPreds(b *store.Batch) error {
+	keep := f.preds[:0]
+	for _, p := range f.preds {
+		if err := f.drain(p, b); err != nil {
+			f.Log.Warn("read rotated log", "path", p.fd.Name(), "err", err)
+		}
+		if time.Since(p.seen) > f.Cfg.RotationGrace {
+			f.Log.Info("done with rotated log", "path", p.fd.Name(), "offset", p.mark.Offset)
+			p.fd.Close()
+			f.dirty = true
+			continue
+		}
+		keep = append(keep, p)
+	}
+	clear(f.preds[len(keep):])
+	f.preds = keep
+	return nil
+}
+
+func (f *Follower) drain(p *predFile, b *store.Batch) error {
 	buf := make([]byte, 256<<10)
 	for {
-		n, err := f.pred.ReadAt(buf, f.predMark.Offset)
+		n, err := p.fd.ReadAt(buf, p.mark.Offset)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
 		end := bytes.LastIndexByte(buf[:n], '\n') + 1
 		if end == 0 {
-			break
+			return nil
 		}
 		data := buf[:end]
 		for len(data) > 0 {
 			i := bytes.IndexByte(data, '\n')
 			line := data[:i]
 			data = data[i+1:]
-			res := f.predP.Line(line)
-			addResult(b, res, f.predMark.Path, line)
-			f.predMark.Offset += int64(i + 1)
+			addResult(b, p.parser.Line(line), p.fd.Name(), line)
+			p.mark.Offset += int64(i + 1)
 			if b.Len() >= batchLimit {
 				if err := f.store(b, false); err != nil {
 					return err
 				}
 			}
 		}
-		f.predSeen, f.dirty = time.Now(), true
+		p.seen, f.dirty = time.Now(), true
 	}
-	if time.Since(f.predSeen) > f.Cfg.RotationGrace {
-		f.Log.Info("done with rotated log", "path", f.predMark.Path, "offset", f.predMark.Offset)
-		f.pred.Close()
-		f.pred, f.dirty = nil, true
-	}
-	return nil
 }
 
 func (f *Follower) closeFiles() {
 	if f.cur != nil {
 		f.cur.Close()
 	}
-	if f.pred != nil {
-		f.pred.Close()
+	for _, p := range f.preds {
+		p.fd.Close()
 	}
 }

@@ -35,6 +35,9 @@ type Importer struct {
 	// LogLoc is the zone of P2Pool's timestamps (UTC unless the build logs local time).
 	LogLoc *time.Location
 	Log    *slog.Logger
+	// ChunkSize is how much is scanned at once (default 4 MiB); tests make it small to cross
+	// chunk boundaries everywhere.
+	ChunkSize int
 }
 
 // batchLimit keeps a transaction far below Badger's size limit.
@@ -94,7 +97,11 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 		return nil
 	}
 
-	buf := make([]byte, chunkSize)
+	size := im.ChunkSize
+	if size <= 0 {
+		size = chunkSize
+	}
+	buf := make([]byte, size)
 	carry := 0 // bytes of an unfinished line kept at the front of buf
 	var ctxPre Prefix
 	var ctxMsg []byte

@@ -1,0 +1,271 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/store"
+)
+
+// p2poolWriter appends records to a log the way P2Pool does: one open descriptor, reopened by
+// path only when the file was moved or deleted.
+type p2poolWriter struct {
+	t    *testing.T
+	path string
+	f    *os.File
+	sim  *farmsim.Sim
+	buf  []byte
+}
+
+func newWriter(t *testing.T, path string) *p2poolWriter {
+	w := &p2poolWriter{t: t, path: path, sim: farmsim.New(3, 4, time.Date(2025, 5, 1, 22, 0, 0, 0, time.UTC))}
+	w.sim.EventEvery = 4
+	w.sim.Step = 3 * time.Second
+	w.reopen()
+	return w
+}
+
+func (w *p2poolWriter) reopen() {
+	if w.f != nil {
+		w.f.Close()
+	}
+	f, err := os.OpenFile(w.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.f = f
+}
+
+func (w *p2poolWriter) write(n int) {
+	for range n {
+		w.buf = w.sim.Next(w.buf[:0])
+		if _, err := w.f.Write(w.buf); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+func (w *p2poolWriter) close() { w.f.Close() }
+
+type followRun struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startFollower(t *testing.T, s *store.Store, path string, poll bool) *followRun {
+	cfg := DefaultConfig()
+	cfg.RotationGrace = 3 * time.Second
+	f := &Follower{Path: path, Store: s, Cfg: cfg, Poll: poll, Log: testLogger(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &followRun{cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- f.Run(ctx) }()
+	return r
+}
+
+func (r *followRun) stop(t *testing.T) {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("follower: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("follower did not stop")
+	}
+}
+
+// waitTotals waits until the store holds exactly what the writer wrote, or fails saying what differs.
+func waitTotals(t *testing.T, s *store.Store, sim *farmsim.Sim) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		last = compareTotals(s, sim)
+		if last == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal(last)
+}
+
+func compareTotals(s *store.Store, sim *farmsim.Sim) string {
+	days, err := s.Days("", "")
+	if err != nil {
+		return err.Error()
+	}
+	if len(days) != len(sim.Totals) {
+		return fmt.Sprintf("%d days stored, %d written", len(days), len(sim.Totals))
+	}
+	for _, d := range days {
+		w := sim.Totals[d.Date]
+		if w == nil || int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments ||
+			d.Piconero.String() != store.PiconeroFromInt(w.Piconero).String() {
+			return fmt.Sprintf("%s: stored %d shares %d blocks %d payments %s; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.Piconero, w)
+		}
+		for h, n := range w.ByHost {
+			if int(d.SharesByHost[h]) != n {
+				return fmt.Sprintf("%s %s: stored %d shares, written %d", d.Date, h, d.SharesByHost[h], n)
+			}
+		}
+	}
+	return ""
+}
+
+func TestFollowRotations(t *testing.T) {
+	styles := []struct {
+		name   string
+		rotate func(w *p2poolWriter)
+	}{
+		{"rename (logrotate create), P2Pool reopens later", func(w *p2poolWriter) {
+			if err := os.Rename(w.path, w.path+".1"); err != nil {
+				t.Fatal(err)
+			}
+			w.write(30) // P2Pool writes on to the moved file until it notices
+			time.Sleep(300 * time.Millisecond)
+			w.write(10)
+			w.reopen()
+		}},
+		{"copytruncate", func(w *p2poolWriter) {
+			b, err := os.ReadFile(w.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w.path+".1", b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(w.path, 0); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"delete and recreate", func(w *p2poolWriter) {
+			w.write(20)
+			if err := os.Remove(w.path); err != nil {
+				t.Fatal(err)
+			}
+			w.write(20) // into the deleted file, still open
+			w.reopen()
+		}},
+	}
+	for _, style := range styles {
+		for _, poll := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/poll=%v", style.name, poll), func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "p2pool.log")
+				w := newWriter(t, path)
+				defer w.close()
+				s := openStore(t)
+				r := startFollower(t, s, path, poll)
+				// Rotations come a day apart on a farm: each is checked before the next.
+				for range 3 {
+					for range 20 {
+						w.write(10)
+						time.Sleep(5 * time.Millisecond)
+					}
+					style.rotate(w)
+					for range 20 {
+						w.write(10)
+						time.Sleep(5 * time.Millisecond)
+					}
+					waitTotals(t, s, w.sim)
+				}
+				r.stop(t)
+			})
+		}
+	}
+}
+
+// Truncation without a copy: what was read stays counted, what comes after is read.
+func TestFollowTruncate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p2pool.log")
+	w := newWriter(t, path)
+	defer w.close()
+	s := openStore(t)
+	r := startFollower(t, s, path, false)
+	w.write(300)
+	waitTotals(t, s, w.sim)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // tail notices a shrink only between two reads (nxadm/tail #28)
+	w.write(100)
+	waitTotals(t, s, w.sim)
+	r.stop(t)
+}
+
+// Stopped, the log grows and rotates; started again, the follower reads exactly what it missed.
+func TestFollowResumesAcrossRotationWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p2pool.log")
+	w := newWriter(t, path)
+	defer w.close()
+	s := openStore(t)
+	r := startFollower(t, s, path, false)
+	w.write(200)
+	waitTotals(t, s, w.sim)
+	r.stop(t)
+
+	w.write(50) // read by nobody yet
+	if err := os.Rename(path, path+"-20250502"); err != nil {
+		t.Fatal(err)
+	}
+	w.write(10)
+	w.reopen()
+	w.write(50)
+
+	r = startFollower(t, s, path, false)
+	waitTotals(t, s, w.sim)
+	w.write(50)
+	waitTotals(t, s, w.sim)
+	r.stop(t)
+
+	// And the same after copytruncate while stopped.
+	w.write(40)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path+".1", b, 0o644)
+	os.Truncate(path, 0)
+	w.write(30)
+	r = startFollower(t, s, path, false)
+	waitTotals(t, s, w.sim)
+	r.stop(t)
+}
+
+// A restart with nothing new reads nothing twice, and the file is not read again from the start.
+func TestFollowRestartResumesAtCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p2pool.log")
+	w := newWriter(t, path)
+	defer w.close()
+	s := openStore(t)
+	cfg := DefaultConfig()
+	for i := range 3 {
+		w.write(100)
+		f := &Follower{Path: path, Store: s, Cfg: cfg}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- f.Run(ctx) }()
+		waitTotals(t, s, w.sim)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if st := f.Stats(); st.Duplicates != 0 || (i > 0 && st.Added == 0) {
+			t.Fatalf("run %d: %+v: lines read twice or nothing new", i, st)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return len(b), nil }
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -1,0 +1,178 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/store"
+)
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir(), store.Config{Timezone: "UTC"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// fixtureTotals is what ../shared/fixtures/p2pool/README.md says sample.log holds.
+var fixtureTotals = map[string]struct {
+	shares, blocks, payments int
+	byHost                   map[string]uint64
+	xmr                      string
+}{
+	"2025-03-01": {4, 2, 2, map[string]uint64{"rig-01": 2, "rig-02": 1, "rig-03": 1}, "0.001611286503"},
+	"2025-03-02": {2, 0, 0, map[string]uint64{"rig-02": 2}, "0.000000000000"},
+}
+
+func checkFixture(t *testing.T, s *store.Store) {
+	t.Helper()
+	days, err := s.Days("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != len(fixtureTotals) {
+		t.Fatalf("%d days, want %d: %+v", len(days), len(fixtureTotals), days)
+	}
+	for _, d := range days {
+		w := fixtureTotals[d.Date]
+		if int(d.Shares) != w.shares || int(d.Blocks) != w.blocks || int(d.Payments) != w.payments || d.Piconero.XMR() != w.xmr {
+			t.Errorf("%s: got %d shares %d blocks %d payments %s XMR, want %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.Piconero.XMR(), w)
+		}
+		for h, n := range w.byHost {
+			if d.SharesByHost[h] != n {
+				t.Errorf("%s %s: %d shares, want %d", d.Date, h, d.SharesByHost[h], n)
+			}
+		}
+	}
+}
+
+func importFile(t *testing.T, im *Importer, path string) Stats {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, closeFn, err := Decompress(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	st, err := im.ImportP2Pool(context.Background(), r, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestImportFixtureTwice(t *testing.T) {
+	s := openStore(t)
+	im := &Importer{Store: s}
+	st := importFile(t, im, "testdata/sample.log")
+	if st.Added != 10 || st.Skipped != 0 || st.Samples != 6 {
+		t.Fatalf("first import %+v", st)
+	}
+	checkFixture(t, s)
+	st = importFile(t, im, "testdata/sample.log")
+	if st.Added != 0 || st.Duplicates != 10 {
+		t.Fatalf("second import %+v", st)
+	}
+	checkFixture(t, s)
+}
+
+func TestImportGzipAndOverlap(t *testing.T) {
+	raw, err := os.ReadFile("testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// The first half gzipped (logrotate's compress), then the whole file: they overlap.
+	half := raw[:bytes.Index(raw, []byte("2025-03-01 14:20"))]
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(half)
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "p2pool.log.1.gz"), gz.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "p2pool.log"), raw, 0o644)
+
+	s := openStore(t)
+	im := &Importer{Store: s}
+	a := importFile(t, im, filepath.Join(dir, "p2pool.log.1.gz"))
+	b := importFile(t, im, filepath.Join(dir, "p2pool.log"))
+	if a.Added != 4 || b.Added != 6 || b.Duplicates != 4 {
+		t.Fatalf("gz %+v plain %+v", a, b)
+	}
+	checkFixture(t, s)
+}
+
+// The fast importer jumps between markers; it must find exactly what reading every line finds,
+// whatever the chunk boundaries.
+func TestImportMatchesLineByLine(t *testing.T) {
+	sim := farmsim.New(7, 5, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	sim.EventEvery = 20
+	var log []byte
+	for i := range 20000 {
+		log = sim.Next(log)
+		switch i % 997 {
+		case 5:
+			log = sim.Status(log)
+		case 11:
+			log = append(log, "2025-01-01 00:00:00.0000 StratumServer SHARE FOUND: mainchain height oops\n"...)
+		case 12:
+			log = append(log, "\xff\xfe garbage SHARE FOUND \x00\x01\r\n"...)
+		case 13:
+			log = append(log, bytes.Repeat([]byte("x"), 70000)...)
+			log = append(log, '\n')
+		}
+	}
+	want := map[string]bool{}
+	var wantSamples int
+	wantSkips := map[string]bool{}
+	p := NewParser(time.UTC, "ref")
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		r := p.Line(sc.Bytes())
+		switch {
+		case r.Event != nil:
+			want[r.Event.ID] = true
+		case r.Sample != nil:
+			wantSamples++
+		case r.Reason != "":
+			wantSkips[NewSkip("", r.Reason, sc.Bytes()).ID] = true
+		}
+	}
+	for _, chunk := range []int{512, 4096, 1 << 20} {
+		s := openStore(t)
+		im := &Importer{Store: s, ChunkSize: chunk}
+		st, err := im.ImportP2Pool(context.Background(), bytes.NewReader(log), "gen")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Added != len(want) || st.Samples != wantSamples {
+			t.Errorf("chunk %d: added %d samples %d, want %d %d", chunk, st.Added, st.Samples, len(want), wantSamples)
+		}
+		if n, _ := s.Skipped(); int(n) != len(wantSkips) || n == 0 {
+			t.Errorf("chunk %d: skipped %d, line by line %d", chunk, n, len(wantSkips))
+		}
+		var shares uint64
+		days, _ := s.Days("", "")
+		for _, d := range days {
+			shares += d.Shares
+			w := sim.Totals[d.Date]
+			if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.Piconero.String() != store.PiconeroFromInt(w.Piconero).String() {
+				t.Errorf("chunk %d %s: %+v, want %+v", chunk, d.Date, d, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTest(t *testing.T, dir string, tz string) *Store {
+	t.Helper()
+	s, err := Open(dir, Config{Timezone: tz, SeriesRetentionDays: 30}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func share(ts string, host string) Event {
+	tm, _ := time.Parse(time.RFC3339, ts)
+	return Event{Time: tm, Kind: KindShare, ID: HashID([]byte(ts + host)), Host: host}
+}
+
+func payment(ts string, pico int64) Event {
+	tm, _ := time.Parse(time.RFC3339, ts)
+	return Event{Time: tm, Kind: KindPayment, ID: HashID([]byte(ts)), Piconero: PiconeroFromInt(pico), Height: 1}
+}
+
+func TestApplyIsIdempotentAndViewsFollow(t *testing.T) {
+	s := openTest(t, t.TempDir(), "UTC")
+	defer s.Close()
+	b := Batch{Events: []Event{
+		share("2025-03-01T10:00:00Z", "a"),
+		share("2025-03-01T11:00:00Z", "b"),
+		share("2025-03-01T11:00:00Z", "b"), // the same record twice in one batch
+		payment("2025-03-01T12:00:00Z", 1_204_000_000_001),
+		{Time: time.Date(2025, 3, 2, 1, 0, 0, 0, time.UTC), Kind: KindBlock, ID: "0000000000000001", Height: 5},
+	}}
+	a, err := s.Apply(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Added != 4 || a.Duplicates != 1 {
+		t.Fatalf("applied %+v", a)
+	}
+	a, err = s.Apply(&b) // read again after a restart: nothing changes
+	if err != nil || a.Added != 0 || a.Duplicates != 5 {
+		t.Fatalf("second apply %+v %v", a, err)
+	}
+	days, err := s.Days("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 2 || days[0].Shares != 2 || days[0].SharesByHost["b"] != 1 || days[0].Payments != 1 ||
+		days[0].Piconero.XMR() != "1.204000000001" || days[1].Blocks != 1 {
+		t.Fatalf("days %+v", days)
+	}
+	n, err := s.CountEvents()
+	if err != nil || n != 4 {
+		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+func TestRebuildGivesTheSameViews(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, "Europe/Berlin")
+	var b Batch
+	for i := range 500 {
+		ts := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 17 * time.Minute).Format(time.RFC3339)
+		b.Events = append(b.Events, share(ts, []string{"a", "b", "c"}[i%3]))
+		if i%50 == 0 {
+			b.Events = append(b.Events, payment(ts, int64(i)*1_000_003))
+		}
+	}
+	if _, err := s.Apply(&b); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Days("", "")
+	hostsBefore, _ := s.Hosts()
+	if _, err := s.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Days("", "")
+	hostsAfter, _ := s.Hosts()
+	if !reflect.DeepEqual(before, after) || !reflect.DeepEqual(hostsBefore, hostsAfter) {
+		t.Fatalf("rebuild differs:\n%+v\n%+v", before, after)
+	}
+	s.Close()
+
+	// Another zone cuts other days: the store rebuilds by itself at open.
+	s = openTest(t, dir, "UTC")
+	defer s.Close()
+	utc, _ := s.Days("", "")
+	if reflect.DeepEqual(utc, before) {
+		t.Fatal("views not recut for the new zone")
+	}
+	var total uint64
+	for _, d := range utc {
+		total += d.Shares
+	}
+	if total != 500 {
+		t.Fatalf("shares after recut = %d", total)
+	}
+}
+
+func TestSkipsCountedOnce(t *testing.T) {
+	s := openTest(t, t.TempDir(), "UTC")
+	defer s.Close()
+	b := Batch{Skips: []Skip{{Reason: "bad", Record: "x"}, {Reason: "bad", Record: "y"}}}
+	for range 3 {
+		if _, err := s.Apply(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.Skipped(); n != 2 {
+		t.Fatalf("skipped = %d, want 2", n)
+	}
+	sk, _ := s.Skips(10)
+	if len(sk) != 2 {
+		t.Fatalf("skips %+v", sk)
+	}
+}
+
+func TestSeriesAndRetention(t *testing.T) {
+	s := openTest(t, t.TempDir(), "UTC")
+	defer s.Close()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var b Batch
+	for d := range 60 {
+		b.Samples = append(b.Samples, Sample{Series: "worker/a", Time: now.AddDate(0, 0, -d), Value: float64(d)})
+	}
+	if _, err := s.Apply(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Series("worker/a", now.AddDate(0, 0, -100), now.Add(time.Hour))
+	if len(got) != 60 {
+		t.Fatalf("samples %d", len(got))
+	}
+	latest, _ := s.Latest("worker/")
+	if latest["worker/a"].Value != 0 {
+		t.Fatalf("latest %+v", latest)
+	}
+	if _, err := s.PruneSeries(now); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Series("worker/a", now.AddDate(0, 0, -100), now.Add(time.Hour))
+	if len(got) != 31 { // today and the 30 days before it
+		t.Fatalf("after pruning %d samples", len(got))
+	}
+}
+
+func TestPiconero(t *testing.T) {
+	for _, tt := range []struct{ in, xmr string }{
+		{"0.000531220018", "0.000531220018"},
+		{"1", "1.000000000000"},
+		{"1.5", "1.500000000000"},
+		{"123456789012.000000000001", "123456789012.000000000001"},
+	} {
+		p, err := ParseXMR(tt.in)
+		if err != nil || p.XMR() != tt.xmr {
+			t.Errorf("%s -> %s %v", tt.in, p.XMR(), err)
+		}
+	}
+	for _, bad := range []string{"", ".", "1.0000000000001", "-1", "1e5", "1,5", " 1"} {
+		if _, err := ParseXMR(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestSecondOpenIsRefusedClearly(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, "UTC")
+	defer s.Close()
+	if _, err := Open(dir, Config{}, nil); err == nil || !contains(err.Error(), "in use by another process") {
+		t.Fatalf("second open: %v", err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
