@@ -84,10 +84,53 @@ func displayPath(p string) string {
 func decode(b []byte, cfg *File) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return errors.New(strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n  ", ""))
+	err := dec.Decode(cfg)
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
 	}
-	return nil
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	// yaml.v3 names the line of a bad value, not its key: find the key, so the message says
+	// "p2pool.rotation_grace" and not only "line 7".
+	var root yaml.Node
+	_ = yaml.Unmarshal(b, &root)
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = m
+		var line int
+		if _, serr := fmt.Sscanf(m, "line %d:", &line); serr == nil {
+			if key := keyAtLine(&root, line, ""); key != "" {
+				msgs[i] = key + " (" + m + ")"
+			}
+		}
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// keyAtLine returns the dotted path of the mapping key whose value starts at line.
+func keyAtLine(n *yaml.Node, line int, prefix string) string {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return keyAtLine(n.Content[0], line, prefix)
+	}
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		path := k.Value
+		if prefix != "" {
+			path = prefix + "." + k.Value
+		}
+		if v.Line == line && v.Kind != yaml.MappingNode || k.Line == line {
+			return path
+		}
+		if found := keyAtLine(v, line, path); found != "" {
+			return found
+		}
+	}
+	return ""
 }
 
 func searchPath() []string {

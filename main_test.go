@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/store"
+)
+
+// db4eBin is the binary under test, built once for the tests that run it as a child process.
+var db4eBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "db4e-bin")
+	if err != nil {
+		panic(err)
+	}
+	db4eBin = filepath.Join(dir, "db4e")
+	build := exec.Command("go", "build", "-o", db4eBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build db4e:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// db4e runs the binary to completion with an isolated environment.
+func db4e(t *testing.T, stdin []byte, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(db4eBin, args...)
+	cmd.Env = testEnv(t)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func testEnv(t *testing.T) []string {
+	home := t.TempDir()
+	return []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"XDG_RUNTIME_DIR=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+}
+
+func report(t *testing.T, args ...string) ops.Report {
+	t.Helper()
+	out, errs, code := db4e(t, nil, append(args, "report", "--json")...)
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errs)
+	}
+	var r ops.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report output %q: %v", out, err)
+	}
+	return r
+}
+
+// sameTotals compares a report with what the simulator wrote, naming the first difference.
+func sameTotals(r ops.Report, sim *farmsim.Sim) string {
+	if len(r.Days) != len(sim.Totals) {
+		return fmt.Sprintf("%d days in report, %d written", len(r.Days), len(sim.Totals))
+	}
+	for _, d := range r.Days {
+		w := sim.Totals[d.Date]
+		if w == nil {
+			return "unexpected day " + d.Date
+		}
+		if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.XMR != store.PiconeroFromInt(w.Piconero).XMR() {
+			return fmt.Sprintf("%s: report %d shares %d blocks %d payments %s XMR; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.XMR, w)
+		}
+		for h, n := range w.ByHost {
+			if int(d.SharesByHost[h]) != n {
+				return fmt.Sprintf("%s %s: %d shares in report, %d written", d.Date, h, d.SharesByHost[h], n)
+			}
+		}
+	}
+	return ""
+}
+
+func writeLog(t *testing.T, path string, lines, eventEvery int) *farmsim.Sim {
+	t.Helper()
+	sim := farmsim.New(11, 8, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC))
+	sim.EventEvery = eventEvery
+	sim.Step = 2 * time.Second
+	var b []byte
+	for i := range lines {
+		b = sim.Next(b)
+		if i%5000 == 0 {
+			b = sim.Status(b)
+		}
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return sim
+}
+
+func TestImportReportFixture(t *testing.T) {
+	data := t.TempDir()
+	fixture := "ingest/testdata/sample.log"
+	for range 2 {
+		out, errs, code := db4e(t, nil, "--data", data, "import", fixture)
+		if code != 0 {
+			t.Fatalf("import: %d %s", code, errs)
+		}
+		if !strings.Contains(out, "imported 1 file(s)") {
+			t.Fatalf("import said %q", out)
+		}
+	}
+	want := `{"days":[{"date":"2025-03-01","shares":4,"shares_by_host":{"rig-01":2,"rig-02":1,"rig-03":1},"blocks":2,"payments":2,"xmr":"0.001611286503"},{"date":"2025-03-02","shares":2,"shares_by_host":{"rig-02":2},"blocks":0,"payments":0,"xmr":"0.000000000000"}],"skipped":0}`
+	out, _, _ := db4e(t, nil, "--data", data, "report", "--json")
+	if strings.TrimSpace(out) != want {
+		t.Fatalf("report --json\n got %s\nwant %s", out, want)
+	}
+	// rebuild gives the same report
+	if _, errs, code := db4e(t, nil, "--data", data, "rebuild"); code != 0 {
+		t.Fatalf("rebuild: %s", errs)
+	}
+	out, _, _ = db4e(t, nil, "--data", data, "report", "--json")
+	if strings.TrimSpace(out) != want {
+		t.Fatalf("report after rebuild %s", out)
+	}
+	text, _, _ := db4e(t, nil, "--data", data, "report")
+	for _, s := range []string{"2025-03-01", "0.001611286503", "rig-01:2 rig-02:1 rig-03:1", "TOTAL"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text report lacks %q:\n%s", s, text)
+		}
+	}
+	// stdin, and the export imported into an empty store, give the same report
+	raw, _ := os.ReadFile(fixture)
+	data2 := t.TempDir()
+	if _, errs, code := db4e(t, raw, "--data", data2, "import", "-"); code != 0 {
+		t.Fatal(errs)
+	}
+	if out, _, _ := db4e(t, nil, "--data", data2, "report", "--json"); strings.TrimSpace(out) != want {
+		t.Fatalf("stdin import: %s", out)
+	}
+	seq, _, _ := db4e(t, nil, "--data", data, "export", "jsonseq")
+	data3 := t.TempDir()
+	if _, errs, code := db4e(t, []byte(seq), "--data", data3, "import", "--format", "jsonseq", "-"); code != 0 {
+		t.Fatal(errs)
+	}
+	if out, _, _ := db4e(t, nil, "--data", data3, "report", "--json"); strings.TrimSpace(out) != want {
+		t.Fatalf("jsonseq round trip: %s", out)
+	}
+}
+
+func TestConfigErrorsNameKeyAndFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ yaml, want string }{
+		{"timezone: UTC\nbogus: 1\n", "field bogus not found"},
+		{"timezone: Mars/Olympus\n", "timezone"},
+		{"p2pool:\n  log_time: martian\n", "p2pool.log_time"},
+		{"p2pool:\n  rotation_grace: soon\n", "rotation_grace"},
+		{"store:\n  series_retention_days: -3\n", "store.series_retention_days"},
+	} {
+		path := filepath.Join(dir, "c.yaml")
+		os.WriteFile(path, []byte(tt.yaml), 0o644)
+		_, errs, code := db4e(t, nil, "--config", path, "--data", dir, "report")
+		if code != 2 || !strings.Contains(errs, path) || !strings.Contains(errs, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 naming %s and %q", tt.yaml, code, errs, path, tt.want)
+		}
+	}
+	if _, errs, code := db4e(t, nil, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: %d %s", code, errs)
+	}
+	if _, errs, code := db4e(t, nil, "--data", dir, "import", "/nonexistent/p2pool.log"); code != 1 || !strings.Contains(errs, "/nonexistent/p2pool.log") {
+		t.Errorf("missing file: %d %s", code, errs)
+	}
+}
+
+// kill -9 of an import at random moments, then a complete import: exact counts.
+func TestImportSurvivesKill9(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	sim := writeLog(t, logPath, 300_000, 6)
+	data := filepath.Join(dir, "data")
+	// how long a whole import takes here, to spread the kills over it
+	start := time.Now()
+	if _, errs, code := db4e(t, nil, "--data", filepath.Join(dir, "probe"), "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	full := time.Since(start)
+	rng := rand.New(rand.NewPCG(1, 2))
+	killed := 0
+	for range 20 {
+		cmd := exec.Command(db4eBin, "--data", data, "import", logPath)
+		cmd.Env = testEnv(t)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(full))))
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		cmd.Wait()
+	}
+	t.Logf("a full import takes %v; killed %d of 20", full, killed)
+	if _, errs, code := db4e(t, nil, "--data", data, "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	if d := sameTotals(report(t, "--data", data), sim); d != "" {
+		t.Fatal(d)
+	}
+}
+
+// kill -9 of the service at random moments while P2Pool writes, rotation included: every event
+// counted exactly once in the end.
+func TestHeadlessSurvivesKill9(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n  rotation_grace: 2s\n", data, filepath.Join(dir, "db4e.sock"), logPath)), 0o644)
+
+	sim := farmsim.New(5, 6, time.Date(2025, 4, 1, 20, 0, 0, 0, time.UTC))
+	sim.EventEvery = 3
+	sim.Step = 5 * time.Second
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
+	rotate := make(chan struct{})
+	go func() { // P2Pool
+		defer close(writerDone)
+		var b []byte
+		for {
+			select {
+			case <-stop:
+				f.Close()
+				return
+			case <-rotate:
+				os.Rename(logPath, logPath+".1")
+				b = sim.Next(b[:0])
+				f.Write(b)
+				f.Close()
+				f, _ = os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			default:
+			}
+			b = sim.Next(b[:0])
+			f.Write(b)
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	start := func() *exec.Cmd {
+		cmd := exec.Command(db4eBin, "--config", cfg, "--headless")
+		cmd.Env = testEnv(t)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	for i := range 20 {
+		cmd := start()
+		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if i == 10 {
+			rotate <- struct{}{}
+		}
+	}
+	close(stop)
+	<-writerDone
+
+	cmd := start()
+	var d string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("headless did not stop cleanly on SIGTERM: %v", err)
+		}
+		if d = sameTotals(report(t, "--config", cfg), sim); d == "" {
+			break
+		}
+		cmd = start()
+	}
+	if d != "" {
+		t.Fatal(d)
+	}
+	t.Logf("%d events over %d lines, exact after 20 kills and a rotation", sim.Events, sim.Lines)
+}
