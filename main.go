@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/db4e/db4e/config"
@@ -19,6 +20,9 @@ import (
 )
 
 var version = "dev"
+
+// serviceMemoryLimit is the Go heap's soft limit in the service; its live heap is ~15 MB.
+const serviceMemoryLimit = 24 << 20
 
 // usageError is a command-line or configuration mistake: exit status 2.
 type usageError struct{ error }
@@ -72,6 +76,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case *demo:
 		return errors.New("--demo: not built yet")
 	case *headless:
+		if os.Getenv("GOMEMLIMIT") == "" {
+			// The service lives beside monerod on small machines: have the GC work harder
+			// rather than let the heap double (GOMEMLIMIT overrides this).
+			debug.SetMemoryLimit(serviceMemoryLimit)
+		}
 		return withLocal(cfg, log, func(l *ops.Local) error { return l.RunService(ctx) })
 	case len(rest) == 0:
 		return errors.New("the console is not built yet; try db4e report")

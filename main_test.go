@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,6 +96,14 @@ func sameTotals(r ops.Report, sim *farmsim.Sim) string {
 		}
 	}
 	return ""
+}
+
+// killRounds is 20, or DB4E_KILL_ROUNDS (bench/kill9.sh runs many more).
+func killRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("DB4E_KILL_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 20
 }
 
 func writeLog(t *testing.T, path string, lines, eventEvery int) *farmsim.Sim {
@@ -203,7 +212,7 @@ func TestImportSurvivesKill9(t *testing.T) {
 	full := time.Since(start)
 	rng := rand.New(rand.NewPCG(1, 2))
 	killed := 0
-	for range 20 {
+	for range killRounds() {
 		cmd := exec.Command(db4eBin, "--data", data, "import", logPath)
 		cmd.Env = testEnv(t)
 		if err := cmd.Start(); err != nil {
@@ -215,7 +224,7 @@ func TestImportSurvivesKill9(t *testing.T) {
 		}
 		cmd.Wait()
 	}
-	t.Logf("a full import takes %v; killed %d of 20", full, killed)
+	t.Logf("a full import takes %v; killed %d of %d", full, killed, killRounds())
 	if _, errs, code := db4e(t, nil, "--data", data, "import", logPath); code != 0 {
 		t.Fatal(errs)
 	}
@@ -274,12 +283,12 @@ func TestHeadlessSurvivesKill9(t *testing.T) {
 		}
 		return cmd
 	}
-	for i := range 20 {
+	for i := range killRounds() {
 		cmd := start()
 		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		if i == 10 {
+		if i == killRounds()/2 {
 			rotate <- struct{}{}
 		}
 	}
@@ -302,5 +311,5 @@ func TestHeadlessSurvivesKill9(t *testing.T) {
 	if d != "" {
 		t.Fatal(d)
 	}
-	t.Logf("%d events over %d lines, exact after 20 kills and a rotation", sim.Events, sim.Lines)
+	t.Logf("%d events over %d lines, exact after %d kills and a rotation", sim.Events, sim.Lines, killRounds())
 }

@@ -23,7 +23,10 @@ func (l *Local) RunService(ctx context.Context) error {
 
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
+	release := time.NewTicker(10 * time.Second)
+	defer release.Stop()
 	l.pruneSeries()
+	l.Store.ReleaseMappedPages()
 	for {
 		select {
 		case err := <-errc:
@@ -35,6 +38,8 @@ func (l *Local) RunService(ctx context.Context) error {
 			return nil
 		case <-prune.C:
 			l.pruneSeries()
+		case <-release.C:
+			l.Store.ReleaseMappedPages()
 		}
 	}
 }

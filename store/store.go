@@ -13,6 +13,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Key prefixes. Each kind of data lives under its own so it can be scanned or dropped alone.
@@ -59,20 +60,29 @@ var ErrLocked = errors.New("store is in use by another process (is db4e --headle
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
 // take ~80 MB of RAM before storing anything.
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
-	return badger.DefaultOptions(dir).
+	opt := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{log}).
-		WithMemTableSize(8 << 20).
+		// Small memtables: they are the L0 table size too, and compaction buffers scale with it.
+		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
-		WithBaseTableSize(2 << 20).
-		WithBlockCacheSize(4 << 20).
+		WithBaseTableSize(512 << 10).
+		WithBaseLevelSize(4 << 20).
+		// No compression: db4e's data is small, and the compressor's buffers cost ~32 MB during
+		// every compaction, more than the whole store saves on disk.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
 		WithIndexCacheSize(2 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithValueThreshold(1 << 10).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
 		WithCompactL0OnClose(true)
+	// Every table the same small size: a compaction holds up to 8 table builders at once, each
+	// with a buffer of twice its table size, and the default doubles the size at every level.
+	opt.TableSizeMultiplier = 1
+	return opt
 }
 
 // Open opens (creating if needed) the store in dir. loc cuts days; nil means UTC.

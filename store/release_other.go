@@ -1,0 +1,6 @@
+//go:build !linux
+
+package store
+
+// ReleaseMappedPages is Linux-only; elsewhere the kernel's own reclaim has to do.
+func (s *Store) ReleaseMappedPages() int64 { return 0 }
