@@ -1,29 +1,25 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
+	"os"
 	"time"
 
-	"github.com/db4e/db4e/config"
-	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/ops"
-	"github.com/db4e/db4e/store"
 )
 
-func subFlags(name string, stderr io.Writer) *flag.FlagSet {
+func subFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("db4e "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(e.stderr)
 	return fs
 }
 
-func cmdImport(ctx context.Context, cfg config.File, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := subFlags("import", stderr)
+func cmdImport(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "import")
 	format := fs.String("format", ops.FormatP2Pool, "p2pool or jsonseq")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -34,16 +30,43 @@ func cmdImport(ctx context.Context, cfg config.File, log *slog.Logger, args []st
 	if *format != ops.FormatP2Pool && *format != ops.FormatJSONSeq {
 		return usageError{fmt.Errorf("import: --format: want p2pool or jsonseq, got %q", *format)}
 	}
-	return withLocal(cfg, log, func(l *ops.Local) error {
-		res, err := l.Import(ctx, *format, fs.Args(), stdin)
-		fmt.Fprintf(stdout, "imported %d file(s), %d bytes: %d new event(s), %d already stored, %d bad record(s) skipped, %d sample(s)\n",
-			res.Files, res.Bytes, res.Added, res.Duplicates, res.Skipped, res.Samples)
+	// Every file must open before anything is imported: a typo is not half an import.
+	files := make([]io.ReadCloser, 0, fs.NArg())
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for _, name := range fs.Args() {
+		if name == "-" {
+			files = append(files, io.NopCloser(e.stdin))
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		files = append(files, f)
+	}
+	return withConsole(ctx, e, func(c ops.Console) error {
+		var total ops.ImportResult
+		var err error
+		for i, name := range fs.Args() {
+			var res ops.ImportResult
+			res, err = c.Import(ctx, *format, name, files[i])
+			total.Add(res)
+			if err != nil {
+				break
+			}
+		}
+		fmt.Fprintf(e.stdout, "imported %d file(s), %d bytes: %d new event(s), %d already stored, %d bad record(s) skipped, %d sample(s)\n",
+			total.Files, total.Bytes, total.Added, total.Duplicates, total.Skipped, total.Samples)
 		return err
 	})
 }
 
-func cmdReport(ctx context.Context, cfg config.File, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := subFlags("report", stderr)
+func cmdReport(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "report")
 	asJSON := fs.Bool("json", false, "JSON output")
 	var q ops.ReportQuery
 	fs.IntVar(&q.Days, "days", 0, "the last N days")
@@ -55,44 +78,54 @@ func cmdReport(ctx context.Context, cfg config.File, log *slog.Logger, args []st
 	if err := q.Validate(); err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}
 	}
-	return withLocal(cfg, log, func(l *ops.Local) error {
-		r, err := l.Report(ctx, q)
+	return withConsole(ctx, e, func(c ops.Console) error {
+		r, err := c.Report(ctx, q)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(stdout).Encode(r)
+			return json.NewEncoder(e.stdout).Encode(r)
 		}
-		return r.WriteText(stdout)
+		return r.WriteText(e.stdout)
 	})
 }
 
-func cmdExport(ctx context.Context, cfg config.File, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func cmdRebuild(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("rebuild takes no arguments")}
+	}
+	return withConsole(ctx, e, func(c ops.Console) error {
+		n, err := c.Rebuild(ctx)
+		if err == nil {
+			fmt.Fprintf(e.stdout, "rebuilt the views from %d events\n", n)
+		}
+		return err
+	})
+}
+
+func cmdExport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "jsonseq" {
 		return usageError{fmt.Errorf("export: want jsonseq")}
 	}
-	fs := subFlags("export jsonseq", stderr)
+	fs := subFlags(e, "export jsonseq")
 	from := fs.String("from", "", "first instant, RFC 3339 or YYYY-MM-DD")
 	to := fs.String("to", "", "end instant (exclusive), RFC 3339 or YYYY-MM-DD")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
 	}
-	return withLocal(cfg, log, func(l *ops.Local) error {
-		f, err := parseInstant(*from, l.Store.Location())
-		if err != nil {
-			return usageError{fmt.Errorf("export: --from: %w", err)}
-		}
-		t, err := parseInstant(*to, l.Store.Location())
-		if err != nil {
-			return usageError{fmt.Errorf("export: --to: %w", err)}
-		}
-		w := bufio.NewWriterSize(stdout, 256<<10)
-		err = l.Store.Events(ctx, f, t, func(e *store.Event) error { return ingest.WriteJSONSeq(w, e) })
-		if ferr := w.Flush(); err == nil {
-			err = ferr
-		}
-		return err
-	})
+	loc, err := e.cfg.Location()
+	if err != nil {
+		return usageError{err}
+	}
+	f, err := parseInstant(*from, loc)
+	if err != nil {
+		return usageError{fmt.Errorf("export: --from: %w", err)}
+	}
+	t, err := parseInstant(*to, loc)
+	if err != nil {
+		return usageError{fmt.Errorf("export: --to: %w", err)}
+	}
+	return withConsole(ctx, e, func(c ops.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
 }
 
 func parseInstant(s string, loc *time.Location) (time.Time, error) {

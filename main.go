@@ -16,7 +16,6 @@ import (
 
 	"github.com/db4e/db4e/config"
 	"github.com/db4e/db4e/ops"
-	"github.com/db4e/db4e/store"
 )
 
 var version = "dev"
@@ -29,8 +28,8 @@ type usageError struct{ error }
 
 const usage = `usage:
   db4e [--config F] [--data DIR]            console (default)
-  db4e --headless                            ingest + pollers + local socket
-  db4e --demo                                console over a simulated farm
+  db4e --headless                            ingest + local socket
+  db4e --demo                                console over a simulated farm, no P2Pool needed
   db4e import [--format p2pool|jsonseq] FILE...   backfill; plain or .gz; '-' is stdin
   db4e report [--json] [--days N] [--from D --to D]
   db4e export jsonseq [--from T --to T]
@@ -52,13 +51,22 @@ func main() {
 	}
 }
 
+// env is what every command gets.
+type env struct {
+	cfg    config.File
+	log    *slog.Logger
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("db4e", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	cfgPath := fs.String("config", "", "configuration file")
 	dataDir := fs.String("data", "", "data directory (overrides data_dir)")
-	headless := fs.Bool("headless", false, "run as a service: ingest, pollers, socket")
+	headless := fs.Bool("headless", false, "run as a service: ingest and socket")
 	demo := fs.Bool("demo", false, "console over a simulated farm")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -70,20 +78,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	e := &env{cfg: cfg, log: newLogger(stderr, cfg.LogLevel), stdin: stdin, stdout: stdout, stderr: stderr}
 	rest := fs.Args()
 	switch {
 	case *demo:
-		return errors.New("--demo: not built yet")
+		return runDemo(ctx, e)
 	case *headless:
 		if os.Getenv("GOMEMLIMIT") == "" {
 			// The service lives beside monerod on small machines: have the GC work harder
 			// rather than let the heap double (GOMEMLIMIT overrides this).
 			debug.SetMemoryLimit(serviceMemoryLimit)
 		}
-		return withLocal(cfg, log, func(l *ops.Local) error { return l.RunService(ctx) })
+		l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops(), e.log)
+		if err != nil {
+			return err
+		}
+		err = l.RunService(ctx, cfg.Socket)
+		if cerr := l.Store.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	case len(rest) == 0:
-		return errors.New("the console is not built yet; try db4e report")
+		return runConsole(ctx, e)
 	}
 	cmd, cargs := rest[0], rest[1:]
 	switch cmd {
@@ -91,19 +107,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "db4e", version)
 		return nil
 	case "import":
-		return cmdImport(ctx, cfg, log, cargs, stdin, stdout, stderr)
+		return cmdImport(ctx, e, cargs)
 	case "report":
-		return cmdReport(ctx, cfg, log, cargs, stdout, stderr)
+		return cmdReport(ctx, e, cargs)
 	case "export":
-		return cmdExport(ctx, cfg, log, cargs, stdout, stderr)
+		return cmdExport(ctx, e, cargs)
 	case "rebuild":
-		return withLocal(cfg, log, func(l *ops.Local) error {
-			n, err := l.Rebuild(ctx)
-			if err == nil {
-				fmt.Fprintf(stdout, "rebuilt the views from %d events\n", n)
-			}
-			return err
-		})
+		return cmdRebuild(ctx, e, cargs)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Errorf("unknown command %q", cmd)}
@@ -115,17 +125,14 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func withLocal(cfg config.File, log *slog.Logger, fn func(*ops.Local) error) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	st, err := store.Open(cfg.DataDir, cfg.Store, log.With("component", "store"))
+// withConsole runs fn against the service when it runs, else against the store opened here.
+func withConsole(ctx context.Context, e *env, fn func(ops.Console) error) error {
+	o, err := ops.Connect(ctx, e.cfg.Socket, e.cfg.DataDir, e.cfg.Store, e.cfg.Ops(), e.log)
 	if err != nil {
 		return err
 	}
-	l := ops.NewLocal(st, ops.Config{P2Pool: cfg.P2Pool}, log)
-	ferr := fn(l)
-	if err := st.Close(); err != nil && ferr == nil {
+	ferr := fn(o.Console)
+	if err := o.Close(); err != nil && ferr == nil {
 		ferr = err
 	}
 	return ferr

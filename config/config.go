@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/store"
 )
 
@@ -29,9 +31,16 @@ type File struct {
 
 	P2Pool ingest.Config `yaml:"p2pool"`
 	Store  store.Config  `yaml:"store"`
+	Miners Miners        `yaml:"miners"`
 
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
+}
+
+// Miners is the miners section.
+type Miners struct {
+	// StaleAfter marks a miner that has sent no share and no sample for longer as stale.
+	StaleAfter time.Duration `yaml:"stale_after"`
 }
 
 // Default is the configuration with no file at all.
@@ -40,6 +49,7 @@ func Default() File {
 		LogLevel: "info",
 		P2Pool:   ingest.DefaultConfig(),
 		Store:    store.DefaultConfig(),
+		Miners:   Miners{StaleAfter: 30 * time.Minute},
 	}
 }
 
@@ -155,6 +165,9 @@ func (c *File) validate() error {
 	if c.Store.SeriesRetentionDays < 0 {
 		return fmt.Errorf("store.series_retention_days: must not be negative, got %d", c.Store.SeriesRetentionDays)
 	}
+	if c.Miners.StaleAfter < time.Minute {
+		return fmt.Errorf("miners.stale_after: want at least 1m, got %s", c.Miners.StaleAfter)
+	}
 	if err := c.P2Pool.Validate(); err != nil {
 		return fmt.Errorf("p2pool.%w", err)
 	}
@@ -202,3 +215,11 @@ func DefaultSocket() string {
 	}
 	return "/run/db4e/db4e.sock"
 }
+
+// Ops is the part the ops package needs.
+func (c *File) Ops() ops.Config {
+	return ops.Config{P2Pool: c.P2Pool, StaleAfter: c.Miners.StaleAfter}
+}
+
+// Location is the zone days are cut in.
+func (c *File) Location() (*time.Location, error) { return store.LoadLocation(c.Timezone) }

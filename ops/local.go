@@ -1,13 +1,15 @@
 // Package ops is what an operator sees and does: reports, imports, restarts, backups, health.
-// The Local implementation works on the store in this process; the remote one asks the service.
+// The Local implementation works on the store in this process; Remote asks the service.
 package ops
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/db4e/db4e/ingest"
@@ -17,6 +19,8 @@ import (
 // Config is what ops needs of the configuration file.
 type Config struct {
 	P2Pool ingest.Config
+	// StaleAfter marks a miner silent (no share, no sample) for longer as stale.
+	StaleAfter time.Duration
 }
 
 // Local works on a store this process has open.
@@ -25,15 +29,27 @@ type Local struct {
 	Cfg   Config
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	changes *notifier
+	mu      sync.Mutex
+	ingest  IngestStatus
 }
+
+var _ Console = (*Local)(nil)
 
 // NewLocal wires a Local.
 func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 30 * time.Minute
+	}
+	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, changes: newNotifier(), ingest: IngestStatus{Path: cfg.P2Pool.Log}}
 }
+
+// Mode says the store is in this process.
+func (l *Local) Mode() string { return "embedded" }
 
 // Report returns the daily totals.
 func (l *Local) Report(ctx context.Context, q ReportQuery) (Report, error) {
@@ -42,8 +58,19 @@ func (l *Local) Report(ctx context.Context, q ReportQuery) (Report, error) {
 
 // Rebuild recomputes every view from the event log.
 func (l *Local) Rebuild(ctx context.Context) (int, error) {
-	return l.Store.Rebuild(ctx)
+	n, err := l.Store.Rebuild(ctx)
+	l.Store.ReleaseMappedPages()
+	l.changes.bump()
+	return n, err
 }
+
+// Watch waits for a change after version since.
+func (l *Local) Watch(ctx context.Context, since uint64) (uint64, error) {
+	return l.changes.wait(ctx, since)
+}
+
+// Changed tells watchers that the data changed (events stored by another path).
+func (l *Local) Changed() { l.changes.bump() }
 
 // Import formats.
 const (
@@ -61,39 +88,22 @@ type ImportResult struct {
 	Samples    int   `json:"samples"`
 }
 
-// Import backfills from files in order; "-" is stdin. Plain or gzip, whatever the name says.
-func (l *Local) Import(ctx context.Context, format string, files []string, stdin io.Reader) (ImportResult, error) {
-	var res ImportResult
-	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location(), Log: l.Log}
-	for _, name := range files {
-		st, err := l.importOne(ctx, im, format, name, stdin)
-		res.Files++
-		res.Bytes += st.Bytes
-		res.Added += st.Added
-		res.Duplicates += st.Duplicates
-		res.Skipped += st.Skipped
-		res.Samples += st.Samples
-		if err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+// Add sums two results.
+func (r *ImportResult) Add(o ImportResult) {
+	r.Files += o.Files
+	r.Bytes += o.Bytes
+	r.Added += o.Added
+	r.Duplicates += o.Duplicates
+	r.Skipped += o.Skipped
+	r.Samples += o.Samples
 }
 
-func (l *Local) importOne(ctx context.Context, im *ingest.Importer, format, name string, stdin io.Reader) (ingest.Stats, error) {
-	var r io.Reader = stdin
-	source := "stdin"
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return ingest.Stats{}, fmt.Errorf("import: %w", err)
-		}
-		defer f.Close()
-		r, source = f, name
-	}
+// Import reads one file or stream, plain or gzip whatever its name says.
+func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error) {
+	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location(), Log: l.Log}
 	dr, closeFn, err := ingest.Decompress(r)
 	if err != nil {
-		return ingest.Stats{}, fmt.Errorf("import %s: %w", source, err)
+		return ImportResult{}, fmt.Errorf("import %s: %w", source, err)
 	}
 	defer closeFn()
 	var st ingest.Stats
@@ -103,14 +113,118 @@ func (l *Local) importOne(ctx context.Context, im *ingest.Importer, format, name
 	case FormatJSONSeq:
 		st, err = im.ImportJSONSeq(ctx, dr, source)
 	default:
-		return st, fmt.Errorf("import: unknown format %q (want p2pool or jsonseq)", format)
+		return ImportResult{}, fmt.Errorf("import: unknown format %q (want p2pool or jsonseq)", format)
+	}
+	res := ImportResult{Files: 1, Bytes: st.Bytes, Added: st.Added, Duplicates: st.Duplicates, Skipped: st.Skipped, Samples: st.Samples}
+	if st.Added > 0 {
+		l.changes.bump()
 	}
 	if err != nil {
-		return st, fmt.Errorf("import %s: %w", source, err)
+		return res, fmt.Errorf("import %s: %w", source, err)
 	}
 	if err := l.Store.Sync(); err != nil {
-		return st, err
+		return res, err
 	}
 	l.Log.Info("imported", "source", source, "bytes", st.Bytes, "added", st.Added, "duplicates", st.Duplicates, "skipped", st.Skipped)
-	return st, nil
+	return res, nil
+}
+
+// ExportJSONSeq writes the event log from..to as RFC 7464.
+func (l *Local) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	err := l.Store.Events(ctx, from, to, func(e *store.Event) error { return ingest.WriteJSONSeq(bw, e) })
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// Snapshot reads what the dashboard shows: views and latest samples, never a scan of the log.
+func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
+	now := l.Now()
+	if q.Days <= 0 {
+		q.Days = 30
+	}
+	if q.Events <= 0 {
+		q.Events = 200
+	}
+	version, _ := l.changes.current()
+	snap := Snapshot{Now: now, Version: version, Mode: l.Mode()}
+	r, err := BuildReport(l.Store, ReportQuery{Days: q.Days}, now)
+	if err != nil {
+		return snap, err
+	}
+	snap.Skipped = r.Skipped
+	snap.Days = fillDays(r.Days, now.In(l.Store.Location()), q.Days)
+	snap.Today = snap.Days[len(snap.Days)-1]
+
+	if snap.Miners, err = l.miners(now, snap.Today); err != nil {
+		return snap, err
+	}
+	if snap.Recent, err = l.Store.Recent(q.Events, nil); err != nil {
+		return snap, err
+	}
+	status, err := l.Store.Latest("status/")
+	if err != nil {
+		return snap, err
+	}
+	snap.Pool = PoolStatus{
+		SidechainHashrate: status["status/side_chain_hashrate"].Value,
+		MainchainHashrate: status["status/main_chain_hashrate"].Value,
+		OurHashrate:       status["status/your_hashrate_pool_side"].Value,
+		At:                status["status/side_chain_hashrate"].Time,
+	}
+	l.mu.Lock()
+	snap.Ingest = l.ingest
+	l.mu.Unlock()
+	return snap, nil
+}
+
+func (l *Local) miners(now time.Time, today ReportDay) ([]MinerRow, error) {
+	hosts, err := l.Store.Hosts()
+	if err != nil {
+		return nil, err
+	}
+	rates, err := l.Store.Latest("worker/")
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]*MinerRow{}
+	for _, h := range hosts {
+		rows[h.Host] = &MinerRow{Host: h.Host, Shares: h.Shares, LastShare: h.LastShare, Effort: h.Effort, SharesToday: today.SharesByHost[h.Host]}
+	}
+	for series, sm := range rates {
+		name := series[len("worker/"):]
+		m := rows[name]
+		if m == nil {
+			m = &MinerRow{Host: name}
+			rows[name] = m
+		}
+		m.Hashrate, m.HashrateAt = sm.Value, sm.Time
+	}
+	out := make([]MinerRow, 0, len(rows))
+	for _, m := range rows {
+		m.Stale = now.Sub(m.LastSeen()) > l.Cfg.StaleAfter
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out, nil
+}
+
+// fillDays returns every day of the n ending today, with the report's days where it has them.
+func fillDays(have []ReportDay, today time.Time, n int) []ReportDay {
+	byDate := make(map[string]ReportDay, len(have))
+	for _, d := range have {
+		byDate[d.Date] = d
+	}
+	out := make([]ReportDay, n)
+	for i := range n {
+		date := today.AddDate(0, 0, i-n+1).Format(time.DateOnly)
+		d, ok := byDate[date]
+		if !ok {
+			d = ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: store.Piconero{}.XMR()}
+		}
+		out[i] = d
+	}
+	return out
 }

@@ -4,20 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/store"
 )
 
-// RunService is `db4e --headless`: follow P2Pool's log and keep the store tidy until ctx ends.
-func (l *Local) RunService(ctx context.Context) error {
+// RunIngest follows P2Pool's log and keeps the store tidy until ctx ends: the service's work,
+// and the embedded console's when no service runs.
+func (l *Local) RunIngest(ctx context.Context) error {
 	f := &ingest.Follower{
 		Path:  l.Cfg.P2Pool.Log,
 		Name:  "p2pool",
 		Store: l.Store,
 		Cfg:   l.Cfg.P2Pool,
 		Log:   l.Log.With("component", "follow"),
+		Poll:  true,
+		Applied: func(store.Applied) {
+			l.mu.Lock()
+			l.ingest.LastBatch = l.Now()
+			l.mu.Unlock()
+			l.changes.bump()
+		},
 	}
+	l.mu.Lock()
+	l.ingest.Following = true
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.ingest.Following = false
+		l.mu.Unlock()
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- f.Run(ctx) }()
 
@@ -31,6 +49,9 @@ func (l *Local) RunService(ctx context.Context) error {
 		select {
 		case err := <-errc:
 			if err != nil && !errors.Is(err, context.Canceled) {
+				l.mu.Lock()
+				l.ingest.Error = err.Error()
+				l.mu.Unlock()
 				return fmt.Errorf("follower: %w", err)
 			}
 			st := f.Stats()
@@ -51,4 +72,25 @@ func (l *Local) pruneSeries() {
 	} else if n > 0 {
 		l.Log.Info("pruned time series", "days", n)
 	}
+}
+
+// RunService is `db4e --headless`: the ingest, and the socket that consoles and subcommands use.
+func (l *Local) RunService(ctx context.Context, socket string) error {
+	ln, err := Listen(socket)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(socket)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- Serve(ctx, ln, l, l.Log.With("component", "socket")) }()
+	go func() { errc <- l.RunIngest(ctx) }()
+	l.Log.Info("service running", "socket", socket, "data", l.Store.Dir())
+	err = <-errc
+	cancel()
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	return err
 }

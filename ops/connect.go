@@ -1,0 +1,52 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/db4e/db4e/store"
+)
+
+// Opened is a Console and how to let it go.
+type Opened struct {
+	Console
+	// Local is set when this process holds the store (no service answered).
+	Local *Local
+	Close func() error
+}
+
+// Connect attaches to the service when one answers on socket, and otherwise opens the store in
+// dataDir itself: every subcommand works the same with the service running and without it.
+func Connect(ctx context.Context, socket, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (Opened, error) {
+	if socket != "" {
+		if r, err := Dial(ctx, socket); err == nil {
+			return Opened{Console: r, Close: func() error { return nil }}, nil
+		}
+	}
+	l, err := OpenLocal(dataDir, scfg, cfg, log)
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{Console: l, Local: l, Close: l.Store.Close}, nil
+}
+
+// OpenLocal opens the store in dataDir for this process alone.
+func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (*Local, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(dataDir, scfg, log.With("component", "store"))
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w; if it is, its socket does not answer: check the socket key of both configurations", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewLocal(st, cfg, log), nil
+}

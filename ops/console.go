@@ -1,0 +1,120 @@
+package ops
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// Console is what an operator sees and does. Local works on a store in this process; Remote asks
+// the service over its socket. The console UI and every subcommand use only this.
+type Console interface {
+	// Mode is "embedded" (this process has the store) or "attached" (the service has it).
+	Mode() string
+	Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
+	Report(ctx context.Context, q ReportQuery) (Report, error)
+	Rebuild(ctx context.Context) (int, error)
+	// Import reads one file or stream (plain or gzip) in the given format.
+	Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error)
+	ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error
+	// Watch returns when the data changed after version since (or ctx ends), with the new
+	// version; a console redraws on it.
+	Watch(ctx context.Context, since uint64) (uint64, error)
+}
+
+// SnapshotQuery asks for what the dashboard shows.
+type SnapshotQuery struct {
+	Days   int `json:"days"`   // chart range, counted back from today
+	Events int `json:"events"` // newest events wanted
+}
+
+// Snapshot is everything the dashboard draws, read in one go so that drawing never waits on
+// the store.
+type Snapshot struct {
+	Now     time.Time     `json:"now"`
+	Version uint64        `json:"version"`
+	Mode    string        `json:"mode"`
+	Days    []ReportDay   `json:"days"` // every day of the range, oldest first, empty days included
+	Today   ReportDay     `json:"today"`
+	Miners  []MinerRow    `json:"miners"`
+	Recent  []store.Event `json:"recent"` // newest first
+	Pool    PoolStatus    `json:"pool"`
+	Ingest  IngestStatus  `json:"ingest"`
+	Skipped uint64        `json:"skipped"`
+}
+
+// MinerRow is one line of the miners table.
+type MinerRow struct {
+	Host        string    `json:"host"`
+	SharesToday uint64    `json:"shares_today"`
+	Shares      uint64    `json:"shares"`
+	LastShare   time.Time `json:"last_share"`
+	Effort      float64   `json:"effort"`
+	Hashrate    float64   `json:"hashrate"` // H/s, latest sample
+	HashrateAt  time.Time `json:"hashrate_at"`
+	Stale       bool      `json:"stale"` // silent (no share, no sample) for longer than stale_after
+}
+
+// LastSeen is the latest sign of life of the miner.
+func (m MinerRow) LastSeen() time.Time {
+	if m.HashrateAt.After(m.LastShare) {
+		return m.HashrateAt
+	}
+	return m.LastShare
+}
+
+// PoolStatus is what P2Pool's own status says, from its latest samples.
+type PoolStatus struct {
+	SidechainHashrate float64   `json:"sidechain_hashrate"`
+	MainchainHashrate float64   `json:"mainchain_hashrate"`
+	OurHashrate       float64   `json:"our_hashrate"`
+	At                time.Time `json:"at"`
+}
+
+// IngestStatus says whether the log is being read.
+type IngestStatus struct {
+	Path      string    `json:"path"`
+	Following bool      `json:"following"`
+	LastBatch time.Time `json:"last_batch"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// notifier hands out versions; Watch waits for the next.
+type notifier struct {
+	mu      sync.Mutex
+	version uint64
+	changed chan struct{}
+}
+
+func newNotifier() *notifier { return &notifier{version: 1, changed: make(chan struct{})} }
+
+func (n *notifier) bump() {
+	n.mu.Lock()
+	n.version++
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+}
+
+func (n *notifier) current() (uint64, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.version, n.changed
+}
+
+func (n *notifier) wait(ctx context.Context, since uint64) (uint64, error) {
+	for {
+		v, ch := n.current()
+		if v != since {
+			return v, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Remote is a Console served by the running service over its socket.
+type Remote struct {
+	socket string
+	client *http.Client
+}
+
+var _ Console = (*Remote)(nil)
+
+// ErrNoService means nothing answers on the socket.
+var ErrNoService = errors.New("no db4e service answers")
+
+// Dial returns a Remote if a service answers on socket.
+func Dial(ctx context.Context, socket string) (*Remote, error) {
+	r := &Remote{socket: socket, client: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns: 4,
+	}}}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var ping map[string]string
+	if err := r.get(ctx, pathPing, nil, &ping); err != nil {
+		return nil, fmt.Errorf("%w on %s: %v", ErrNoService, socket, err)
+	}
+	return r, nil
+}
+
+// Mode says the service has the store.
+func (r *Remote) Mode() string { return "attached" }
+
+func (r *Remote) url(path string, q url.Values) string {
+	u := "http://db4e" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+func (r *Remote) do(req *http.Request, out any) error {
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e apiError
+		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("db4e service: %s", resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("db4e service answer: %w", err)
+	}
+	return nil
+}
+
+func (r *Remote) get(ctx context.Context, path string, q url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(path, q), nil)
+	if err != nil {
+		return err
+	}
+	return r.do(req, out)
+}
+
+// Snapshot asks the service.
+func (r *Remote) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
+	var s Snapshot
+	err := r.get(ctx, pathSnapshot, url.Values{"days": {strconv.Itoa(q.Days)}, "events": {strconv.Itoa(q.Events)}}, &s)
+	return s, err
+}
+
+// Report asks the service.
+func (r *Remote) Report(ctx context.Context, q ReportQuery) (Report, error) {
+	var rep Report
+	v := url.Values{}
+	if q.Days > 0 {
+		v.Set("days", strconv.Itoa(q.Days))
+	}
+	if q.From != "" {
+		v.Set("from", q.From)
+	}
+	if q.To != "" {
+		v.Set("to", q.To)
+	}
+	err := r.get(ctx, pathReport, v, &rep)
+	return rep, err
+}
+
+// Rebuild asks the service.
+func (r *Remote) Rebuild(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathRebuild, nil), nil)
+	if err != nil {
+		return 0, err
+	}
+	var out map[string]int
+	err = r.do(req, &out)
+	return out["events"], err
+}
+
+// Import streams the data to the service, which stores it.
+func (r *Remote) Import(ctx context.Context, format, source string, body io.Reader) (ImportResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathImport, url.Values{"format": {format}, "source": {source}}), body)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	var res ImportResult
+	err = r.do(req, &res)
+	return res, err
+}
+
+// ExportJSONSeq streams the service's export to w.
+func (r *Remote) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error {
+	v := url.Values{}
+	if !from.IsZero() {
+		v.Set("from", from.Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		v.Set("to", to.Format(time.RFC3339Nano))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(pathExport, v), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("db4e service: %s", resp.Status)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+// Watch long-polls the service.
+func (r *Remote) Watch(ctx context.Context, since uint64) (uint64, error) {
+	var out map[string]uint64
+	if err := r.get(ctx, pathWatch, url.Values{"since": {strconv.FormatUint(since, 10)}}, &out); err != nil {
+		return since, err
+	}
+	return out["version"], nil
+}

@@ -1,0 +1,455 @@
+// Package ui is the console: a tview dashboard of the farm, driven by keyboard, fed only by an
+// ops.Console (the store in this process, or the service over its socket).
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/store"
+)
+
+// Options shape the console.
+type Options struct {
+	// Screen is the terminal; tests pass a tcell.SimulationScreen. Nil: the real terminal.
+	Screen tcell.Screen
+	// NoColor draws without colours (the NO_COLOR convention): emphasis by attributes only.
+	NoColor bool
+	// RangeDays is the charts' first range: 7, 30, 90 or 365.
+	RangeDays int
+	// Refresh is how often the dashboard is redrawn without a change (ages, stale marks).
+	Refresh time.Duration
+	// Events is how many recent events are fetched for the events pane.
+	Events int
+}
+
+var ranges = []int{7, 30, 90, 365}
+
+// App is the running console.
+type App struct {
+	app     *tview.Application
+	console ops.Console
+	opts    Options
+	th      theme
+
+	pages  *tview.Pages
+	main   *tview.Flex
+	header *tview.TextView
+	footer *tview.TextView
+	filter *tview.InputField
+	bottom *tview.Flex
+	shares *chart
+	right  *chart
+	miners *tview.Table
+	events *tview.Table
+	help   *tview.TextView
+
+	// UI goroutine state
+	snap       ops.Snapshot
+	fetchErr   error
+	haveSnap   bool
+	showBlocks bool
+	filterText string
+	focusIdx   int
+
+	rangeIdx atomic.Int32 // read by the fetcher
+	refresh  chan struct{}
+	drawn    chan struct{} // closed at the first full screen (benchmarks and tests wait on it)
+	drawOnce atomic.Bool
+}
+
+// New builds the console over c.
+func New(c ops.Console, opts Options) *App {
+	if opts.Refresh <= 0 {
+		opts.Refresh = 5 * time.Second
+	}
+	if opts.Events <= 0 {
+		opts.Events = 300
+	}
+	a := &App{app: tview.NewApplication(), console: c, opts: opts, th: newTheme(opts.NoColor),
+		refresh: make(chan struct{}, 1), drawn: make(chan struct{})}
+	a.rangeIdx.Store(1)
+	for i, d := range ranges {
+		if d == opts.RangeDays {
+			a.rangeIdx.Store(int32(i))
+		}
+	}
+	a.th.apply()
+	if opts.Screen != nil {
+		a.app.SetScreen(opts.Screen)
+	}
+	a.build()
+	return a
+}
+
+// Drawn is closed once the first screen with data has been drawn.
+func (a *App) Drawn() <-chan struct{} { return a.drawn }
+
+func (a *App) build() {
+	a.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	a.footer = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	a.filter = tview.NewInputField().SetLabel("filter: ").SetFieldWidth(0)
+	a.filter.SetChangedFunc(func(text string) {
+		a.filterText = text
+		a.renderEvents()
+	})
+	a.filter.SetDoneFunc(func(key tcell.Key) {
+		if key == tcell.KeyEscape {
+			a.filter.SetText("")
+		}
+		a.showFooter()
+		a.app.SetFocus(a.events)
+		a.focusIdx = 1
+		a.markFocus()
+	})
+	a.shares = newChart("Shares/day", func(v float64) string { return fmt.Sprintf("%4.0f", v) }, a.th.sharesChart)
+	a.right = newChart("XMR/day", func(v float64) string { return fmt.Sprintf("%.4f", v) }, a.th.xmrChart)
+
+	a.miners = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
+	a.miners.SetBorder(true).SetTitle(" Miners ").SetTitleAlign(tview.AlignLeft)
+	a.events = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
+	a.events.SetBorder(true).SetTitle(" Recent events ").SetTitleAlign(tview.AlignLeft)
+
+	charts := tview.NewFlex().AddItem(a.shares, 0, 1, false).AddItem(a.right, 0, 1, false)
+	a.bottom = tview.NewFlex().AddItem(a.miners, 0, 1, true).AddItem(a.events, 0, 1, false)
+	a.main = tview.NewFlex().SetDirection(tview.FlexRow)
+	a.main.
+		AddItem(a.header, 2, 0, false).
+		AddItem(charts, 0, 1, false).
+		AddItem(a.bottom, 0, 1, true).
+		AddItem(a.footer, 1, 0, false)
+
+	a.help = tview.NewTextView().SetDynamicColors(true)
+	a.help.SetBorder(true).SetTitle(" Keys ")
+	a.help.SetText(helpText)
+	modal := tview.NewFlex().
+		AddItem(nil, 0, 1, false).
+		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(nil, 0, 1, false).AddItem(a.help, 18, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
+		AddItem(nil, 0, 1, false)
+
+	a.pages = tview.NewPages().AddPage("main", a.main, true, true).AddPage("help", modal, true, false)
+	a.app.SetRoot(a.pages, true).SetFocus(a.miners)
+	a.app.SetInputCapture(a.keys)
+	a.app.SetAfterDrawFunc(func(tcell.Screen) {
+		if a.haveSnap && a.drawOnce.CompareAndSwap(false, true) {
+			close(a.drawn)
+		}
+	})
+	a.markFocus()
+	a.showFooter()
+	a.header.SetText("db4e · loading…")
+}
+
+const helpText = `[::b]Moving[::-]
+  Tab / Shift-Tab   next / previous pane
+  ↑ ↓ PgUp PgDn     scroll the miners or events
+[::b]Showing[::-]
+  r                 chart range 7 → 30 → 90 → 365 days
+  1 2 3 4           chart range 7, 30, 90, 365 days
+  b                 right chart: XMR ↔ blocks per day
+  /                 filter the events (Enter keeps, Esc clears)
+[::b]Other[::-]
+  ?                 this help (Esc closes)
+  q, Ctrl-C         quit
+
+Miners marked STALE sent no share and no
+hashrate sample for longer than miners.stale_after.`
+
+// Run shows the console until q, Ctrl-C or ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.fetch(ctx)
+	go func() {
+		<-ctx.Done()
+		a.app.Stop()
+	}()
+	return a.app.Run()
+}
+
+// Stop ends Run.
+func (a *App) Stop() { a.app.Stop() }
+
+// fetch reads snapshots off the UI goroutine, whenever the data changes, the range changes or
+// the refresh interval passes, and hands each to the UI in one place.
+func (a *App) fetch(ctx context.Context) {
+	changed := make(chan struct{}, 1)
+	go func() {
+		var v uint64
+		for ctx.Err() == nil {
+			nv, err := a.console.Watch(ctx, v)
+			if err != nil {
+				select { // the service is restarting: try again shortly
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+				}
+				continue
+			}
+			if nv != v {
+				v = nv
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	tick := time.NewTicker(a.opts.Refresh)
+	defer tick.Stop()
+	for {
+		q := ops.SnapshotQuery{Days: ranges[a.rangeIdx.Load()], Events: a.opts.Events}
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		snap, err := a.console.Snapshot(qctx, q)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		a.app.QueueUpdateDraw(func() { a.apply(snap, err) })
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-a.refresh:
+		case <-tick.C:
+		}
+	}
+}
+
+func (a *App) requestRefresh() {
+	select {
+	case a.refresh <- struct{}{}:
+	default:
+	}
+}
+
+// apply takes a new snapshot into the widgets; UI goroutine only.
+func (a *App) apply(snap ops.Snapshot, err error) {
+	a.fetchErr = err
+	if err == nil {
+		a.snap, a.haveSnap = snap, true
+	}
+	a.renderHeader()
+	if err != nil && !a.haveSnap {
+		return
+	}
+	a.renderCharts()
+	a.renderMiners()
+	a.renderEvents()
+}
+
+func (a *App) renderHeader() {
+	s := a.snap
+	var b strings.Builder
+	mode := "embedded"
+	if s.Mode == "attached" || a.console.Mode() == "attached" {
+		mode = "attached"
+	}
+	fmt.Fprintf(&b, "%s · %s · %s", a.th.paint(a.th.accent, "db4e"), mode, s.Now.Format("15:04 MST"))
+	switch {
+	case a.fetchErr != nil:
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, tview.Escape(shorten(a.fetchErr.Error(), 50))+" — retrying"))
+	case s.Ingest.Error != "":
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "log: "+tview.Escape(shorten(s.Ingest.Error, 50))))
+	case s.Ingest.Following && !s.Ingest.LastBatch.IsZero():
+		fmt.Fprintf(&b, " · log %s ago", ago(s.Now, s.Ingest.LastBatch))
+	case s.Ingest.Following:
+		b.WriteString(" · log: waiting")
+	}
+	if s.Pool.SidechainHashrate > 0 {
+		fmt.Fprintf(&b, " · pool %s · us %s", hashrate(s.Pool.SidechainHashrate), hashrate(s.Pool.OurHashrate))
+	}
+	t := s.Today
+	fmt.Fprintf(&b, "\nToday: %s · %s · %s %s XMR", a.th.paint(a.th.good, plural(t.Shares, "share", "shares")),
+		plural(t.Blocks, "block", "blocks"), plural(t.Payments, "payment", "payments"), t.XMR)
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.warn, fmt.Sprintf("%d skipped", s.Skipped)))
+	}
+	a.header.SetText(b.String())
+}
+
+func (a *App) renderCharts() {
+	days := a.snap.Days
+	n := len(days)
+	shares := make([]float64, n)
+	right := make([]float64, n)
+	dates := make([]string, n)
+	for i, d := range days {
+		shares[i] = float64(d.Shares)
+		dates[i] = shortDate(d.Date)
+		if a.showBlocks {
+			right[i] = float64(d.Blocks)
+		} else {
+			right[i] = d.Piconero.Float()
+			if right[i] == 0 && d.XMR != "" {
+				p, _ := store.ParseXMR(d.XMR) // a snapshot from the socket carries the string only
+				right[i] = p.Float()
+			}
+		}
+	}
+	span := fmt.Sprintf("%d d", n)
+	a.shares.set("Shares/day · "+span, shares, dates)
+	if a.showBlocks {
+		a.right.style = a.th.blocksChart
+		a.right.format = func(v float64) string { return fmt.Sprintf("%3.0f", v) }
+		a.right.set("Blocks/day (sidechain) · "+span, right, dates)
+	} else {
+		a.right.style = a.th.xmrChart
+		a.right.format = func(v float64) string { return fmt.Sprintf("%.4f", v) }
+		a.right.set("XMR/day · "+span, right, dates)
+	}
+}
+
+func shortDate(d string) string {
+	if len(d) == 10 {
+		return d[5:]
+	}
+	return d
+}
+
+// keepTop leaves a table showing its newest rows unless the operator has moved down it.
+func keepTop(t *tview.Table) func() {
+	row, _ := t.GetSelection()
+	return func() {
+		if row <= 1 {
+			t.Select(1, 0)
+			t.ScrollToBeginning()
+		}
+	}
+}
+
+func (a *App) renderMiners() {
+	t := a.miners
+	defer keepTop(t)()
+	t.Clear()
+	for i, h := range []string{"HOST", "TODAY", "LAST", "HASHRATE", "EFF", ""} {
+		t.SetCell(0, i, tview.NewTableCell(h).SetStyle(a.th.heading).SetSelectable(false).SetExpansion(boolInt(i == 0)))
+	}
+	stale := 0
+	for r, m := range a.snap.Miners {
+		style := a.th.normal
+		state := "ok"
+		if m.Stale {
+			style, state = a.th.staleRow, "STALE"
+			stale++
+		}
+		effort := "-"
+		if m.Effort > 0 {
+			effort = fmt.Sprintf("%.0f%%", m.Effort)
+		}
+		cells := []string{tview.Escape(m.Host), fmt.Sprint(m.SharesToday), ago(a.snap.Now, m.LastShare), hashrate(m.Hashrate), effort, state}
+		for c, text := range cells {
+			cell := tview.NewTableCell(text).SetStyle(style).SetExpansion(boolInt(c == 0))
+			if c > 0 {
+				cell.SetAlign(tview.AlignRight)
+			}
+			t.SetCell(r+1, c, cell)
+		}
+	}
+	title := fmt.Sprintf(" Miners (%d) ", len(a.snap.Miners))
+	if stale > 0 {
+		title = fmt.Sprintf(" Miners (%d, %d stale) ", len(a.snap.Miners), stale)
+	}
+	t.SetTitle(title)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (a *App) renderEvents() {
+	t := a.events
+	defer keepTop(t)()
+	t.Clear()
+	for i, h := range []string{"TIME", "KIND", "WHAT"} {
+		t.SetCell(0, i, tview.NewTableCell(h).SetStyle(a.th.heading).SetSelectable(false).SetExpansion(boolInt(i == 2)))
+	}
+	needle := strings.ToLower(a.filterText)
+	row := 1
+	loc := a.snap.Now.Location()
+	today := a.snap.Now.Format(time.DateOnly)
+	for i := range a.snap.Recent {
+		e := &a.snap.Recent[i]
+		when := e.Time.In(loc).Format("15:04:05")
+		if e.Time.In(loc).Format(time.DateOnly) != today {
+			when = e.Time.In(loc).Format("01-02 15:04")
+		}
+		what := describe(e)
+		if needle != "" && !strings.Contains(strings.ToLower(when+" "+e.Kind+" "+what), needle) {
+			continue
+		}
+		style := a.th.normal
+		switch e.Kind {
+		case store.KindBlock, store.KindPayment:
+			style = a.th.goodRow
+		}
+		t.SetCell(row, 0, tview.NewTableCell(when).SetStyle(style))
+		t.SetCell(row, 1, tview.NewTableCell(tview.Escape(e.Kind)).SetStyle(style))
+		t.SetCell(row, 2, tview.NewTableCell(tview.Escape(what)).SetStyle(style).SetExpansion(1))
+		row++
+	}
+	title := " Recent events "
+	if a.filterText != "" {
+		title = fmt.Sprintf(" Recent events matching %q (%d) ", shorten(a.filterText, 20), row-1)
+	}
+	t.SetTitle(title)
+}
+
+// describe is an event in a few words.
+func describe(e *store.Event) string {
+	switch e.Kind {
+	case store.KindShare:
+		s := e.Host
+		if e.ClientIP != "" && e.ClientIP != e.Host {
+			s += " (" + e.ClientIP + ")"
+		}
+		if e.Effort > 0 {
+			s += fmt.Sprintf(" effort %.1f%%", e.Effort)
+		}
+		return s
+	case store.KindBlock:
+		by := map[string]string{"you": "by us", "other": "by another miner of the pool", "pool": "by the pool"}[e.MinedBy]
+		return fmt.Sprintf("Monero block %d found %s", e.Height, by)
+	case store.KindPayment:
+		return fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
+	case store.KindAction:
+		return strings.TrimSpace(fmt.Sprintf("%s %s: %s", e.Who, e.Target, e.Result))
+	case store.KindMiner:
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.ClientIP, e.State))
+	}
+	return shorten(string(e.Fields), 120)
+}
+
+func shorten(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func (a *App) showFooter() {
+	a.bottomRow(a.footer)
+	k := func(s string) string { return a.th.paint(a.th.key, s) }
+	a.footer.SetText(fmt.Sprintf("%s pane  %s filter  %s range %dd  %s %s  %s help  %s quit",
+		k("Tab"), k("/"), k("r"), ranges[a.rangeIdx.Load()], k("b"), map[bool]string{true: "XMR", false: "blocks"}[a.showBlocks], k("?"), k("q")))
+}
+
+// bottomRow puts p (the footer or the filter field) in the last row.
+func (a *App) bottomRow(p tview.Primitive) {
+	n := a.main.GetItemCount()
+	if n == 0 || a.main.GetItem(n-1) == p {
+		return
+	}
+	a.main.RemoveItem(a.main.GetItem(n - 1))
+	a.main.AddItem(p, 1, 0, false)
+}
