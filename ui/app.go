@@ -109,7 +109,8 @@ func (a *App) build() {
 		a.focusIdx = 1
 		a.markFocus()
 	})
-	a.shares = newChart("Shares/day", func(v float64) string { return fmt.Sprintf("%4.0f", v) }, a.th.sharesChart)
+	a.shares = newChart("Shares/day", func(v float64) string { return fmt.Sprintf("%.0f", v) }, a.th.sharesChart)
+	a.shares.integer = true
 	a.right = newChart("XMR/day", func(v float64) string { return fmt.Sprintf("%.4f", v) }, a.th.xmrChart)
 
 	a.miners = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
@@ -298,11 +299,13 @@ func (a *App) renderCharts() {
 	a.shares.set("Shares/day · "+span, shares, dates)
 	if a.showBlocks {
 		a.right.style = a.th.blocksChart
-		a.right.format = func(v float64) string { return fmt.Sprintf("%3.0f", v) }
+		a.right.format = func(v float64) string { return fmt.Sprintf("%.0f", v) }
+		a.right.integer = true
 		a.right.set("Blocks/day (sidechain) · "+span, right, dates)
 	} else {
 		a.right.style = a.th.xmrChart
 		a.right.format = func(v float64) string { return fmt.Sprintf("%.4f", v) }
+		a.right.integer = false
 		a.right.set("XMR/day · "+span, right, dates)
 	}
 }

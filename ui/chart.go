@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -13,11 +14,15 @@ import (
 // data, so drawing never waits on anything.
 type chart struct {
 	*tview.Box
+	title  string
 	values []float64
 	dates  []string // MM-DD of each value
 	format func(float64) string
-	style  tcell.Style
-	empty  string
+	// integer series get a decimal on the axis when their top is lower than the rows, so that
+	// the labels do not repeat.
+	integer bool
+	style   tcell.Style
+	empty   string
 }
 
 func newChart(title string, format func(float64) string, style tcell.Style) *chart {
@@ -27,15 +32,20 @@ func newChart(title string, format func(float64) string, style tcell.Style) *cha
 }
 
 func (c *chart) set(title string, values []float64, dates []string) {
-	c.SetTitle(" " + title + " ")
+	c.title = title
 	c.values, c.dates = values, dates
 }
 
 // Draw renders the plot into the pane.
 func (c *chart) Draw(screen tcell.Screen) {
-	c.Box.DrawForSubclass(screen, c)
 	x, y, w, h := c.GetInnerRect()
-	lines := c.render(w, h)
+	lines, perColumn := c.render(w, h)
+	title := c.title
+	if perColumn > 1 {
+		title += fmt.Sprintf(" · %d-day sums", perColumn)
+	}
+	c.SetTitle(" " + title + " ")
+	c.Box.DrawForSubclass(screen, c)
 	for i, line := range lines {
 		if i >= h {
 			break
@@ -51,42 +61,90 @@ func (c *chart) Draw(screen tcell.Screen) {
 	}
 }
 
-// render returns the plot's lines for a w x h area.
-func (c *chart) render(w, h int) []string {
+// render returns the plot's lines for a w x h area. Values are never resampled, which would
+// shave the peaks: each day gets a whole number of columns, or, when the days outnumber the
+// columns, whole numbers of days are summed into one (the title says so).
+func (c *chart) render(w, h int) ([]string, int) {
 	if len(c.values) == 0 {
-		return []string{c.empty}
+		return []string{c.empty}, 1
 	}
 	if w < 16 || h < 4 {
-		return []string{"(too small)"}
+		return []string{"(too small)"}, 1
 	}
 	plotHeight := h - 3 // the x axis takes two lines, and asciigraph draws height+1 rows
-	ticks := max(2, min(len(c.values), w/9))
-	plot := func(width int) []string {
-		out := asciigraph.Plot(c.values,
-			asciigraph.Height(plotHeight),
-			asciigraph.Width(width),
-			asciigraph.LowerBound(0),
-			asciigraph.UpperBound(1e-9), // all-zero days still draw a flat line
-			asciigraph.YAxisValueFormatter(c.format),
-			asciigraph.XAxisRange(0, float64(len(c.values)-1)),
-			asciigraph.XAxisTickCount(ticks),
-			asciigraph.XAxisValueFormatter(func(v float64) string {
-				i := int(v + 0.5)
-				if i < 0 || i >= len(c.dates) {
-					return ""
-				}
-				return c.dates[i]
-			}),
-		)
-		return strings.Split(out, "\n")
+	for labels := 7; labels <= w-4; labels++ {
+		values, dates, perColumn := fitColumns(c.values, c.dates, w-labels)
+		top := 0.0
+		for _, v := range values {
+			top = max(top, v)
+		}
+		format := c.format
+		if c.integer && top < float64(plotHeight) {
+			format = func(v float64) string { return fmt.Sprintf("%.1f", v) }
+		}
+		// The last date label hangs past the plot's right edge; where that is all that does
+		// not fit, it is left out rather than a day.
+		for _, lastLabel := range []bool{true, false} {
+			lines := strings.Split(asciigraph.Plot(values,
+				asciigraph.Height(plotHeight),
+				asciigraph.Offset(2),
+				asciigraph.LowerBound(0),
+				asciigraph.UpperBound(1e-9), // all-zero days still draw a flat line
+				asciigraph.YAxisValueFormatter(func(v float64) string {
+					if v < 0 && v > -1e-6 {
+						v = 0 // no "-0.0000"
+					}
+					return format(v)
+				}),
+				asciigraph.XAxisRange(0, float64(len(values)-1)),
+				asciigraph.XAxisTickCount(max(2, min(len(values), (w-labels)/9))),
+				asciigraph.XAxisValueFormatter(func(v float64) string {
+					i := int(v + 0.5)
+					if i < 0 || i >= len(dates) || (!lastLabel && i == len(dates)-1) {
+						return ""
+					}
+					return dates[i]
+				}),
+			), "\n")
+			if maxWidth(lines) <= w {
+				return lines, perColumn
+			}
+		}
 	}
-	width := w - 10
-	lines := plot(width)
-	// asciigraph's width is the plot's, without the y labels: fit the whole to the pane.
-	if over := maxWidth(lines) - w; over > 0 && width-over >= 4 {
-		lines = plot(width - over)
+	return []string{"(too small)"}, 1
+}
+
+// fitColumns stretches or sums the series to at most cols columns without changing any value
+// a day had, or the total of any group of days.
+func fitColumns(values []float64, dates []string, cols int) ([]float64, []string, int) {
+	n := len(values)
+	if cols <= 0 {
+		return values, dates, 1
 	}
-	return lines
+	if n <= cols {
+		rep := cols / n
+		outV := make([]float64, 0, n*rep)
+		outD := make([]string, 0, n*rep)
+		for i, v := range values {
+			for range rep {
+				outV = append(outV, v)
+				outD = append(outD, dates[i])
+			}
+		}
+		return outV, outD, 1
+	}
+	k := (n + cols - 1) / cols
+	var outV []float64
+	var outD []string
+	for i := 0; i < n; i += k {
+		sum := 0.0
+		for j := i; j < min(i+k, n); j++ {
+			sum += values[j]
+		}
+		outV = append(outV, sum)
+		outD = append(outD, dates[min(i+k, n)-1])
+	}
+	return outV, outD, k
 }
 
 func maxWidth(lines []string) int {

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/store"
+)
+
+// now is "today" for the fixture: the day after its busiest day.
+var now = time.Date(2025, 3, 2, 12, 0, 0, 0, time.UTC)
+
+func fixtureConsole(t *testing.T) *ops.Local {
+	t.Helper()
+	l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig(), StaleAfter: 6 * time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Store.Close() })
+	l.Now = func() time.Time { return now }
+	f, err := os.Open("testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := l.Import(context.Background(), ops.FormatP2Pool, "sample.log", f); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+type harness struct {
+	t    *testing.T
+	app  *App
+	sim  tcell.SimulationScreen
+	done chan error
+}
+
+func start(t *testing.T, c ops.Console, w, h int, opts Options) *harness {
+	t.Helper()
+	sim := tcell.NewSimulationScreen("UTF-8")
+	if err := sim.Init(); err != nil {
+		t.Fatal(err)
+	}
+	opts.Screen = sim
+	if opts.Refresh == 0 {
+		opts.Refresh = time.Hour
+	}
+	app := New(c, opts)
+	hs := &harness{t: t, app: app, sim: sim, done: make(chan error, 1)}
+	go func() { hs.done <- app.Run(context.Background()) }()
+	select {
+	case <-app.Drawn():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no first screen within 5 s")
+	}
+	hs.resize(w, h)
+	t.Cleanup(func() {
+		app.Stop()
+		<-hs.done
+	})
+	return hs
+}
+
+func (h *harness) resize(w, ht int) {
+	h.sim.SetSize(w, ht)
+	h.sim.PostEvent(tcell.NewEventResize(w, ht))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		lines := strings.Split(strings.TrimRight(h.text(), "\n"), "\n")
+		if _, cw, ch := h.sim.GetContents(); cw == w && ch == ht && len(lines) == ht && strings.Contains(lines[ht-1], "? help") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("screen not %dx%d", w, ht)
+}
+
+// text is the screen as lines of text.
+func (h *harness) text() string {
+	cells, w, ht := h.sim.GetContents()
+	var b strings.Builder
+	for y := range ht {
+		for x := range w {
+			c := cells[y*w+x]
+			if len(c.Runes) > 0 {
+				b.WriteRune(c.Runes[0])
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// waitFor waits until every want is on screen.
+func (h *harness) waitFor(want ...string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := h.text()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return s
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%q not on screen:\n%s", missing, s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) key(k tcell.Key) { h.sim.InjectKey(k, 0, tcell.ModNone) }
+
+func (h *harness) typ(s string) {
+	for _, r := range s {
+		h.sim.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+	}
+}
+
+// row returns the miners table's row of host, as far as the pane's right border.
+func row(screen, host string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		for _, border := range []string{"│", "║"} {
+			if strings.HasPrefix(l, border+host+" ") {
+				rest := strings.TrimPrefix(l, border)
+				if i := strings.IndexAny(rest, "│║"); i >= 0 {
+					rest = rest[:i]
+				}
+				return rest
+			}
+		}
+	}
+	return ""
+}
+
+func TestDashboardAt80x24(t *testing.T) {
+	h := start(t, fixtureConsole(t), 80, 24, Options{})
+	s := h.waitFor("db4e · embedded", "Today: 2 shares", "Shares/day · 30 d", "XMR/day · 30 d", "Miners (3", "Recent events")
+	// the chart's y axis reaches the busiest day (4 shares) and its x axis ends today
+	if !strings.Contains(s, " 4.0┤") {
+		t.Errorf("no y label 4 on the shares chart:\n%s", s)
+	}
+	if !strings.Contains(s, "03-02") {
+		t.Errorf("no date 03-02 on the x axis:\n%s", s)
+	}
+	// the busiest day's XMR is on the right chart's y axis
+	if !strings.Contains(s, "0.0016") {
+		t.Errorf("XMR axis does not reach 0.0016:\n%s", s)
+	}
+	// miners: rig-02 found 2 shares today; the others none today
+	if l := row(s, "rig-02"); !strings.Contains(l, " 2 ") {
+		t.Errorf("rig-02 row %q", l)
+	}
+	if l := row(s, "rig-03"); !strings.Contains(l, "788 H/s") {
+		t.Errorf("rig-03 row lacks its hashrate from the workers sample: %q", l)
+	}
+	// rig-01 and rig-03 sent nothing for over 6 h: stale; rig-02 found a share at 06:18
+	if !strings.Contains(row(s, "rig-01"), "STALE") || strings.Contains(row(s, "rig-02"), "STALE") {
+		t.Errorf("stale marks wrong:\n%s", s)
+	}
+	if !strings.Contains(s, "? help") || !strings.Contains(s, "q quit") {
+		t.Errorf("footer lacks keys:\n%s", s)
+	}
+}
+
+func TestFilterHelpRangeAndQuit(t *testing.T) {
+	h := start(t, fixtureConsole(t), 100, 30, Options{})
+	h.waitFor("Recent events")
+	h.typ("/rig-03")
+	h.key(tcell.KeyEnter)
+	s := h.waitFor(`matching "rig-03" (1)`)
+	events := s[strings.Index(s, "Recent events"):]
+	if strings.Contains(events, "rig-02 (") || strings.Contains(events, "payment") {
+		t.Errorf("filter let other events through:\n%s", s)
+	}
+	h.typ("/")
+	h.key(tcell.KeyEscape)
+	h.waitFor(" Recent events ═", "? help")
+
+	h.typ("?")
+	h.waitFor("Keys", "this help", "chart range 7")
+	h.key(tcell.KeyEscape)
+	h.typ("1")
+	h.waitFor("Shares/day · 7 d", "range 7d")
+	h.typ("b")
+	h.waitFor("Blocks/day (sidechain) · 7 d")
+	h.typ("r")
+	h.waitFor("Shares/day · 30 d")
+
+	h.key(tcell.KeyTab) // focus moves to events; q still quits
+	h.typ("q")
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.done <- nil // for the cleanup
+	case <-time.After(3 * time.Second):
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestLiveUpdateWithoutKeypress(t *testing.T) {
+	l := fixtureConsole(t)
+	h := start(t, l, 80, 24, Options{})
+	h.waitFor("Today: 2 shares")
+	share := "2025-03-02 11:59:00.0000 StratumServer SHARE FOUND: mainchain height 3350900, sidechain height 10420900, diff 1, client 192.168.1.24:1, user rig-04, effort 3.000%\n"
+	start := time.Now()
+	if _, err := l.Import(context.Background(), ops.FormatP2Pool, "live", strings.NewReader(share)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("Today: 3 shares", "rig-04")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the new share took %v to show", d)
+	}
+}
+
+func TestResizeAndNoColor(t *testing.T) {
+	h := start(t, fixtureConsole(t), 80, 24, Options{NoColor: true})
+	h.waitFor("Miners (3")
+	h.resize(140, 45)
+	s := h.waitFor("Shares/day · 30 d")
+	if w := len([]rune(strings.Split(s, "\n")[0])); w != 140 {
+		t.Fatalf("screen width %d after resize", w)
+	}
+	// with NO_COLOR nothing has a colour; a stale row is told by reverse video
+	cells, _, _ := h.sim.GetContents()
+	reverse := false
+	for _, c := range cells {
+		fg, bg, attr := c.Style.Decompose()
+		if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+			t.Fatalf("a coloured cell %q with NO_COLOR: fg %v bg %v", c.Runes, fg, bg)
+		}
+		reverse = reverse || attr&tcell.AttrReverse != 0
+	}
+	if !reverse {
+		t.Error("no reverse-video stale row with NO_COLOR")
+	}
+}
+
+func TestChartFitsItsPane(t *testing.T) {
+	c := newChart("t", func(v float64) string { return "12345.6789" }, tcell.StyleDefault)
+	vals := make([]float64, 365)
+	dates := make([]string, 365)
+	for i := range vals {
+		vals[i] = float64(i % 17)
+		dates[i] = "01-01"
+	}
+	c.set("t", vals, dates)
+	for _, w := range []int{16, 38, 80, 200} {
+		lines, _ := c.render(w, 9)
+		if maxWidth(lines) > w || len(lines) > 9 {
+			t.Errorf("width %d: plot is %dx%d", w, maxWidth(lines), len(lines))
+		}
+	}
+}
+
+func TestFitColumnsKeepsValuesAndSums(t *testing.T) {
+	vals := []float64{1, 5, 2}
+	dates := []string{"a", "b", "c"}
+	v, _, k := fitColumns(vals, dates, 7)
+	if k != 1 || len(v) != 6 || v[2] != 5 || v[3] != 5 {
+		t.Errorf("stretch: %v %d", v, k)
+	}
+	v, d, k := fitColumns(vals, dates, 2)
+	if k != 2 || len(v) != 2 || v[0] != 6 || v[1] != 2 || d[0] != "b" {
+		t.Errorf("sum: %v %v %d", v, d, k)
+	}
+}
