@@ -75,7 +75,7 @@ func (h *harness) resize(w, ht int) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		lines := strings.Split(strings.TrimRight(h.text(), "\n"), "\n")
-		if _, cw, ch := h.sim.GetContents(); cw == w && ch == ht && len(lines) == ht && strings.Contains(lines[ht-1], "? help") {
+		if len(lines) == ht && len([]rune(lines[0])) == w && strings.Contains(lines[ht-1], "? help") {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -83,22 +83,43 @@ func (h *harness) resize(w, ht int) {
 	h.t.Fatalf("screen not %dx%d", w, ht)
 }
 
-// text is the screen as lines of text.
+// text is the screen as lines of text. It is read on the UI goroutine: the simulation screen's
+// cells are not guarded against a draw.
 func (h *harness) text() string {
-	cells, w, ht := h.sim.GetContents()
-	var b strings.Builder
-	for y := range ht {
-		for x := range w {
-			c := cells[y*w+x]
-			if len(c.Runes) > 0 {
-				b.WriteRune(c.Runes[0])
-			} else {
-				b.WriteByte(' ')
+	out := make(chan string, 1)
+	go h.app.app.QueueUpdate(func() {
+		cells, w, ht := h.sim.GetContents()
+		var b strings.Builder
+		for y := range ht {
+			for x := range w {
+				c := cells[y*w+x]
+				if len(c.Runes) > 0 {
+					b.WriteRune(c.Runes[0])
+				} else {
+					b.WriteByte(' ')
+				}
 			}
+			b.WriteByte('\n')
 		}
-		b.WriteByte('\n')
+		out <- b.String()
+	})
+	select {
+	case s := <-out:
+		return s
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("the UI goroutine does not answer")
+		return ""
 	}
-	return b.String()
+}
+
+// cells copies the screen's cells on the UI goroutine.
+func (h *harness) cells() []tcell.SimCell {
+	out := make(chan []tcell.SimCell, 1)
+	go h.app.app.QueueUpdate(func() {
+		cells, _, _ := h.sim.GetContents()
+		out <- append([]tcell.SimCell(nil), cells...)
+	})
+	return <-out
 }
 
 // waitFor waits until every want is on screen.
@@ -239,9 +260,8 @@ func TestResizeAndNoColor(t *testing.T) {
 		t.Fatalf("screen width %d after resize", w)
 	}
 	// with NO_COLOR nothing has a colour; a stale row is told by reverse video
-	cells, _, _ := h.sim.GetContents()
 	reverse := false
-	for _, c := range cells {
+	for _, c := range h.cells() {
 		fg, bg, attr := c.Style.Decompose()
 		if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
 			t.Fatalf("a coloured cell %q with NO_COLOR: fg %v bg %v", c.Runes, fg, bg)

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tmux drives the built binary in a real terminal.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed; .ci/run installs it")
+		}
+		t.Skip("tmux not installed")
+	}
+	tm := &tmux{t: t, socket: fmt.Sprintf("db4e-test-%d", os.Getpid())}
+	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	return tm
+}
+
+func (tm *tmux) run(args ...string) string {
+	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
+	if err != nil && args[0] != "has-session" {
+		tm.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+// start runs the command in a new 80x24 session.
+func (tm *tmux) start(name string, env []string, args ...string) {
+	cmd := "exec env " + strings.Join(quoteAll(env), " ") + " " + strings.Join(quoteAll(args), " ")
+	tm.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", cmd)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return out
+}
+
+func (tm *tmux) screen(name string) string { return tm.run("capture-pane", "-p", "-t", name) }
+
+func (tm *tmux) waitFor(name string, want ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen(name)
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("%q not on the screen of %s:\n%s", want, name, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (tm *tmux) keys(name string, keys ...string) {
+	tm.run(append([]string{"send-keys", "-t", name}, keys...)...)
+}
+
+func (tm *tmux) waitGone(name string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if exec.Command("tmux", "-L", tm.socket, "has-session", "-t", name).Run() != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.t.Fatalf("%s still running", name)
+}
+
+func writeConfig(t *testing.T, dir string) (cfg, logPath string) {
+	logPath = filepath.Join(dir, "p2pool.log")
+	cfg = filepath.Join(dir, "db4e.yaml")
+	body := fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", filepath.Join(dir, "data"), filepath.Join(dir, "run", "db4e.sock"), logPath)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, logPath
+}
+
+func appendLine(t *testing.T, path, line string) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString(line + "\n")
+}
+
+func shareNow(host string, n int) string {
+	return fmt.Sprintf("%s StratumServer SHARE FOUND: mainchain height %d, sidechain height %d, diff 1, client 10.0.0.%d:3333, user %s, effort 12.500%%",
+		time.Now().UTC().Format("2006-01-02 15:04:05.0000"), 3400000+n, 11000000+n, n, host)
+}
+
+// The built binary in a real terminal: the dashboard, help, live updates, and q restoring the terminal.
+func TestConsoleInTmux(t *testing.T) {
+	tm := newTmux(t)
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-07", 1))
+	env := append(testEnv(t), "TERM=xterm-256color")
+	tm.start("console", env, db4eBin, "--config", cfg)
+	s := tm.waitFor("console", "db4e · embedded", "Today: 1 share", "Shares/day · 30 d", "rig-07", "? help")
+	if strings.Count(s, "\n") < 23 {
+		t.Errorf("screen not 24 lines:\n%s", s)
+	}
+	tm.keys("console", "?")
+	tm.waitFor("console", "Keys", "this help")
+	tm.keys("console", "Escape")
+	appendLine(t, logPath, shareNow("rig-08", 2))
+	tm.waitFor("console", "Today: 2 shares", "rig-08")
+	tm.keys("console", "q")
+	tm.waitGone("console")
+}
+
+// The service holds the store; the console and report attach over the socket, and the console
+// reconnects by itself when the service restarts.
+func TestHeadlessWithAttachedConsole(t *testing.T) {
+	tm := newTmux(t)
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-01", 1))
+	service := func() *exec.Cmd {
+		cmd := exec.Command(db4eBin, "--config", cfg, "--headless")
+		cmd.Env = testEnv(t)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	svc := service()
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	if st, err := os.Stat(filepath.Join(dir, "run", "db4e.sock")); err != nil || st.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode: %v %v", st.Mode(), err)
+	}
+
+	env := append(testEnv(t), "TERM=xterm-256color")
+	tm.start("console", env, db4eBin, "--config", cfg)
+	tm.waitFor("console", "db4e · attached", "Today: 1 share", "rig-01")
+
+	// report goes through the service: the store is locked by it
+	r := report(t, "--config", cfg)
+	if len(r.Days) != 1 || r.Days[0].Shares != 1 {
+		t.Fatalf("report through the socket: %+v", r)
+	}
+	appendLine(t, logPath, shareNow("rig-02", 2))
+	tm.waitFor("console", "Today: 2 shares", "rig-02")
+
+	// restart the service: the console retries, then shows what the new one stores
+	svc.Process.Signal(syscall.SIGTERM)
+	if err := svc.Wait(); err != nil {
+		t.Fatalf("service stop: %v", err)
+	}
+	service()
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	appendLine(t, logPath, shareNow("rig-03", 3))
+	tm.waitFor("console", "db4e · attached", "Today: 3 shares", "rig-03")
+	tm.keys("console", "q")
+	tm.waitGone("console")
+}
+
+func waitSocket(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no socket %s", path)
+}
