@@ -34,6 +34,9 @@ const usage = `usage:
   db4e report [--json] [--days N] [--from D --to D]
   db4e export jsonseq [--from T --to T]
   db4e rebuild
+  db4e restart TARGET... | all               operator restarts (names from config)
+  db4e backup [DIR]                          snapshot backup; through the service when it runs
+  db4e restore FILE                          restore into an empty data dir
   db4e version
 `
 
@@ -114,6 +117,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdExport(ctx, e, cargs)
 	case "rebuild":
 		return cmdRebuild(ctx, e, cargs)
+	case "restart":
+		return cmdRestart(ctx, e, cargs)
+	case "backup":
+		return cmdBackup(ctx, e, cargs)
+	case "restore":
+		return cmdRestore(ctx, e, cargs)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Errorf("unknown command %q", cmd)}

@@ -33,6 +33,12 @@ type File struct {
 	Store  store.Config  `yaml:"store"`
 	Miners Miners        `yaml:"miners"`
 
+	// Targets are what `db4e restart` and the console's restart menu act on.
+	Targets []ops.TargetConfig `yaml:"targets"`
+	SSH     ops.SSHConfig      `yaml:"ssh"`
+	Restart Restart            `yaml:"restart"`
+	Backup  ops.BackupConfig   `yaml:"backup"`
+
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
 }
@@ -43,6 +49,12 @@ type Miners struct {
 	StaleAfter time.Duration `yaml:"stale_after"`
 }
 
+// Restart is the restart section.
+type Restart struct {
+	// Concurrency is how many miners are restarted at once.
+	Concurrency int `yaml:"concurrency"`
+}
+
 // Default is the configuration with no file at all.
 func Default() File {
 	return File{
@@ -50,6 +62,9 @@ func Default() File {
 		P2Pool:   ingest.DefaultConfig(),
 		Store:    store.DefaultConfig(),
 		Miners:   Miners{StaleAfter: 30 * time.Minute},
+		SSH:      ops.DefaultSSHConfig(),
+		Restart:  Restart{Concurrency: 4},
+		Backup:   ops.BackupConfig{Keep: 7},
 	}
 }
 
@@ -168,6 +183,21 @@ func (c *File) validate() error {
 	if c.Miners.StaleAfter < time.Minute {
 		return fmt.Errorf("miners.stale_after: want at least 1m, got %s", c.Miners.StaleAfter)
 	}
+	if c.Restart.Concurrency < 1 {
+		return fmt.Errorf("restart.concurrency: want at least 1, got %d", c.Restart.Concurrency)
+	}
+	if c.Backup.Keep < 0 || c.Backup.Interval < 0 {
+		return fmt.Errorf("backup: keep and interval must not be negative")
+	}
+	if c.Backup.Interval > 0 && c.Backup.Dir == "" {
+		return fmt.Errorf("backup.dir: needed for backup.interval")
+	}
+	if c.SSH.ConnectTimeout <= 0 {
+		return fmt.Errorf("ssh.connect_timeout: must be positive")
+	}
+	if _, err := ops.BuildTargets(c.Targets, c.SSH.User, c.Socket); err != nil {
+		return err
+	}
 	if err := c.P2Pool.Validate(); err != nil {
 		return fmt.Errorf("p2pool.%w", err)
 	}
@@ -181,6 +211,13 @@ func asService() bool {
 
 func (c *File) resolveDefaults() {
 	c.Store.Timezone = c.Timezone
+	for i := range c.SSH.KnownHosts {
+		c.SSH.KnownHosts[i] = expandHome(c.SSH.KnownHosts[i])
+	}
+	for i := range c.SSH.KeyFiles {
+		c.SSH.KeyFiles[i] = expandHome(c.SSH.KeyFiles[i])
+	}
+	c.Backup.Dir = expandHome(c.Backup.Dir)
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir()
 	}
@@ -218,8 +255,25 @@ func DefaultSocket() string {
 
 // Ops is the part the ops package needs.
 func (c *File) Ops() ops.Config {
-	return ops.Config{P2Pool: c.P2Pool, StaleAfter: c.Miners.StaleAfter}
+	return ops.Config{P2Pool: c.P2Pool, StaleAfter: c.Miners.StaleAfter, Backup: c.Backup}
 }
 
 // Location is the zone days are cut in.
 func (c *File) Location() (*time.Location, error) { return store.LoadLocation(c.Timezone) }
+
+// BuildTargets expands the targets list (validated at load).
+func (c *File) BuildTargets() []ops.Target {
+	t, _ := ops.BuildTargets(c.Targets, c.SSH.User, c.Socket)
+	return t
+}
+
+func expandHome(p string) string {
+	if !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p
+	}
+	return filepath.Join(home, p[2:])
+}

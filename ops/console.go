@@ -23,6 +23,10 @@ type Console interface {
 	// Watch returns when the data changed after version since (or ctx ends), with the new
 	// version; a console redraws on it.
 	Watch(ctx context.Context, since uint64) (uint64, error)
+	// Record stores an action event (who restarted what, with which result).
+	Record(ctx context.Context, e store.Event) error
+	// Backup writes a snapshot into dir (empty: the configured one), with retention.
+	Backup(ctx context.Context, dir string) (BackupResult, error)
 }
 
 // SnapshotQuery asks for what the dashboard shows.

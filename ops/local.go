@@ -21,6 +21,7 @@ type Config struct {
 	P2Pool ingest.Config
 	// StaleAfter marks a miner silent (no share, no sample) for longer as stale.
 	StaleAfter time.Duration
+	Backup     BackupConfig
 }
 
 // Local works on a store this process has open.
@@ -62,6 +63,34 @@ func (l *Local) Rebuild(ctx context.Context) (int, error) {
 	l.Store.ReleaseMappedPages()
 	l.changes.bump()
 	return n, err
+}
+
+// Record stores an action event (a restart, a backup) in the log.
+func (l *Local) Record(ctx context.Context, e store.Event) error {
+	if err := validAction(&e); err != nil {
+		return err
+	}
+	if _, err := l.Store.Apply(&store.Batch{Events: []store.Event{e}}); err != nil {
+		return err
+	}
+	l.changes.bump()
+	return l.Store.Sync()
+}
+
+// validAction bounds what a client may write into the log through Record.
+func validAction(e *store.Event) error {
+	if e.Kind != store.KindAction {
+		return fmt.Errorf("record: only action events, not %q", e.Kind)
+	}
+	if e.Time.IsZero() || len(e.ID) != 16 {
+		return fmt.Errorf("record: action without time or id")
+	}
+	e.Who = store.SanitizeName(e.Who, 120)
+	e.Target = store.SanitizeName(e.Target, 120)
+	e.Command = store.SanitizeName(e.Command, 500)
+	e.Result = store.SanitizeName(e.Result, 1000)
+	e.Host, e.ClientIP, e.Fields = "", "", nil
+	return nil
 }
 
 // Watch waits for a change after version since.

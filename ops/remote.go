@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/db4e/db4e/store"
 )
 
 // Remote is a Console served by the running service over its socket.
@@ -161,4 +165,36 @@ func (r *Remote) Watch(ctx context.Context, since uint64) (uint64, error) {
 		return since, err
 	}
 	return out["version"], nil
+}
+
+// Record asks the service to store an action event.
+func (r *Remote) Record(ctx context.Context, e store.Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathRecord, nil), bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return r.do(req, nil)
+}
+
+// Backup asks the service to write a backup into dir (absolute; empty: its configured one).
+func (r *Remote) Backup(ctx context.Context, dir string) (BackupResult, error) {
+	v := url.Values{}
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return BackupResult{}, err
+		}
+		v.Set("dir", abs)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathBackup, v), nil)
+	if err != nil {
+		return BackupResult{}, err
+	}
+	var res BackupResult
+	err = r.do(req, &res)
+	return res, err
 }

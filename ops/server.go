@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/db4e/db4e/store"
 )
 
 // The socket API: the Console interface over HTTP+JSON on a Unix socket. Paths are versioned so a
@@ -24,6 +27,8 @@ const (
 	pathImport   = "/v1/import"
 	pathExport   = "/v1/export/jsonseq"
 	pathWatch    = "/v1/watch"
+	pathRecord   = "/v1/record"
+	pathBackup   = "/v1/backup"
 )
 
 // maxWatch bounds a long poll, under any proxy's or client's idle timeout.
@@ -114,6 +119,31 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 		defer cancel()
 		v, _ := c.Watch(ctx, since)
 		writeJSON(w, map[string]uint64{"version": v})
+	})
+	mux.HandleFunc("POST "+pathRecord, func(w http.ResponseWriter, r *http.Request) {
+		var e store.Event
+		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&e); err != nil {
+			httpError(w, http.StatusBadRequest, fmt.Errorf("record: %w", err))
+			return
+		}
+		if err := c.Record(r.Context(), e); err != nil {
+			httpError(w, http.StatusBadRequest, err)
+			return
+		}
+		writeJSON(w, map[string]bool{"ok": true})
+	})
+	mux.HandleFunc("POST "+pathBackup, func(w http.ResponseWriter, r *http.Request) {
+		dir := r.URL.Query().Get("dir")
+		if dir != "" && !filepath.IsAbs(dir) {
+			httpError(w, http.StatusBadRequest, fmt.Errorf("backup: the directory must be absolute, got %q", dir))
+			return
+		}
+		res, err := c.Backup(r.Context(), dir)
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err)
+			return
+		}
+		writeJSON(w, res)
 	})
 	return mux
 }

@@ -86,6 +86,9 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	errc := make(chan error, 2)
 	go func() { errc <- Serve(ctx, ln, l, l.Log.With("component", "socket")) }()
 	go func() { errc <- l.RunIngest(ctx) }()
+	if b := l.Cfg.Backup; b.Interval > 0 && b.Dir != "" {
+		go l.scheduledBackups(ctx, b.Interval)
+	}
 	l.Log.Info("service running", "socket", socket, "data", l.Store.Dir())
 	err = <-errc
 	cancel()
@@ -93,4 +96,19 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 		err = err2
 	}
 	return err
+}
+
+func (l *Local) scheduledBackups(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.Backup(ctx, ""); err != nil {
+				l.Log.Error("scheduled backup", "err", err)
+			}
+		}
+	}
 }

@@ -60,6 +60,9 @@ var ErrLocked = errors.New("store is in use by another process (is db4e --headle
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
 // take ~80 MB of RAM before storing anything.
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	opt := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{log}).
 		// Small memtables: they are the L0 table size too, and compaction buffers scale with it.

@@ -1,0 +1,213 @@
+package ops
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// BackupConfig is the backup section.
+type BackupConfig struct {
+	// Dir is where backups go when `db4e backup` names no directory, and the service's own.
+	Dir string `yaml:"dir"`
+	// Keep is how many backups are kept in Dir; older ones are removed after a new one is made.
+	Keep int `yaml:"keep"`
+	// Interval is how often the service takes one; 0 never.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// BackupResult says what a backup made.
+type BackupResult struct {
+	Path    string   `json:"path"`
+	Bytes   int64    `json:"bytes"`
+	Removed []string `json:"removed,omitempty"` // older backups let go by retention
+}
+
+// backupMagic starts the decompressed content: a damaged or foreign file is told from a backup.
+const backupMagic = "DB4E-BACKUP 1\n"
+
+var backupName = regexp.MustCompile(`^db4e-\d{8}T\d{6}Z\.backup\.gz$`)
+
+// Backup writes a compressed snapshot of the store into dir: to a temporary file, synced, then
+// renamed, so a crash leaves either the whole backup or none. Retention keeps cfg.Keep.
+func (l *Local) Backup(ctx context.Context, dir string) (BackupResult, error) {
+	if dir == "" {
+		dir = l.Cfg.Backup.Dir
+	}
+	if dir == "" {
+		return BackupResult{}, errors.New("backup: no directory: name one or set backup.dir")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return BackupResult{}, fmt.Errorf("backup: %w", err)
+	}
+	final := filepath.Join(dir, "db4e-"+l.Now().UTC().Format("20060102T150405Z")+".backup.gz")
+	tmp, err := os.CreateTemp(dir, ".db4e-backup-*.tmp")
+	if err != nil {
+		return BackupResult{}, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
+	zw := gzip.NewWriter(tmp)
+	bw := bufio.NewWriterSize(zw, 256<<10)
+	bw.WriteString(backupMagic)
+	err = l.Store.Backup(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), final)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return BackupResult{}, fmt.Errorf("backup to %s: %w", dir, err)
+	}
+	st, _ := os.Stat(final)
+	res := BackupResult{Path: final, Bytes: st.Size()}
+	res.Removed, err = prune(dir, l.Cfg.Backup.Keep)
+	l.Log.Info("backup written", "path", final, "bytes", res.Bytes, "removed", len(res.Removed))
+	l.recordAction(ctx, "backup", final, err)
+	return res, err
+}
+
+func (l *Local) recordAction(ctx context.Context, what, detail string, err error) {
+	result := "ok: " + detail
+	if err != nil {
+		result = "failed: " + err.Error()
+	}
+	now := l.Now()
+	e := store.Event{Time: now, Kind: store.KindAction, Who: Operator("service"), Target: what, Result: result,
+		ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), what, detail))}
+	if rerr := l.Record(ctx, e); rerr != nil {
+		l.Log.Warn("record action", "err", rerr)
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// prune removes the oldest backups in dir beyond keep (0 keeps all). Only db4e's own names are
+// touched.
+func prune(dir string, keep int) ([]string, error) {
+	if keep <= 0 {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("backup retention: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && backupName.MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names) // the timestamp sorts them by age
+	var removed []string
+	for len(names) > keep {
+		p := filepath.Join(dir, names[0])
+		if err := os.Remove(p); err != nil {
+			return removed, fmt.Errorf("backup retention: %w", err)
+		}
+		removed = append(removed, p)
+		names = names[1:]
+	}
+	return removed, nil
+}
+
+// Restore fills an empty data directory from a backup file. The file is checked whole first
+// (gzip's checksum and length, db4e's header) and loaded into a temporary directory beside the
+// target, which takes its place only once all of it loaded: a damaged or cut-off backup leaves
+// everything as it was.
+func Restore(file, dataDir string) error {
+	if entries, err := os.ReadDir(dataDir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("restore: refusing: %s is not empty (restore into an empty data dir; stop the service and move the old one away)", dataDir)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := verifyBackup(file); err != nil {
+		return err
+	}
+	parent := filepath.Dir(filepath.Clean(dataDir))
+	if err := os.MkdirAll(parent, 0o750); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, ".db4e-restore-")
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone after the rename; removed on any failure
+	r, closeFn, err := openBackup(file)
+	if err != nil {
+		return err
+	}
+	err = store.LoadBackup(tmp, r)
+	closeFn()
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", file, err)
+	}
+	if err := os.Remove(dataDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(tmp, dataDir); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	return syncDir(parent)
+}
+
+func openBackup(file string) (io.Reader, func(), error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("restore: %w", err)
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("restore: %s is not a db4e backup (not gzip): %w", file, err)
+	}
+	br := bufio.NewReaderSize(zr, 256<<10)
+	magic := make([]byte, len(backupMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != backupMagic {
+		f.Close()
+		return nil, nil, fmt.Errorf("restore: %s is not a db4e backup", file)
+	}
+	return br, func() { f.Close() }, nil
+}
+
+// verifyBackup reads the whole file: gzip checks its CRC-32 and length only at the end.
+func verifyBackup(file string) error {
+	r, closeFn, err := openBackup(file)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("restore: %s is damaged or cut off: %w", file, err)
+	}
+	return nil
+}

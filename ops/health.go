@@ -1,0 +1,174 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// checkTimeout bounds one health check.
+const checkTimeout = 5 * time.Second
+
+// Check tells whether t is up now; the error says why not.
+func Check(ctx context.Context, t Target) error {
+	h := t.Health
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	url := strings.ReplaceAll(h.URL, "{host}", t.hostName())
+	switch {
+	case h.DataAPI != "":
+		return checkDataAPI(h.DataAPI, h.MaxAge)
+	case h.Socket != "" && t.Kind == KindDB4E:
+		_, err := Dial(ctx, h.Socket)
+		return err
+	case h.URL == "":
+		return nil // nothing to ask: the restart command's success is all we know
+	case t.Kind == KindMonerod:
+		return checkMonerod(ctx, url)
+	case t.Kind == KindMiner:
+		return checkXmrig(ctx, url, h.Token)
+	default:
+		return checkP2PoolHTTP(ctx, url)
+	}
+}
+
+// checkMonerod: get_info answers OK and the node is synchronized.
+func checkMonerod(ctx context.Context, base string) error {
+	body := `{"jsonrpc":"2.0","id":"0","method":"get_info"}`
+	var resp struct {
+		Result struct {
+			Status       string `json:"status"`
+			Synchronized bool   `json:"synchronized"`
+			Offline      bool   `json:"offline"`
+			Height       uint64 `json:"height"`
+			TargetHeight uint64 `json:"target_height"`
+		} `json:"result"`
+	}
+	if err := postJSON(ctx, strings.TrimRight(base, "/")+"/json_rpc", body, &resp); err != nil {
+		return fmt.Errorf("monerod: %w", err)
+	}
+	r := resp.Result
+	switch {
+	case r.Status != "OK":
+		return fmt.Errorf("monerod: status %q", r.Status)
+	case !r.Synchronized:
+		return fmt.Errorf("monerod: not synchronized (height %d of %d)", r.Height, r.TargetHeight)
+	case r.Offline:
+		return errors.New("monerod: offline")
+	}
+	return nil
+}
+
+// checkXmrig: the HTTP API answers its summary.
+func checkXmrig(ctx context.Context, base, token string) error {
+	var s struct {
+		Hashrate *struct {
+			Total []*float64 `json:"total"`
+		} `json:"hashrate"`
+	}
+	if err := getJSON(ctx, strings.TrimRight(base, "/")+"/2/summary", token, &s); err != nil {
+		return fmt.Errorf("xmrig: %w", err)
+	}
+	if s.Hashrate == nil {
+		return errors.New("xmrig: summary without hashrate")
+	}
+	return nil
+}
+
+// checkP2PoolHTTP: P2Pool's pool/stats, served over HTTP, answers with pool statistics.
+func checkP2PoolHTTP(ctx context.Context, url string) error {
+	var s struct {
+		Pool *json.RawMessage `json:"pool_statistics"`
+	}
+	if err := getJSON(ctx, url, "", &s); err != nil {
+		return fmt.Errorf("p2pool: %w", err)
+	}
+	if s.Pool == nil {
+		return errors.New("p2pool: answer without pool_statistics")
+	}
+	return nil
+}
+
+// checkDataAPI: P2Pool rewrites pool/stats while it runs.
+func checkDataAPI(dir string, maxAge time.Duration) error {
+	path := filepath.Join(dir, "pool", "stats")
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("p2pool: %w", err)
+	}
+	if age := time.Since(st.ModTime()); age > maxAge {
+		return fmt.Errorf("p2pool: %s not updated for %s", path, age.Round(time.Second))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("p2pool: %w", err)
+	}
+	if !json.Valid(b) {
+		return fmt.Errorf("p2pool: %s is not JSON", path)
+	}
+	return nil
+}
+
+var healthClient = &http.Client{Timeout: checkTimeout}
+
+func getJSON(ctx context.Context, url, token string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return doJSON(req, out)
+}
+
+func postJSON(ctx context.Context, url, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewBufferString(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return doJSON(req, out)
+}
+
+func doJSON(req *http.Request, out any) error {
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", req.URL.Host, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(out); err != nil {
+		return fmt.Errorf("%s: bad answer: %w", req.URL.Host, err)
+	}
+	return nil
+}
+
+// WaitHealthy checks t until it is up or its wait is over.
+func WaitHealthy(ctx context.Context, t Target) error {
+	deadline := time.Now().Add(t.Health.Wait)
+	for {
+		err := Check(ctx, t)
+		if err == nil {
+			return nil
+		}
+		if time.Now().Add(t.Health.Interval).After(deadline) {
+			return fmt.Errorf("%s not healthy after %s: %w", t.Name, t.Health.Wait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(t.Health.Interval):
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// Step is progress of a restart, for the console's dialog and the command's output.
+type Step struct {
+	Time    time.Time `json:"time"`
+	Target  string    `json:"target"`
+	Phase   string    `json:"phase"` // restarting, waiting, healthy, failed
+	Message string    `json:"message,omitempty"`
+}
+
+// Restarter restarts targets and records every restart as an action event.
+type Restarter struct {
+	SSH         *SSHRunner
+	Concurrency int // miners restarted at once
+	// Record stores the action event (Console.Record).
+	Record func(context.Context, store.Event) error
+	// Who is the operator, as recorded: "alice@node (console)".
+	Who string
+	// Progress, when set, is told every step; it may be called from several goroutines.
+	Progress func(Step)
+}
+
+// Operator names who runs db4e, for the audit trail.
+func Operator(via string) string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s@%s (%s)", name, host, via)
+}
+
+var kindRank = map[string]int{KindMonerod: 0, KindP2Pool: 1, KindDB4E: 2, KindMiner: 3}
+
+// DailyOrder is the sequence the farm ran from cron: monerod, P2Pool, the db4e service, miners.
+func DailyOrder(targets []Target) []Target {
+	out := append([]Target(nil), targets...)
+	sort.SliceStable(out, func(i, j int) bool { return kindRank[out[i].Kind] < kindRank[out[j].Kind] })
+	return out
+}
+
+// Run restarts targets in order, each waited for until healthy before the next; miners that
+// come one after another are restarted together, Concurrency at a time. It stops at the first
+// target that fails or does not come back, and says which.
+func (r *Restarter) Run(ctx context.Context, targets []Target) error {
+	for i := 0; i < len(targets); {
+		j := i + 1
+		if targets[i].Kind == KindMiner {
+			for j < len(targets) && targets[j].Kind == KindMiner {
+				j++
+			}
+		}
+		if err := r.parallel(ctx, targets[i:j]); err != nil {
+			if rest := len(targets) - j; rest > 0 {
+				return fmt.Errorf("%w; stopped, %d target(s) after it not restarted", err, rest)
+			}
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+func (r *Restarter) parallel(ctx context.Context, targets []Target) error {
+	if len(targets) == 1 {
+		return r.One(ctx, targets[0])
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := max(1, r.Concurrency)
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for _, t := range targets {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.One(ctx, t); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel() // the first miner that does not come back stops the others from starting
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (r *Restarter) progress(t Target, phase, msg string) {
+	if r.Progress != nil {
+		r.Progress(Step{Time: time.Now(), Target: t.Name, Phase: phase, Message: msg})
+	}
+}
+
+// One restarts a target and waits until it is healthy.
+func (r *Restarter) One(ctx context.Context, t Target) error {
+	start := time.Now()
+	r.progress(t, "restarting", fmt.Sprintf("%s: %s", t.where(), t.Restart))
+	var err error
+	var res CommandResult
+	if t.Local {
+		res, err = RunLocal(ctx, t.Restart, t.Timeout)
+	} else if r.SSH == nil {
+		err = fmt.Errorf("%s is remote and no SSH is configured", t.Name)
+	} else {
+		res, err = r.SSH.Run(ctx, t.Dest, t.Restart, t.Timeout)
+	}
+	if err == nil {
+		r.progress(t, "waiting", "until healthy, at most "+t.Health.Wait.String())
+		err = WaitHealthy(ctx, t)
+	}
+	result := "ok"
+	if err != nil {
+		result = "failed: " + err.Error()
+		r.progress(t, "failed", err.Error())
+	} else {
+		r.progress(t, "healthy", fmt.Sprintf("in %s", time.Since(start).Round(100*time.Millisecond)))
+	}
+	r.record(ctx, t, start, result, res)
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+func (r *Restarter) record(ctx context.Context, t Target, start time.Time, result string, res CommandResult) {
+	if r.Record == nil {
+		return
+	}
+	e := store.Event{
+		Time: start, Kind: store.KindAction, Who: r.Who, Target: t.Name, Command: t.Restart,
+		Result: result, DurationMS: time.Since(start).Milliseconds(),
+	}
+	e.ID = store.HashID([]byte(fmt.Sprintf("%d|%s|%s", start.UnixNano(), t.Name, r.Who)))
+	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
+		r.progress(t, "failed", "could not record the action: "+err.Error())
+	}
+}

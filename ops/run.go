@@ -1,0 +1,284 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// SSHConfig is the ssh section: how db4e reaches remote targets.
+type SSHConfig struct {
+	// KnownHosts are the files host keys are checked against; an unknown or changed key is refused.
+	KnownHosts []string `yaml:"known_hosts"`
+	// KeyFiles are private keys to offer, beside ssh-agent's ($SSH_AUTH_SOCK), which a systemd
+	// service does not have.
+	KeyFiles []string `yaml:"key_files"`
+	// User is the login where a target's host names none.
+	User string `yaml:"user"`
+	// ConnectTimeout bounds the TCP connection and the handshake.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+}
+
+// DefaultSSHConfig is what absent keys mean.
+func DefaultSSHConfig() SSHConfig {
+	home, _ := os.UserHomeDir()
+	return SSHConfig{
+		KnownHosts:     []string{filepath.Join(home, ".ssh", "known_hosts")},
+		ConnectTimeout: 15 * time.Second,
+	}
+}
+
+// CommandResult is what running a command gave.
+type CommandResult struct {
+	Stdout   string        `json:"stdout"`
+	Stderr   string        `json:"stderr"`
+	ExitCode int           `json:"exit_code"` // -1 when it did not run to an exit
+	Duration time.Duration `json:"duration"`
+}
+
+// maxOutput keeps the end of a command's output, where the error usually is.
+const maxOutput = 16 << 10
+
+// tailBuffer keeps the last maxOutput bytes written to it.
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > maxOutput {
+		t.b = append(t.b[:0], t.b[len(t.b)-maxOutput:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.ToValidUTF8(t.b, []byte("?")))
+}
+
+// ErrTimeout is a command that did not finish in its time.
+var ErrTimeout = errors.New("timed out")
+
+// RunLocal runs a configured command through /bin/sh on this machine. The command comes from
+// the configuration only: nothing untrusted is ever put into it.
+func RunLocal(ctx context.Context, command string, timeout time.Duration) (CommandResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var out, errb tailBuffer
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 2 * time.Second // a child that keeps the pipes open must not hang us
+	start := time.Now()
+	err := cmd.Run()
+	res := CommandResult{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
+	if cmd.ProcessState != nil {
+		res.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return res, fmt.Errorf("%q %w after %s", command, ErrTimeout, timeout)
+	case err != nil:
+		return res, commandError(command, res, err)
+	}
+	return res, nil
+}
+
+func commandError(command string, res CommandResult, err error) error {
+	msg := strings.TrimSpace(res.Stderr)
+	if len(msg) > 400 {
+		msg = "…" + msg[len(msg)-400:]
+	}
+	if res.ExitCode > 0 {
+		if msg == "" {
+			return fmt.Errorf("%q exited with status %d", command, res.ExitCode)
+		}
+		return fmt.Errorf("%q exited with status %d: %s", command, res.ExitCode, msg)
+	}
+	return fmt.Errorf("%q: %w", command, err)
+}
+
+// SSHDest is user@host:port.
+type SSHDest struct {
+	User, Host string
+	Port       int
+}
+
+// ParseDest reads "user@host:port", "host:port", "user@host" or "host" ([v6addr]:port too).
+func ParseDest(s, defaultUser string) (SSHDest, error) {
+	d := SSHDest{User: defaultUser, Port: 22}
+	if u, rest, ok := strings.Cut(s, "@"); ok {
+		d.User, s = u, rest
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), ""
+	}
+	if port != "" {
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 {
+			return d, fmt.Errorf("bad port in %q", s)
+		}
+		d.Port = p
+	}
+	if host == "" || strings.ContainsAny(host, " /\\") {
+		return d, fmt.Errorf("bad host in %q", s)
+	}
+	d.Host = host
+	if d.User == "" {
+		return d, fmt.Errorf("no user for %q: write user@host or set ssh.user", s)
+	}
+	return d, nil
+}
+
+func (d SSHDest) addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
+
+func (d SSHDest) String() string { return d.User + "@" + d.addr() }
+
+// SSHRunner runs configured commands on remote hosts, checking their keys against known_hosts.
+type SSHRunner struct {
+	cfg SSHConfig
+}
+
+// NewSSHRunner checks the configuration's files exist.
+func NewSSHRunner(cfg SSHConfig) *SSHRunner { return &SSHRunner{cfg: cfg} }
+
+func (r *SSHRunner) clientConfig(d SSHDest) (*ssh.ClientConfig, func(), error) {
+	var files []string
+	for _, f := range r.cfg.KnownHosts {
+		if _, err := os.Stat(f); err == nil {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("ssh %s: no known_hosts file (%s): add the host's key first, e.g. ssh-keyscan -p %d %s >> %s, and check its fingerprint",
+			d, strings.Join(r.cfg.KnownHosts, ", "), d.Port, d.Host, first(r.cfg.KnownHosts))
+	}
+	db, err := knownhosts.NewDB(files...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read known_hosts: %w", err)
+	}
+	var auths []ssh.AuthMethod
+	cleanup := func() {}
+	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
+		if conn, err := net.Dial("unix", sock); err == nil {
+			auths = append(auths, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+			cleanup = func() { conn.Close() }
+		}
+	}
+	var signers []ssh.Signer
+	for _, kf := range r.cfg.KeyFiles {
+		b, err := os.ReadFile(kf)
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("ssh key file: %w", err)
+		}
+		s, err := ssh.ParsePrivateKey(b)
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("ssh key file %s: %w (keys with a passphrase belong in ssh-agent)", kf, err)
+		}
+		signers = append(signers, s)
+	}
+	if len(signers) > 0 {
+		auths = append(auths, ssh.PublicKeys(signers...))
+	}
+	if len(auths) == 0 {
+		cleanup()
+		return nil, nil, fmt.Errorf("ssh %s: no key: set ssh.key_files or run an ssh-agent", d)
+	}
+	return &ssh.ClientConfig{
+		User:              d.User,
+		Auth:              auths,
+		HostKeyCallback:   db.HostKeyCallback(),
+		HostKeyAlgorithms: db.HostKeyAlgorithms(d.addr()), // else Go may pick a type known_hosts lacks (golang/go#29286)
+		Timeout:           r.cfg.ConnectTimeout,
+	}, cleanup, nil
+}
+
+func first(ss []string) string {
+	if len(ss) == 0 {
+		return "~/.ssh/known_hosts"
+	}
+	return ss[0]
+}
+
+// Run runs command on d, with timeout for the whole of it.
+func (r *SSHRunner) Run(ctx context.Context, d SSHDest, command string, timeout time.Duration) (CommandResult, error) {
+	res := CommandResult{ExitCode: -1}
+	start := time.Now()
+	cc, cleanup, err := r.clientConfig(d)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var dialer net.Dialer
+	dctx, dcancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
+	conn, err := dialer.DialContext(dctx, "tcp", d.addr())
+	dcancel()
+	if err != nil {
+		return res, fmt.Errorf("ssh %s: %w", d, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() }) // a hung host or command ends at the timeout
+	defer stop()
+	sconn, chans, reqs, err := ssh.NewClientConn(conn, d.addr(), cc)
+	if err != nil {
+		return res, hostKeyError(d, err, r.cfg.KnownHosts)
+	}
+	client := ssh.NewClient(sconn, chans, reqs)
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		return res, fmt.Errorf("ssh %s: session: %w", d, err)
+	}
+	defer sess.Close()
+	var out, errb tailBuffer
+	sess.Stdout, sess.Stderr = &out, &errb
+	err = sess.Run(command)
+	res = CommandResult{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
+	var exit *ssh.ExitError
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return res, fmt.Errorf("ssh %s: %q %w after %s", d, command, ErrTimeout, timeout)
+	case errors.As(err, &exit):
+		res.ExitCode = exit.ExitStatus()
+		return res, fmt.Errorf("ssh %s: %w", d, commandError(command, res, err))
+	case err != nil:
+		return res, fmt.Errorf("ssh %s: %q: %w", d, command, err)
+	}
+	res.ExitCode = 0
+	return res, nil
+}
+
+// hostKeyError says what to do about a refused host key.
+func hostKeyError(d SSHDest, err error, files []string) error {
+	switch {
+	case knownhosts.IsHostUnknown(err):
+		return fmt.Errorf("ssh %s: host key unknown, refused: check the host's fingerprint, then add it: ssh-keyscan -p %d %s >> %s",
+			d, d.Port, d.Host, first(files))
+	case knownhosts.IsHostKeyChanged(err):
+		return fmt.Errorf("ssh %s: HOST KEY CHANGED, refused: this may be an attack. If the host was reinstalled, remove the old key with ssh-keygen -R '%s' -f %s and add the new one after checking it",
+			d, knownhosts.Normalize(d.addr()), first(files))
+	}
+	return fmt.Errorf("ssh %s: %w", d, err)
+}
