@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/skeema/knownhosts"
@@ -85,7 +86,11 @@ func RunLocal(ctx context.Context, command string, timeout time.Duration) (Comma
 	var out, errb tailBuffer
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 2 * time.Second // a child that keeps the pipes open must not hang us
+	// At the timeout the whole process group goes, not only the shell: a restart command's
+	// children must not outlive it holding our pipes.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
 	err := cmd.Run()
 	res := CommandResult{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
