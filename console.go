@@ -18,7 +18,7 @@ import (
 // here with the ingest running in this process.
 func runConsole(ctx context.Context, e *env) error {
 	if r, err := ops.Dial(ctx, e.cfg.Socket); err == nil {
-		return ui.New(r, uiOptions()).Run(ctx)
+		return ui.New(r, uiOptions(e, r)).Run(ctx)
 	}
 	logf, log, err := consoleLog(e.cfg.DataDir)
 	if err != nil {
@@ -30,10 +30,10 @@ func runConsole(ctx context.Context, e *env) error {
 		return err
 	}
 	defer l.Store.Close()
-	return runEmbedded(ctx, l)
+	return runEmbedded(ctx, e, l)
 }
 
-func runEmbedded(ctx context.Context, l *ops.Local) error {
+func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
@@ -43,14 +43,24 @@ func runEmbedded(ctx context.Context, l *ops.Local) error {
 			l.Log.Error("ingest stopped", "err", err)
 		}
 	}()
-	err := ui.New(l, uiOptions()).Run(ctx)
+	err := ui.New(l, uiOptions(e, l)).Run(ctx)
 	cancel()
 	<-done
 	return err
 }
 
-func uiOptions() ui.Options {
-	return ui.Options{NoColor: os.Getenv("NO_COLOR") != ""}
+func uiOptions(e *env, c ops.Console) ui.Options {
+	return ui.Options{
+		NoColor: os.Getenv("NO_COLOR") != "",
+		Actions: ui.Actions{
+			Targets: e.cfg.BuildTargets(),
+			// Restarts run in the console's process, as the operator who opened it.
+			Restarter: func(progress func(ops.Step)) *ops.Restarter {
+				return &ops.Restarter{SSH: ops.NewSSHRunner(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
+					Record: c.Record, Who: ops.Operator("console"), Progress: progress}
+			},
+		},
+	}
 }
 
 // consoleLog sends the embedded console's logs to a file: the terminal belongs to the UI.
@@ -82,6 +92,14 @@ func runDemo(ctx context.Context, e *env) error {
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.P2Pool.Log = filepath.Join(dir, "p2pool.log")
 	cfg.Miners.StaleAfter = 10 * time.Minute
+	cfg.Backup = ops.BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}
+	// Harmless stand-ins, so the restart menu can be tried: they only wait a moment.
+	cfg.Targets = []ops.TargetConfig{
+		{Name: "monerod", Kind: ops.KindMonerod, Restart: "sleep 1"},
+		{Name: "p2pool", Kind: ops.KindP2Pool, Restart: "sleep 1"},
+		{Name: "rig-01", Kind: ops.KindMiner, Restart: "sleep 1"},
+		{Name: "rig-02", Kind: ops.KindMiner, Restart: "sleep 1"},
+	}
 	l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops(), log)
 	if err != nil {
 		return err
@@ -100,5 +118,7 @@ func runDemo(ctx context.Context, e *env) error {
 			log.Error("demo generator", "err", err)
 		}
 	}()
-	return runEmbedded(ctx, l)
+	demo := *e
+	demo.cfg = cfg
+	return runEmbedded(ctx, &demo, l)
 }

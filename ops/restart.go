@@ -129,7 +129,7 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	} else {
 		res, err = r.SSH.Run(ctx, t.Dest, t.Restart, t.Timeout)
 	}
-	if err == nil {
+	if err == nil && t.HasHealthCheck() {
 		r.progress(t, "waiting", "until healthy, at most "+t.Health.Wait.String())
 		err = WaitHealthy(ctx, t)
 	}

@@ -183,3 +183,9 @@ func Select(targets []Target, names []string) ([]Target, error) {
 	}
 	return out, nil
 }
+
+// HasHealthCheck tells a target whose health can be asked from one known only by its restart
+// command's exit status.
+func (t Target) HasHealthCheck() bool {
+	return t.Health.URL != "" || t.Health.DataAPI != "" || (t.Kind == KindDB4E && t.Health.Socket != "")
+}

@@ -28,6 +28,8 @@ type Options struct {
 	Refresh time.Duration
 	// Events is how many recent events are fetched for the events pane.
 	Events int
+	// Actions are the restarts the menu offers.
+	Actions Actions
 }
 
 var ranges = []int{7, 30, 90, 365}
@@ -39,17 +41,21 @@ type App struct {
 	opts    Options
 	th      theme
 
-	pages  *tview.Pages
-	main   *tview.Flex
-	header *tview.TextView
-	footer *tview.TextView
-	filter *tview.InputField
-	bottom *tview.Flex
-	shares *chart
-	right  *chart
-	miners *tview.Table
-	events *tview.Table
-	help   *tview.TextView
+	pages   *tview.Pages
+	main    *tview.Flex
+	header  *tview.TextView
+	footer  *tview.TextView
+	filter  *tview.InputField
+	bottom  *tview.Flex
+	shares  *chart
+	right   *chart
+	miners  *tview.Table
+	events  *tview.Table
+	help    *tview.TextView
+	menu    *tview.List
+	confirm *tview.Modal
+	dialog  *tview.TextView
+	busy    bool // a restart or backup runs: its dialog stays
 
 	// UI goroutine state
 	snap       ops.Snapshot
@@ -133,10 +139,11 @@ func (a *App) build() {
 	modal := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).AddItem(a.help, 18, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
+			AddItem(nil, 0, 1, false).AddItem(a.help, 21, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
 		AddItem(nil, 0, 1, false)
 
 	a.pages = tview.NewPages().AddPage("main", a.main, true, true).AddPage("help", modal, true, false)
+	a.buildActions()
 	a.app.SetRoot(a.pages, true).SetFocus(a.miners)
 	a.app.SetInputCapture(a.keys)
 	a.app.SetAfterDrawFunc(func(tcell.Screen) {
@@ -157,6 +164,9 @@ const helpText = `[::b]Moving[::-]
   1 2 3 4           chart range 7, 30, 90, 365 days
   b                 right chart: XMR ↔ blocks per day
   /                 filter the events (Enter keeps, Esc clears)
+[::b]Doing[::-]
+  R                 restart: the daily sequence or one target
+  B                 take a backup now
 [::b]Other[::-]
   ?                 this help (Esc closes)
   q, Ctrl-C         quit
@@ -213,7 +223,7 @@ func (a *App) fetch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.app.QueueUpdateDraw(func() { a.apply(snap, err) })
+		a.post(func() { a.apply(snap, err) })
 		select {
 		case <-ctx.Done():
 			return
@@ -426,7 +436,7 @@ func describe(e *store.Event) string {
 	case store.KindPayment:
 		return fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
 	case store.KindAction:
-		return strings.TrimSpace(fmt.Sprintf("%s %s: %s", e.Who, e.Target, e.Result))
+		return strings.TrimSpace(fmt.Sprintf("%s: %s · %s", e.Target, e.Result, e.Who))
 	case store.KindMiner:
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.ClientIP, e.State))
 	}
@@ -443,8 +453,8 @@ func shorten(s string, n int) string {
 func (a *App) showFooter() {
 	a.bottomRow(a.footer)
 	k := func(s string) string { return a.th.paint(a.th.key, s) }
-	a.footer.SetText(fmt.Sprintf("%s pane  %s filter  %s range %dd  %s %s  %s help  %s quit",
-		k("Tab"), k("/"), k("r"), ranges[a.rangeIdx.Load()], k("b"), map[bool]string{true: "XMR", false: "blocks"}[a.showBlocks], k("?"), k("q")))
+	a.footer.SetText(fmt.Sprintf("%s pane %s filter %s %dd %s %s %s restart %s backup %s help %s quit",
+		k("Tab"), k("/"), k("r"), ranges[a.rangeIdx.Load()], k("b"), map[bool]string{true: "XMR", false: "blocks"}[a.showBlocks], k("R"), k("B"), k("?"), k("q")))
 }
 
 // bottomRow puts p (the footer or the filter field) in the last row.

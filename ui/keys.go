@@ -10,6 +10,9 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	if a.app.GetFocus() == a.filter {
 		return ev // typing a filter; Enter and Esc end it
 	}
+	if ev, took := a.dialogKeys(ev); took {
+		return ev
+	}
 	if front, _ := a.pages.GetFrontPage(); front == "help" {
 		switch {
 		case ev.Key() == tcell.KeyEscape, ev.Rune() == '?', ev.Rune() == 'q':
@@ -45,6 +48,10 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.setRange((int(a.rangeIdx.Load()) + 1) % len(ranges))
 	case '1', '2', '3', '4':
 		a.setRange(int(ev.Rune() - '1'))
+	case 'R':
+		a.openRestartMenu()
+	case 'B':
+		a.confirmBackup()
 	case 'b':
 		a.showBlocks = !a.showBlocks
 		if a.haveSnap {

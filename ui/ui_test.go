@@ -217,7 +217,7 @@ func TestFilterHelpRangeAndQuit(t *testing.T) {
 	h.waitFor("Keys", "this help", "chart range 7")
 	h.key(tcell.KeyEscape)
 	h.typ("1")
-	h.waitFor("Shares/day · 7 d", "range 7d")
+	h.waitFor("Shares/day · 7 d", "r 7d")
 	h.typ("b")
 	h.waitFor("Blocks/day (sidechain) · 7 d")
 	h.typ("r")
@@ -301,4 +301,39 @@ func TestFitColumnsKeepsValuesAndSums(t *testing.T) {
 	if k != 2 || len(v) != 2 || v[0] != 6 || v[1] != 2 || d[0] != "b" {
 		t.Errorf("sum: %v %v %d", v, d, k)
 	}
+}
+
+func TestRestartMenuAndBackup(t *testing.T) {
+	l := fixtureConsole(t)
+	order := t.TempDir() + "/order"
+	targets, err := ops.BuildTargets([]ops.TargetConfig{
+		{Name: "monerod", Kind: ops.KindMonerod, Restart: "echo monerod >> " + order},
+		{Name: "p2pool", Kind: ops.KindP2Pool, Restart: "echo 'p2pool.service not found' >&2; exit 4"},
+	}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Cfg.Backup.Dir = t.TempDir()
+	h := start(t, l, 100, 30, Options{Actions: Actions{Targets: targets, Restarter: func(p func(ops.Step)) *ops.Restarter {
+		return &ops.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
+	}}})
+	h.typ("R")
+	h.waitFor("Restart (Enter chooses", "the daily sequence", "p2pool")
+	h.key(tcell.KeyEnter) // "all"
+	h.waitFor("Restart all (the daily sequence)?", "Restart", "Cancel")
+	h.key(tcell.KeyEnter) // the Restart button
+	s := h.waitFor("STOPPED", "exited with status 4", "p2pool.service not found", "Esc closes")
+	if !strings.Contains(s, "monerod") {
+		t.Errorf("monerod step not shown:\n%s", s)
+	}
+	h.key(tcell.KeyEscape)
+	// the two restarts are action events, shown in the events pane
+	h.waitFor("action", "p2pool: failed", "monerod: ok")
+
+	h.typ("B")
+	h.waitFor("Take a backup of the store now?")
+	h.key(tcell.KeyEnter)
+	h.waitFor("written:", ".backup.gz", "Esc closes")
+	h.key(tcell.KeyEscape)
+	h.waitFor("backup")
 }

@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/db4e/db4e/ops"
+)
+
+// Actions are what the operator can do from the console besides looking.
+type Actions struct {
+	Targets []ops.Target
+	// Restarter returns a restarter that reports its steps to progress.
+	Restarter func(progress func(ops.Step)) *ops.Restarter
+}
+
+// post is the one way work from other goroutines reaches the widgets.
+func (a *App) post(fn func()) { a.app.QueueUpdateDraw(fn) }
+
+func (a *App) buildActions() {
+	a.menu = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true)
+	a.menu.SetBorder(true).SetTitle(" Restart (Enter chooses, Esc closes) ")
+	a.dialog = tview.NewTextView().SetDynamicColors(true).SetScrollable(true)
+	a.dialog.SetBorder(true)
+	a.confirm = tview.NewModal()
+	a.pages.AddPage("menu", centered(a.menu, 64, 16), true, false)
+	a.pages.AddPage("confirm", a.confirm, true, false)
+	a.pages.AddPage("progress", centered(a.dialog, 76, 18), true, false)
+}
+
+func centered(p tview.Primitive, w, h int) tview.Primitive {
+	return tview.NewFlex().
+		AddItem(nil, 0, 1, false).
+		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(nil, 0, 1, false).AddItem(p, h, 0, true).AddItem(nil, 0, 1, false), w, 0, true).
+		AddItem(nil, 0, 1, false)
+}
+
+// openRestartMenu lists the daily sequence and every target.
+func (a *App) openRestartMenu() {
+	a.menu.Clear()
+	if len(a.opts.Actions.Targets) == 0 {
+		a.showResult("Restart", "No targets are configured: add them under targets: in the configuration file.", false)
+		return
+	}
+	a.menu.AddItem("all", "the daily sequence: monerod, P2Pool, db4e, then the miners", 'a', func() {
+		a.confirmRestart("all (the daily sequence)", ops.DailyOrder(a.opts.Actions.Targets))
+	})
+	for _, t := range a.opts.Actions.Targets {
+		where := "local"
+		if !t.Local {
+			where = t.Dest.String()
+		}
+		a.menu.AddItem(tview.Escape(t.Name), tview.Escape(fmt.Sprintf("%s on %s: %s", t.Kind, where, t.Restart)), 0, func() {
+			a.confirmRestart(t.Name, []ops.Target{t})
+		})
+	}
+	a.pages.ShowPage("menu")
+	a.app.SetFocus(a.menu)
+}
+
+func (a *App) confirmRestart(what string, targets []ops.Target) {
+	a.pages.HidePage("menu")
+	a.confirm.ClearButtons()
+	a.confirm.SetText(fmt.Sprintf("Restart %s?\n(%d target(s); each is waited for until healthy)", what, len(targets))).
+		AddButtons([]string{"Restart", "Cancel"}).
+		SetDoneFunc(func(_ int, label string) {
+			a.pages.HidePage("confirm")
+			if label != "Restart" {
+				a.closeDialogs()
+				return
+			}
+			a.runRestart(what, targets)
+		})
+	a.pages.ShowPage("confirm")
+	a.app.SetFocus(a.confirm)
+}
+
+// runRestart runs in the background; each step is posted to the progress dialog.
+func (a *App) runRestart(what string, targets []ops.Target) {
+	a.dialog.Clear()
+	a.dialog.SetTitle(" Restarting " + tview.Escape(what) + " ")
+	a.busy = true
+	a.pages.ShowPage("progress")
+	a.app.SetFocus(a.dialog)
+	r := a.opts.Actions.Restarter(func(s ops.Step) {
+		a.post(func() {
+			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good}[s.Phase]
+			fmt.Fprintf(a.dialog, "%s %s %s %s\n", s.Time.Format("15:04:05"), tview.Escape(s.Target),
+				a.th.paint(color, s.Phase), tview.Escape(s.Message))
+			a.dialog.ScrollToEnd()
+		})
+	})
+	go func() {
+		err := r.Run(context.Background(), targets)
+		a.post(func() {
+			a.busy = false
+			if err != nil {
+				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.bad, "STOPPED: "+tview.Escape(err.Error())))
+			} else {
+				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.good, fmt.Sprintf("done: %d target(s) restarted and healthy", len(targets))))
+			}
+			fmt.Fprint(a.dialog, "Esc closes")
+			a.dialog.ScrollToEnd()
+		})
+		a.requestRefresh()
+	}()
+}
+
+func (a *App) confirmBackup() {
+	a.confirm.ClearButtons()
+	a.confirm.SetText("Take a backup of the store now?").
+		AddButtons([]string{"Backup", "Cancel"}).
+		SetDoneFunc(func(_ int, label string) {
+			a.pages.HidePage("confirm")
+			if label != "Backup" {
+				a.closeDialogs()
+				return
+			}
+			a.showResult("Backup", "writing…", true)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+				res, err := a.console.Backup(ctx, "")
+				cancel()
+				a.post(func() {
+					a.busy = false
+					if err != nil {
+						a.showResult("Backup", a.th.paint(a.th.bad, "failed: "+tview.Escape(err.Error())), false)
+						return
+					}
+					msg := fmt.Sprintf("%s\n%d bytes", tview.Escape(res.Path), res.Bytes)
+					if len(res.Removed) > 0 {
+						msg += fmt.Sprintf("\n%d old backup(s) removed", len(res.Removed))
+					}
+					a.showResult("Backup", a.th.paint(a.th.good, "written: ")+msg, false)
+				})
+				a.requestRefresh()
+			}()
+		})
+	a.pages.ShowPage("confirm")
+	a.app.SetFocus(a.confirm)
+}
+
+func (a *App) showResult(title, text string, busy bool) {
+	a.busy = busy
+	a.dialog.Clear()
+	a.dialog.SetTitle(" " + title + " ")
+	fmt.Fprint(a.dialog, text)
+	if !busy {
+		fmt.Fprint(a.dialog, "\n\nEsc closes")
+	}
+	a.pages.ShowPage("progress")
+	a.app.SetFocus(a.dialog)
+}
+
+func (a *App) closeDialogs() {
+	for _, p := range []string{"menu", "confirm", "progress"} {
+		a.pages.HidePage(p)
+	}
+	a.app.SetFocus(a.focusables()[a.focusIdx])
+}
+
+// dialogKeys handles keys while a dialog is up; true if it took the key.
+func (a *App) dialogKeys(ev *tcell.EventKey) (*tcell.EventKey, bool) {
+	front, _ := a.pages.GetFrontPage()
+	switch front {
+	case "menu":
+		if ev.Key() == tcell.KeyEscape {
+			a.closeDialogs()
+			return nil, true
+		}
+		return ev, true
+	case "confirm":
+		return ev, true
+	case "progress":
+		if ev.Key() == tcell.KeyEscape && !a.busy {
+			a.closeDialogs()
+			return nil, true
+		}
+		if strings.ContainsRune("q", ev.Rune()) && ev.Key() == tcell.KeyRune {
+			return nil, true // no quitting half way through a restart by a stray q
+		}
+		return ev, true
+	}
+	return ev, false
+}
