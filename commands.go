@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/db4e/db4e/ops"
@@ -104,8 +106,11 @@ func cmdRebuild(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "csv" {
+		return cmdExportCSV(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "jsonseq" {
-		return usageError{fmt.Errorf("export: want jsonseq")}
+		return usageError{fmt.Errorf("export: want csv DIR or jsonseq")}
 	}
 	fs := subFlags(e, "export jsonseq")
 	from := fs.String("from", "", "first instant, RFC 3339 or YYYY-MM-DD")
@@ -140,4 +145,59 @@ func parseInstant(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bad time %q: want RFC 3339 or YYYY-MM-DD", s)
 	}
 	return t, nil
+}
+
+func cmdExportCSV(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "export csv")
+	legacy := fs.Bool("legacy", false, "the original db4e's chart files instead")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return usageError{fmt.Errorf("export csv: name one DIR")}
+	}
+	loc, err := e.cfg.Location()
+	if err != nil {
+		return usageError{err}
+	}
+	return withConsole(ctx, e, func(c ops.Console) error {
+		r, err := c.Report(ctx, ops.ReportQuery{})
+		if err != nil {
+			return err
+		}
+		names, err := ops.WriteCSV(fs.Arg(0), r, *legacy, time.Now().In(loc).Format(time.DateOnly))
+		if err == nil {
+			fmt.Fprintf(e.stdout, "wrote %s in %s\n", strings.Join(names, ", "), fs.Arg(0))
+		}
+		return err
+	})
+}
+
+// errDown makes `status` exit 1 when something is down, for cron and Nagios-style checks.
+var errDown = errors.New("down")
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "status")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return withConsole(ctx, e, func(c ops.Console) error {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			err = json.NewEncoder(e.stdout).Encode(st)
+		} else {
+			err = st.WriteText(e.stdout)
+		}
+		if err != nil {
+			return err
+		}
+		if down := st.Down(); len(down) > 0 {
+			return fmt.Errorf("%w: %s", errDown, strings.Join(down, ", "))
+		}
+		return nil
+	})
 }

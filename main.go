@@ -28,15 +28,17 @@ type usageError struct{ error }
 
 const usage = `usage:
   db4e [--config F] [--data DIR]            console (default)
-  db4e --headless                            ingest + local socket
+  db4e --headless                            ingest + pollers + local socket (+ /metrics)
   db4e --demo                                console over a simulated farm, no P2Pool needed
   db4e import [--format p2pool|jsonseq] FILE...   backfill; plain or .gz; '-' is stdin
   db4e report [--json] [--days N] [--from D --to D]
-  db4e export jsonseq [--from T --to T]
+  db4e export csv [--legacy] DIR             the daily-total CSV files
+  db4e export jsonseq [--from T --to T]      the event log as RFC 7464 on stdout
   db4e rebuild
   db4e restart TARGET... | all               operator restarts (names from config)
   db4e backup [DIR]                          snapshot backup; through the service when it runs
   db4e restore FILE                          restore into an empty data dir
+  db4e status [--json]                       health of monerod, P2Pool, miners, store; exit 1 if down
   db4e version
 `
 
@@ -123,6 +125,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdBackup(ctx, e, cargs)
 	case "restore":
 		return cmdRestore(ctx, e, cargs)
+	case "status":
+		return cmdStatus(ctx, e, cargs)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Errorf("unknown command %q", cmd)}

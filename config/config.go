@@ -39,6 +39,11 @@ type File struct {
 	Restart Restart            `yaml:"restart"`
 	Backup  ops.BackupConfig   `yaml:"backup"`
 
+	Monerod Monerod `yaml:"monerod"`
+	// MetricsListen serves Prometheus metrics on /metrics (e.g. 127.0.0.1:9732); empty: off.
+	MetricsListen string `yaml:"metrics_listen"`
+	CSV           CSV    `yaml:"csv"`
+
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
 }
@@ -47,6 +52,32 @@ type File struct {
 type Miners struct {
 	// StaleAfter marks a miner that has sent no share and no sample for longer as stale.
 	StaleAfter time.Duration `yaml:"stale_after"`
+	// Interval and Timeout apply to the xmrig APIs and the leases file.
+	Interval time.Duration     `yaml:"interval"`
+	Timeout  time.Duration     `yaml:"timeout"`
+	Xmrig    []ops.XmrigConfig `yaml:"xmrig"`
+	// Leases is dnsmasq's leases file, for the inventory of miners.
+	Leases string `yaml:"leases"`
+}
+
+// Monerod is the monerod section.
+type Monerod struct {
+	// RPC is monerod's RPC address, asked get_info; empty: not polled.
+	RPC      string        `yaml:"rpc"`
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// CSV is the csv section: the daily-total CSV files the service keeps up to date.
+type CSV struct {
+	// Dir gets shares.csv, shares_by_host.csv, blocks.csv and payments.csv (or the legacy
+	// files) rewritten after new events; empty: off.
+	Dir    string `yaml:"dir"`
+	Legacy bool   `yaml:"legacy"`
+	// Git commits the files in Dir (a git work tree) and pushes them.
+	Git bool `yaml:"git"`
+	// Every bounds how often they are rewritten.
+	Every time.Duration `yaml:"every"`
 }
 
 // Restart is the restart section.
@@ -61,7 +92,9 @@ func Default() File {
 		LogLevel: "info",
 		P2Pool:   ingest.DefaultConfig(),
 		Store:    store.DefaultConfig(),
-		Miners:   Miners{StaleAfter: 30 * time.Minute},
+		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: 30 * time.Second, Timeout: 5 * time.Second},
+		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
+		CSV:      CSV{Every: time.Minute},
 		SSH:      ops.DefaultSSHConfig(),
 		Restart:  Restart{Concurrency: 4},
 		Backup:   ops.BackupConfig{Keep: 7},
@@ -183,6 +216,31 @@ func (c *File) validate() error {
 	if c.Miners.StaleAfter < time.Minute {
 		return fmt.Errorf("miners.stale_after: want at least 1m, got %s", c.Miners.StaleAfter)
 	}
+	if c.Miners.Interval < time.Second || c.Miners.Timeout <= 0 {
+		return fmt.Errorf("miners: interval (at least 1s) and timeout must be positive")
+	}
+	if c.Monerod.Interval < time.Second || c.Monerod.Timeout <= 0 {
+		return fmt.Errorf("monerod: interval (at least 1s) and timeout must be positive")
+	}
+	if c.Monerod.RPC != "" && !strings.HasPrefix(c.Monerod.RPC, "http://") && !strings.HasPrefix(c.Monerod.RPC, "https://") {
+		return fmt.Errorf("monerod.rpc: want http://host:port, got %q", c.Monerod.RPC)
+	}
+	names := map[string]bool{}
+	for i, x := range c.Miners.Xmrig {
+		if x.Name == "" || store.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
+			return fmt.Errorf("miners.xmrig[%d].name: want a unique printable name, got %q", i, x.Name)
+		}
+		names[x.Name] = true
+		if !strings.HasPrefix(x.URL, "http://") && !strings.HasPrefix(x.URL, "https://") {
+			return fmt.Errorf("miners.xmrig[%d].url: want http://host:port, got %q", i, x.URL)
+		}
+	}
+	if c.CSV.Every < time.Second {
+		return fmt.Errorf("csv.every: want at least 1s, got %s", c.CSV.Every)
+	}
+	if c.CSV.Git && c.CSV.Dir == "" {
+		return fmt.Errorf("csv.dir: needed for csv.git")
+	}
 	if c.Restart.Concurrency < 1 {
 		return fmt.Errorf("restart.concurrency: want at least 1, got %d", c.Restart.Concurrency)
 	}
@@ -255,7 +313,15 @@ func DefaultSocket() string {
 
 // Ops is the part the ops package needs.
 func (c *File) Ops() ops.Config {
-	return ops.Config{P2Pool: c.P2Pool, StaleAfter: c.Miners.StaleAfter, Backup: c.Backup}
+	return ops.Config{P2Pool: c.P2Pool, StaleAfter: c.Miners.StaleAfter, Backup: c.Backup,
+		Telemetry: ops.TelemetryConfig{
+			MonerodRPC: c.Monerod.RPC, MonerodInterval: c.Monerod.Interval, MonerodTimeout: c.Monerod.Timeout,
+			DataAPI: c.P2Pool.DataAPI, DataAPIInterval: c.P2Pool.APIInterval, DataAPIMaxAge: c.P2Pool.APIMaxAge,
+			Xmrig: c.Miners.Xmrig, MinerInterval: c.Miners.Interval, MinerTimeout: c.Miners.Timeout, Leases: c.Miners.Leases,
+		},
+		MetricsListen: c.MetricsListen,
+		CSV:           ops.CSVConfig{Dir: c.CSV.Dir, Legacy: c.CSV.Legacy, Git: c.CSV.Git, Every: c.CSV.Every},
+	}
 }
 
 // Location is the zone days are cut in.

@@ -31,6 +31,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	if len(ex.SSH.KeyFiles) == 0 && len(def.SSH.KeyFiles) == 0 {
 		ex.SSH.KeyFiles, def.SSH.KeyFiles = nil, nil
 	}
+	if len(ex.Miners.Xmrig) == 0 && len(def.Miners.Xmrig) == 0 {
+		ex.Miners.Xmrig, def.Miners.Xmrig = nil, nil
+	}
 	if !reflect.DeepEqual(ex, def) {
 		t.Fatalf("example\n%+v\ndefaults\n%+v", ex, def)
 	}

@@ -27,6 +27,8 @@ type Console interface {
 	Record(ctx context.Context, e store.Event) error
 	// Backup writes a snapshot into dir (empty: the configured one), with retention.
 	Backup(ctx context.Context, dir string) (BackupResult, error)
+	// Status is the health of monerod, P2Pool, the miners and the store.
+	Status(ctx context.Context) (StatusReport, error)
 }
 
 // SnapshotQuery asks for what the dashboard shows.
@@ -48,6 +50,8 @@ type Snapshot struct {
 	Pool    PoolStatus    `json:"pool"`
 	Ingest  IngestStatus  `json:"ingest"`
 	Skipped uint64        `json:"skipped"`
+	Health  []HealthRow   `json:"health,omitempty"`
+	Node    NodeStatus    `json:"node"`
 }
 
 // MinerRow is one line of the miners table.
@@ -60,6 +64,8 @@ type MinerRow struct {
 	Hashrate    float64   `json:"hashrate"` // H/s, latest sample
 	HashrateAt  time.Time `json:"hashrate_at"`
 	Stale       bool      `json:"stale"` // silent (no share, no sample) for longer than stale_after
+	// Down is set when the miner's xmrig API stopped answering.
+	Down bool `json:"down,omitempty"`
 }
 
 // LastSeen is the latest sign of life of the miner.

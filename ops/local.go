@@ -22,6 +22,10 @@ type Config struct {
 	// StaleAfter marks a miner silent (no share, no sample) for longer as stale.
 	StaleAfter time.Duration
 	Backup     BackupConfig
+	Telemetry  TelemetryConfig
+	// MetricsListen serves /metrics for Prometheus in the service; empty: off.
+	MetricsListen string
+	CSV           CSVConfig
 }
 
 // Local works on a store this process has open.
@@ -34,6 +38,7 @@ type Local struct {
 	changes *notifier
 	mu      sync.Mutex
 	ingest  IngestStatus
+	tele    telemetry
 }
 
 var _ Console = (*Local)(nil)
@@ -206,6 +211,14 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	l.mu.Lock()
 	snap.Ingest = l.ingest
 	l.mu.Unlock()
+	snap.Health, snap.Node, _ = l.healthRows()
+	for i := range snap.Miners {
+		for _, h := range snap.Health {
+			if h.Kind == "xmrig" && h.Name == snap.Miners[i].Host && !h.Up {
+				snap.Miners[i].Down = true
+			}
+		}
+	}
 	return snap, nil
 }
 

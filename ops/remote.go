@@ -198,3 +198,10 @@ func (r *Remote) Backup(ctx context.Context, dir string) (BackupResult, error) {
 	err = r.do(req, &res)
 	return res, err
 }
+
+// Status asks the service for the farm's health, as its pollers last saw it.
+func (r *Remote) Status(ctx context.Context) (StatusReport, error) {
+	var s StatusReport
+	err := r.get(ctx, pathStatus, nil, &s)
+	return s, err
+}

@@ -29,6 +29,7 @@ const (
 	pathWatch    = "/v1/watch"
 	pathRecord   = "/v1/record"
 	pathBackup   = "/v1/backup"
+	pathStatus   = "/v1/status"
 )
 
 // maxWatch bounds a long poll, under any proxy's or client's idle timeout.
@@ -119,6 +120,14 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 		defer cancel()
 		v, _ := c.Watch(ctx, since)
 		writeJSON(w, map[string]uint64{"version": v})
+	})
+	mux.HandleFunc("GET "+pathStatus, func(w http.ResponseWriter, r *http.Request) {
+		st, err := c.Status(r.Context())
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err)
+			return
+		}
+		writeJSON(w, st)
 	})
 	mux.HandleFunc("POST "+pathRecord, func(w http.ResponseWriter, r *http.Request) {
 		var e store.Event

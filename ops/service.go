@@ -38,6 +38,10 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- f.Run(ctx) }()
+	pollCtx, stopPolls := context.WithCancel(ctx)
+	polls := make(chan struct{})
+	go func() { l.RunPollers(pollCtx); close(polls) }()
+	defer func() { stopPolls(); <-polls }()
 
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
@@ -83,17 +87,27 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	defer os.Remove(socket)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	workers := 2
 	go func() { errc <- Serve(ctx, ln, l, l.Log.With("component", "socket")) }()
 	go func() { errc <- l.RunIngest(ctx) }()
+	if l.Cfg.MetricsListen != "" {
+		workers++
+		go func() { errc <- l.ServeMetrics(ctx, l.Cfg.MetricsListen) }()
+	}
+	if l.Cfg.CSV.Dir != "" {
+		go l.publishCSV(ctx)
+	}
 	if b := l.Cfg.Backup; b.Interval > 0 && b.Dir != "" {
 		go l.scheduledBackups(ctx, b.Interval)
 	}
 	l.Log.Info("service running", "socket", socket, "data", l.Store.Dir())
 	err = <-errc
 	cancel()
-	if err2 := <-errc; err == nil {
-		err = err2
+	for range workers - 1 {
+		if err2 := <-errc; err == nil {
+			err = err2
+		}
 	}
 	return err
 }

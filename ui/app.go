@@ -277,6 +277,18 @@ func (a *App) renderHeader() {
 	if s.Pool.SidechainHashrate > 0 {
 		fmt.Fprintf(&b, " · pool %s · us %s", hashrate(s.Pool.SidechainHashrate), hashrate(s.Pool.OurHashrate))
 	}
+	for _, h := range s.Health {
+		if h.Kind == "monerod" {
+			if h.Up {
+				fmt.Fprintf(&b, " · node %d", s.Node.Height)
+			} else {
+				fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "node DOWN"))
+			}
+		}
+		if h.Kind == "p2pool" && !h.Up {
+			fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "p2pool DOWN"))
+		}
+	}
 	t := s.Today
 	fmt.Fprintf(&b, "\nToday: %s · %s · %s %s XMR", a.th.paint(a.th.good, plural(t.Shares, "share", "shares")),
 		plural(t.Blocks, "block", "blocks"), plural(t.Payments, "payment", "payments"), t.XMR)
@@ -352,6 +364,9 @@ func (a *App) renderMiners() {
 		if m.Stale {
 			style, state = a.th.staleRow, "STALE"
 			stale++
+		}
+		if m.Down {
+			style, state = a.th.staleRow, "DOWN"
 		}
 		effort := "-"
 		if m.Effort > 0 {

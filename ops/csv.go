@@ -1,0 +1,196 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// CSVConfig is the service's CSV publishing.
+type CSVConfig struct {
+	Dir    string
+	Legacy bool
+	Git    bool
+	Every  time.Duration
+}
+
+// WriteCSV writes the daily-total files of r into dir, each atomically (temp file, rename):
+// shares.csv (date,shares), shares_by_host.csv (date,host,shares), blocks.csv (date,blocks) and
+// payments.csv (date,payments,xmr). With legacy, the files the original db4e published for its
+// chart page instead: blocksfound.csv (Date,Blocks Found) and sharesfound.csv (Date,Shares
+// Found) with days of none left out, and payments.csv (Date,Total): cumulative XMR, every day
+// from the first payment to today filled in.
+func WriteCSV(dir string, r Report, legacy bool, today string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("csv: %w", err)
+	}
+	files := map[string][][]string{}
+	if legacy {
+		blocks := [][]string{{"Date", "Blocks Found"}}
+		shares := [][]string{{"Date", "Shares Found"}}
+		for _, d := range r.Days {
+			if d.Blocks > 0 {
+				blocks = append(blocks, []string{d.Date, u(d.Blocks)})
+			}
+			if d.Shares > 0 {
+				shares = append(shares, []string{d.Date, u(d.Shares)})
+			}
+		}
+		files["blocksfound.csv"], files["sharesfound.csv"] = blocks, shares
+		files["payments.csv"] = cumulativeXMR(r.Days, today)
+	} else {
+		shares := [][]string{{"date", "shares"}}
+		byHost := [][]string{{"date", "host", "shares"}}
+		blocks := [][]string{{"date", "blocks"}}
+		payments := [][]string{{"date", "payments", "xmr"}}
+		for _, d := range r.Days {
+			shares = append(shares, []string{d.Date, u(d.Shares)})
+			hosts := make([]string, 0, len(d.SharesByHost))
+			for h := range d.SharesByHost {
+				hosts = append(hosts, h)
+			}
+			sort.Strings(hosts)
+			for _, h := range hosts {
+				byHost = append(byHost, []string{d.Date, h, u(d.SharesByHost[h])})
+			}
+			blocks = append(blocks, []string{d.Date, u(d.Blocks)})
+			payments = append(payments, []string{d.Date, u(d.Payments), d.XMR})
+		}
+		files["shares.csv"], files["shares_by_host.csv"], files["blocks.csv"], files["payments.csv"] = shares, byHost, blocks, payments
+	}
+	var names []string
+	for name, rows := range files {
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		if err := w.WriteAll(rows); err != nil {
+			return nil, fmt.Errorf("csv %s: %w", name, err)
+		}
+		if err := writeAtomic(filepath.Join(dir, name), buf.Bytes()); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func cumulativeXMR(days []ReportDay, today string) [][]string {
+	rows := [][]string{{"Date", "Total"}}
+	var total store.Piconero
+	byDate := map[string]ReportDay{}
+	first := ""
+	for _, d := range days {
+		byDate[d.Date] = d
+		if first == "" && d.Payments > 0 {
+			first = d.Date
+		}
+	}
+	if first == "" {
+		return rows
+	}
+	start, _ := time.Parse(time.DateOnly, first)
+	end, err := time.Parse(time.DateOnly, today)
+	if err != nil || end.Before(start) {
+		end = start
+	}
+	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
+		day := byDate[d.Format(time.DateOnly)]
+		if p, err := store.ParseXMR(day.XMR); err == nil {
+			total = total.Add(p)
+		}
+		rows = append(rows, []string{d.Format(time.DateOnly), total.XMR()})
+	}
+	return rows
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("csv: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ExportCSV writes the CSV files of every day into dir.
+func (l *Local) ExportCSV(ctx context.Context, dir string, legacy bool) ([]string, error) {
+	r, err := l.Report(ctx, ReportQuery{})
+	if err != nil {
+		return nil, err
+	}
+	return WriteCSV(dir, r, legacy, l.Now().In(l.Store.Location()).Format(time.DateOnly))
+}
+
+// publishCSV keeps the CSV files current in the service: after new events, at most every
+// cfg.Every, and, in a git work tree, committed and pushed, as the original farm published
+// them to its web page.
+func (l *Local) publishCSV(ctx context.Context) {
+	cfg := l.Cfg.CSV
+	var seen uint64
+	for {
+		v, err := l.changes.wait(ctx, seen)
+		if err != nil {
+			return
+		}
+		seen = v
+		names, err := l.ExportCSV(ctx, cfg.Dir, cfg.Legacy)
+		if err != nil {
+			l.Log.Warn("csv", "err", err)
+		} else if cfg.Git {
+			if err := gitPublish(ctx, cfg.Dir, names); err != nil {
+				l.Log.Warn("csv: git", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cfg.Every):
+		}
+	}
+}
+
+// gitPublish commits the files (if they changed) and pushes. Fixed arguments, no shell.
+func gitPublish(ctx context.Context, dir string, names []string) error {
+	git := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return string(out), fmt.Errorf("git %s: %w: %s", args[0], err, bytes.TrimSpace(out))
+		}
+		return string(out), nil
+	}
+	if _, err := git(append([]string{"add", "--"}, names...)...); err != nil {
+		return err
+	}
+	if out, err := git("status", "--porcelain", "--", "."); err != nil || out == "" {
+		return err // nothing changed
+	}
+	if _, err := git("commit", "-q", "-m", "db4e: daily totals "+time.Now().UTC().Format(time.DateOnly)); err != nil {
+		return err
+	}
+	_, err := git("push", "-q")
+	return err
+}

@@ -1,0 +1,175 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/db4e/db4e/store"
+)
+
+// metrics reads everything from the store and the pollers at scrape time: counters are the
+// views' totals, so they survive restarts and a rebuild gives the same values.
+type metrics struct {
+	l *Local
+
+	shares, blocks, payments, xmr, skipped          *prometheus.Desc
+	hashrate, poolHashrate                          *prometheus.Desc
+	height, targetHeight, synced, up, lag, lastPoll *prometheus.Desc
+
+	mu      sync.Mutex
+	version uint64
+	totals  struct {
+		blocks, payments uint64
+		xmr              float64
+	}
+}
+
+func newMetrics(l *Local) *metrics {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("db4e_"+name, help, labels, nil)
+	}
+	return &metrics{l: l,
+		shares:       d("shares_total", "Shares found by our workers, by host.", "host"),
+		blocks:       d("blocks_total", "Monero blocks found by the P2Pool sidechain."),
+		payments:     d("payments_total", "Payouts to our wallet."),
+		xmr:          d("payments_xmr_total", "XMR paid to our wallet (a float: exact sums are in report and the CSV files)."),
+		skipped:      d("skipped_records_total", "Bad records seen and skipped."),
+		hashrate:     d("miner_hashrate_hashes_per_second", "Hashrate of a miner, latest sample.", "miner", "source"),
+		poolHashrate: d("pool_hashrate_hashes_per_second", "Hashrates P2Pool reports.", "scope"),
+		height:       d("node_height", "monerod's chain height."),
+		targetHeight: d("node_target_height", "The height monerod syncs to."),
+		synced:       d("node_synchronized", "1 when monerod is synchronized."),
+		up:           d("target_up", "1 when a polled target answers.", "target", "kind"),
+		lag:          d("ingest_lag_seconds", "Time since the service last stored lines of P2Pool's log."),
+		lastPoll:     d("target_last_check_timestamp_seconds", "When a target was last polled.", "target"),
+	}
+}
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(m, ch) }
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	l := m.l
+	hosts, err := l.Store.Hosts()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(m.shares, err)
+		return
+	}
+	for _, h := range hosts {
+		ch <- prometheus.MustNewConstMetric(m.shares, prometheus.CounterValue, float64(h.Shares), h.Host)
+	}
+	if err := m.refreshTotals(); err != nil {
+		ch <- prometheus.NewInvalidMetric(m.blocks, err)
+		return
+	}
+	m.mu.Lock()
+	t := m.totals
+	m.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(m.blocks, prometheus.CounterValue, float64(t.blocks))
+	ch <- prometheus.MustNewConstMetric(m.payments, prometheus.CounterValue, float64(t.payments))
+	ch <- prometheus.MustNewConstMetric(m.xmr, prometheus.CounterValue, t.xmr)
+	if n, err := l.Store.Skipped(); err == nil {
+		ch <- prometheus.MustNewConstMetric(m.skipped, prometheus.CounterValue, float64(n))
+	}
+	if latest, err := l.Store.Latest(""); err == nil {
+		for series, s := range latest {
+			switch {
+			case strings.HasPrefix(series, "worker/"):
+				ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, series[len("worker/"):], "p2pool")
+			case strings.HasPrefix(series, "xmrig/") && strings.HasSuffix(series, "/hashrate_60s"):
+				name := strings.TrimSuffix(strings.TrimPrefix(series, "xmrig/"), "/hashrate_60s")
+				ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, name, "xmrig")
+			case series == "status/side_chain_hashrate" || series == "pool/sidechain_hashrate":
+				ch <- prometheus.MustNewConstMetric(m.poolHashrate, prometheus.GaugeValue, s.Value, "sidechain")
+			case series == "pool/hashrate_15m":
+				ch <- prometheus.MustNewConstMetric(m.poolHashrate, prometheus.GaugeValue, s.Value, "ours_15m")
+			case series == "status/your_hashrate_pool_side":
+				ch <- prometheus.MustNewConstMetric(m.poolHashrate, prometheus.GaugeValue, s.Value, "ours_pool_side")
+			}
+		}
+	}
+	rows, node, _ := l.healthRows()
+	if !node.At.IsZero() {
+		ch <- prometheus.MustNewConstMetric(m.height, prometheus.GaugeValue, float64(node.Height))
+		ch <- prometheus.MustNewConstMetric(m.targetHeight, prometheus.GaugeValue, float64(node.TargetHeight))
+		ch <- prometheus.MustNewConstMetric(m.synced, prometheus.GaugeValue, b2f(node.Synchronized))
+	}
+	for _, r := range rows {
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, b2f(r.Up), r.Name, r.Kind)
+		ch <- prometheus.MustNewConstMetric(m.lastPoll, prometheus.GaugeValue, float64(r.Checked.UnixNano())/1e9, r.Name)
+	}
+	l.mu.Lock()
+	last := l.ingest.LastBatch
+	l.mu.Unlock()
+	if !last.IsZero() {
+		ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, l.Now().Sub(last).Seconds())
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// refreshTotals sums the day views again only when the data changed since the last scrape.
+func (m *metrics) refreshTotals() error {
+	v, _ := m.l.changes.current()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v == m.version && m.version != 0 {
+		return nil
+	}
+	days, err := m.l.Store.Days("", "")
+	if err != nil {
+		return err
+	}
+	var blocks, payments uint64
+	var pico store.Piconero
+	for _, d := range days {
+		blocks += d.Blocks
+		payments += d.Payments
+		pico = pico.Add(d.Piconero)
+	}
+	m.totals.blocks, m.totals.payments, m.totals.xmr = blocks, payments, pico.Float()
+	m.version = v
+	return nil
+}
+
+// MetricsHandler serves the Prometheus text format for l, from its own registry.
+func MetricsHandler(l *Local) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newMetrics(l))
+	mux := http.NewServeMux() // never http.DefaultServeMux: Badger registers /debug/vars there
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	return mux
+}
+
+// ServeMetrics serves /metrics on addr until ctx ends.
+func (l *Local) ServeMetrics(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics_listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: MetricsHandler(l), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	l.Log.Info("serving metrics", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
