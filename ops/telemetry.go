@@ -95,6 +95,12 @@ func (l *Local) loadTelemetry() {
 	if b, err := l.Store.Checkpoint(checkpointLeases); err == nil && b != nil {
 		_ = json.Unmarshal(b, &t.inventory)
 	}
+	if t.health == nil { // a stored "null"
+		t.health = map[string]HealthRow{}
+	}
+	if t.inventory == nil {
+		t.inventory = map[string]InventoryMiner{}
+	}
 }
 
 // RunPollers polls monerod, P2Pool's data-api, the miners' xmrig APIs and the leases file
@@ -234,6 +240,7 @@ type healthResult struct {
 // applyPoll stores samples, and an event for each target that went up or down, with the new
 // states in the same transaction: a restart of the service does not report them again.
 func (l *Local) applyPoll(samples []store.Sample, results []healthResult) {
+	l.loadTelemetry()
 	now := l.Now()
 	var b store.Batch
 	b.Samples = samples
@@ -269,6 +276,7 @@ func (l *Local) applyPoll(samples []store.Sample, results []healthResult) {
 }
 
 func (l *Local) pollLeases(ctx context.Context) {
+	l.loadTelemetry()
 	f, err := os.Open(l.Cfg.Telemetry.Leases)
 	if err != nil {
 		l.Log.Warn("read leases", "err", err)

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func need(t *testing.T, bin string) string {
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run installs it", bin)
+		}
+		t.Skipf("%s not installed", bin)
+	}
+	return p
+}
+
+// Debian's Prometheus scrapes the service on loopback, and a counter is read back through
+// Prometheus' own HTTP API; promtool finds nothing wrong with /metrics.
+func TestPrometheusScrapesTheService(t *testing.T) {
+	prom, promtool := need(t, "prometheus"), need(t, "promtool")
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	mport := freePort(t)
+	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "metrics_listen: 127.0.0.1:%d\n", mport)
+	f.Close()
+	svc := exec.Command(db4eBin, "--config", cfg, "--headless")
+	svc.Env = testEnv(t)
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { svc.Process.Kill(); svc.Wait() }()
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
+	var body []byte
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if resp, err := http.Get(metricsURL); err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(body, []byte("db4e_blocks_total 2")) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed the fixture's 2 blocks:\n%s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(body)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+
+	pport := freePort(t)
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(promCfg, []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: db4e
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+`, mport)), 0o644)
+	p := exec.Command(prom, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", pport), "--log.level=error")
+	var perr bytes.Buffer
+	p.Stderr = &perr
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { p.Process.Kill(); p.Wait() }()
+	q := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=db4e_shares_total%%7Bhost%%3D%%22rig-02%%22%%7D", pport)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if v := promValue(q); v == "3" {
+			return // rig-02 found 3 shares in the fixture
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never had db4e_shares_total{host=rig-02}=3: %s\n%s", promValue(q), perr.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func promValue(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Data.Result) == 0 || len(r.Data.Result[0].Value) < 2 {
+		return "no result"
+	}
+	return strings.TrimSpace(fmt.Sprint(r.Data.Result[0].Value[1]))
+}

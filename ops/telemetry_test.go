@@ -1,0 +1,145 @@
+package ops
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/store"
+)
+
+func events(t *testing.T, l *Local, kind string) []store.Event {
+	var out []store.Event
+	err := l.Store.Events(context.Background(), time.Time{}, time.Time{}, func(e *store.Event) error {
+		if e.Kind == kind {
+			out = append(out, *e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
+	body, _ := os.ReadFile("../ingest/testdata/xmrig_summary.json")
+	var down atomic.Bool
+	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "gone", 502)
+			return
+		}
+		w.Write(body)
+	}))
+	defer xmrig.Close()
+	dir := t.TempDir()
+	cfg := Config{P2Pool: ingest.DefaultConfig(), Telemetry: TelemetryConfig{Xmrig: []XmrigConfig{{Name: "rig-01", URL: xmrig.URL}}, MinerTimeout: time.Second}}
+	open := func() *Local {
+		l, err := OpenLocal(dir, store.Config{Timezone: "UTC"}, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := open()
+	ctx := context.Background()
+	clock := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	l.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	l.pollMiners(ctx) // up at first: not news
+	if n := len(events(t, l, store.KindMiner)); n != 0 {
+		t.Fatalf("%d events for a miner that was up from the start", n)
+	}
+	down.Store(true)
+	l.pollMiners(ctx)
+	l.pollMiners(ctx) // still down: no second event
+	st, _ := l.Status(ctx)
+	if got := st.Down(); len(got) != 1 || got[0] != "rig-01" {
+		t.Fatalf("down %v", got)
+	}
+	snap, _ := l.Snapshot(ctx, SnapshotQuery{})
+	if len(snap.Health) != 1 || snap.Health[0].Up {
+		t.Fatalf("snapshot health %+v", snap.Health)
+	}
+	l.Store.Close()
+
+	l = open() // the service restarts: rig-01 is still down, and that is not news either
+	l.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	l.pollMiners(ctx)
+	down.Store(false)
+	l.pollMiners(ctx)
+	evs := events(t, l, store.KindMiner)
+	l.Store.Close()
+	if len(evs) != 2 || evs[0].State != "down" || evs[1].State != "up" || evs[0].Host != "rig-01" || !strings.Contains(evs[0].Result, "502") {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestLeasesInventory(t *testing.T) {
+	dir := t.TempDir()
+	leases := filepath.Join(dir, "dnsmasq.leases")
+	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:21 192.168.1.21 rig-01 *\n0 aa:bb:cc:00:00:22 192.168.1.22 $(halt) *\n"), 0o644)
+	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{Telemetry: TelemetryConfig{Leases: leases}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	ctx := context.Background()
+	l.pollLeases(ctx)
+	l.pollLeases(ctx) // nothing new
+	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:22 192.168.1.32 $(halt) *\n"), 0o644)
+	l.pollLeases(ctx)
+	evs := events(t, l, store.KindMiner)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.State+" "+e.MAC+" "+e.Host)
+	}
+	sort.Strings(got) // events of one poll share their time
+	want := "appeared aa:bb:cc:00:00:21 rig-01|appeared aa:bb:cc:00:00:22 $(halt)|gone aa:bb:cc:00:00:21 rig-01"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("events\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+	st, _ := l.Status(ctx)
+	if len(st.Inventory) != 2 || st.Inventory[1].IP != "192.168.1.32" || st.Inventory[0].Present {
+		t.Fatalf("inventory %+v", st.Inventory)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	l := fixtureLocal(t, t.TempDir())
+	defer l.Store.Close()
+	srv := httptest.NewServer(MetricsHandler(l))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(b)
+	for _, want := range []string{
+		`db4e_shares_total{host="rig-02"} 3`,
+		`db4e_blocks_total 2`,
+		`db4e_payments_total 2`,
+		`db4e_payments_xmr_total 0.001611286503`,
+		`db4e_miner_hashrate_hashes_per_second{miner="rig-03",source="p2pool"} 788`,
+		`db4e_pool_hashrate_hashes_per_second{scope="sidechain"} 1.2291e+07`,
+		`# TYPE db4e_shares_total counter`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+	if r, err := http.Get(srv.URL + "/debug/vars"); err == nil && r.StatusCode == 200 {
+		t.Error("expvar is served beside the metrics")
+	}
+}
