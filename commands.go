@@ -50,6 +50,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		}
 		files = append(files, f)
 	}
+	e.cfg.Store.Bulk = true // an import opening the store itself is a one-off batch job
 	return withConsole(ctx, e, func(c ops.Console) error {
 		var total ops.ImportResult
 		var err error

@@ -102,25 +102,46 @@ func ParseJSONRecord(rec []byte) (store.Event, string) {
 		return store.Event{}, "no JSON object"
 	}
 	rec = rec[i:]
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(rec, &fields); err != nil {
+	// Only the fields db4e reads are decoded; the record is kept whole as it came.
+	var head struct {
+		Time        json.RawMessage `json:"time"`
+		CreatedAtMS json.RawMessage `json:"created_at_ms"`
+		TS          json.RawMessage `json:"ts"`
+		Kind        *string         `json:"kind"`
+		ID          json.RawMessage `json:"id"`
+		Type        json.RawMessage `json:"type"`
+		Cmd         json.RawMessage `json:"cmd"`
+	}
+	if err := json.Unmarshal(rec, &head); err != nil {
 		return store.Event{}, "bad JSON: " + firstLine(err.Error())
 	}
-	if _, ok := fields["kind"]; ok {
-		if _, ok := fields["id"]; ok {
-			return parseExported(rec)
-		}
+	if head.Kind != nil && head.ID != nil {
+		return parseExported(rec)
 	}
-	t, reason := recordTime(fields)
+	var t time.Time
+	var reason string
+	switch {
+	case head.Time != nil:
+		t, reason = parseTimeValue(head.Time, time.Second)
+	case head.CreatedAtMS != nil:
+		t, reason = parseTimeValue(head.CreatedAtMS, time.Millisecond)
+	case head.TS != nil:
+		t, reason = parseTimeValue(head.TS, time.Second)
+	default:
+		reason = "no time (time, created_at_ms or ts)"
+	}
 	if reason != "" {
 		return store.Event{}, reason
 	}
-	kind := stringField(fields, "kind")
-	if kind == "" {
-		kind = stringField(fields, "type")
+	kind := ""
+	if head.Kind != nil {
+		kind = *head.Kind
 	}
 	if kind == "" {
-		kind = stringField(fields, "cmd")
+		kind = rawString(head.Type)
+	}
+	if kind == "" {
+		kind = rawString(head.Cmd)
 	}
 	if kind == "" {
 		return store.Event{}, "no kind (type or cmd)"
@@ -131,6 +152,14 @@ func ParseJSONRecord(rec []byte) (store.Event, string) {
 		return store.Event{}, "a " + kind + " record must be one db4e exported (with kind and id)"
 	}
 	return store.Event{Time: t, Kind: kind, ID: store.HashID(rec), Fields: append(json.RawMessage(nil), rec...)}, ""
+}
+
+func rawString(raw json.RawMessage) string {
+	var s string
+	if raw == nil || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 func parseExported(rec []byte) (store.Event, string) {
@@ -153,19 +182,6 @@ func parseExported(rec []byte) (store.Event, string) {
 	e.Kind = store.SanitizeName(e.Kind, 40)
 	e.Host = store.SanitizeName(e.Host, MaxHostLen)
 	return e, ""
-}
-
-func recordTime(f map[string]json.RawMessage) (time.Time, string) {
-	if raw, ok := f["time"]; ok {
-		return parseTimeValue(raw, time.Second)
-	}
-	if raw, ok := f["created_at_ms"]; ok {
-		return parseTimeValue(raw, time.Millisecond)
-	}
-	if raw, ok := f["ts"]; ok {
-		return parseTimeValue(raw, time.Second)
-	}
-	return time.Time{}, "no time (time, created_at_ms or ts)"
 }
 
 // parseTimeValue reads an RFC 3339 string, or a number (possibly quoted) of units since the
@@ -192,18 +208,6 @@ func parseTimeValue(raw json.RawMessage, unit time.Duration) (time.Time, string)
 		return time.Time{}, "time out of range"
 	}
 	return time.Unix(0, int64(ns)).UTC(), ""
-}
-
-func stringField(f map[string]json.RawMessage, k string) string {
-	raw, ok := f[k]
-	if !ok {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
 }
 
 func firstLine(s string) string {

@@ -54,7 +54,15 @@ func newMetrics(l *Local) *metrics {
 	}
 }
 
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(m, ch) }
+// Describe lists every metric, whether or not it has a value yet.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) { m.describeAll(ch) }
+
+func (m *metrics) describeAll(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.shares, m.blocks, m.payments, m.xmr, m.skipped, m.hashrate, m.poolHashrate,
+		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll} {
+		ch <- d
+	}
+}
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	l := m.l

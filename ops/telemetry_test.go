@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/store"
@@ -141,5 +144,30 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if r, err := http.Get(srv.URL + "/debug/vars"); err == nil && r.StatusCode == 200 {
 		t.Error("expvar is served beside the metrics")
+	}
+}
+
+// The Grafana dashboard in the repo asks only for metrics db4e serves.
+func TestGrafanaDashboardMetricsExist(t *testing.T) {
+	b, err := os.ReadFile("../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	ch := make(chan *prometheus.Desc, 64)
+	go func() { newMetrics(nil).describeAll(ch); close(ch) }()
+	for d := range ch {
+		if m := regexp.MustCompile(`fqName: "(\w+)"`).FindStringSubmatch(d.String()); m != nil {
+			served[m[1]] = true
+		}
+	}
+	names := regexp.MustCompile(`db4e_\w+`).FindAllString(string(b), -1)
+	if len(names) < 5 {
+		t.Fatalf("the dashboard names %d metrics", len(names))
+	}
+	for _, n := range names {
+		if !served[n] {
+			t.Errorf("the dashboard asks for %s, which db4e does not serve", n)
+		}
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	SeriesRetentionDays int `yaml:"series_retention_days"`
 	// Timezone cuts days for the views; empty means the system's.
 	Timezone string `yaml:"timezone"`
+	// Bulk trades memory for write throughput, for a one-off import process. The memtable
+	// size stays the same: a store left by a crash must not be opened with a smaller one
+	// (badger #2002).
+	Bulk bool `yaml:"-"`
 }
 
 // DefaultConfig is what an absent key means.
@@ -97,7 +101,12 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := badger.Open(badgerOptions(dir, log))
+	opt := badgerOptions(dir, log)
+	if cfg.Bulk {
+		opt = opt.WithBaseTableSize(8 << 20).WithBaseLevelSize(64 << 20).WithNumLevelZeroTables(5).WithNumLevelZeroTablesStall(15)
+		opt.TableSizeMultiplier = 2
+	}
+	db, err := badger.Open(opt)
 	if err != nil {
 		if isLockError(err) {
 			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)

@@ -1,0 +1,173 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/store"
+)
+
+func readCSV(t *testing.T, path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestCSVFiles(t *testing.T) {
+	l := fixtureLocal(t, t.TempDir())
+	defer l.Store.Close()
+	dir := t.TempDir()
+	if _, err := l.ExportCSV(context.Background(), dir, false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][][]string{
+		"shares.csv":         {{"date", "shares"}, {"2025-03-01", "4"}, {"2025-03-02", "2"}},
+		"shares_by_host.csv": {{"date", "host", "shares"}, {"2025-03-01", "rig-01", "2"}, {"2025-03-01", "rig-02", "1"}, {"2025-03-01", "rig-03", "1"}, {"2025-03-02", "rig-02", "2"}},
+		"blocks.csv":         {{"date", "blocks"}, {"2025-03-01", "2"}, {"2025-03-02", "0"}},
+		"payments.csv":       {{"date", "payments", "xmr"}, {"2025-03-01", "2", "0.001611286503"}, {"2025-03-02", "0", "0.000000000000"}},
+	}
+	for name, rows := range want {
+		if got := readCSV(t, filepath.Join(dir, name)); !reflect.DeepEqual(got, rows) {
+			t.Errorf("%s: %v, want %v", name, got, rows)
+		}
+	}
+	r, _ := l.Report(context.Background(), ReportQuery{})
+	legacy := t.TempDir()
+	if _, err := WriteCSV(legacy, r, true, "2025-03-04"); err != nil {
+		t.Fatal(err)
+	}
+	wantLegacy := map[string][][]string{
+		"blocksfound.csv": {{"Date", "Blocks Found"}, {"2025-03-01", "2"}},
+		"sharesfound.csv": {{"Date", "Shares Found"}, {"2025-03-01", "4"}, {"2025-03-02", "2"}},
+		"payments.csv":    {{"Date", "Total"}, {"2025-03-01", "0.001611286503"}, {"2025-03-02", "0.001611286503"}, {"2025-03-03", "0.001611286503"}, {"2025-03-04", "0.001611286503"}},
+	}
+	for name, rows := range wantLegacy {
+		if got := readCSV(t, filepath.Join(legacy, name)); !reflect.DeepEqual(got, rows) {
+			t.Errorf("legacy %s: %v, want %v", name, got, rows)
+		}
+	}
+}
+
+// Archived streams: text before the '{', records with and without 0x1E, their own time fields
+// and type or cmd as kind; bad records counted, and the export imported again gives the same.
+func TestJSONSeqImportAndRoundTrip(t *testing.T) {
+	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, Config{P2Pool: ingest.DefaultConfig()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	f, _ := os.Open("testdata/archived.seq")
+	res, err := l.Import(context.Background(), FormatJSONSeq, "archived.seq", f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 7 || res.Skipped != 3 {
+		t.Fatalf("%+v", res)
+	}
+	r, _ := l.Report(context.Background(), ReportQuery{})
+	kinds := map[string]uint64{}
+	for _, d := range r.Days {
+		for k, n := range d.Kinds {
+			kinds[k] += n
+		}
+	}
+	if !reflect.DeepEqual(kinds, map[string]uint64{"time": 2, "hashrate": 3, "reboot": 1, "temp": 1}) {
+		t.Fatalf("kinds %v (days %+v)", kinds, r.Days)
+	}
+	// the same stream again: nothing new
+	f, _ = os.Open("testdata/archived.seq")
+	res, _ = l.Import(context.Background(), FormatJSONSeq, "archived.seq", f)
+	f.Close()
+	if res.Added != 0 || res.Duplicates != 7 {
+		t.Fatalf("again: %+v", res)
+	}
+	// export, import into an empty store: the same report
+	var seq bytes.Buffer
+	if err := l.ExportJSONSeq(context.Background(), time.Time{}, time.Time{}, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(seq.Bytes(), []byte{0x1e, '{'}) || bytes.Count(seq.Bytes(), []byte{0x1e}) != 7 {
+		t.Fatalf("not RFC 7464:\n%q", seq.String())
+	}
+	if !strings.Contains(seq.String(), `"nodename":"overlord"`) {
+		t.Fatal("the records' own fields are not exported")
+	}
+	l2, _ := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, Config{}, nil)
+	defer l2.Store.Close()
+	if _, err := l2.Import(context.Background(), FormatJSONSeq, "export", &seq); err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := l2.Report(context.Background(), ReportQuery{})
+	// the skipped records are the first store's history of bad input, not events: not exported
+	if !reflect.DeepEqual(r.Days, r2.Days) || r2.Skipped != 0 {
+		t.Fatalf("round trip\n%+v\n%+v", r, r2)
+	}
+}
+
+// The service rewrites the CSV files after new events and, in a git work tree, commits and
+// pushes them, as the original farm published them for its chart page.
+func TestPublishCSVToGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	bare, work := filepath.Join(dir, "site.git"), filepath.Join(dir, "site")
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=db4e", "GIT_AUTHOR_EMAIL=db4e@farm", "GIT_COMMITTER_NAME=db4e", "GIT_COMMITTER_EMAIL=db4e@farm", "HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("init", "-q", "--bare", bare)
+	run("clone", "-q", bare, work)
+	run("-C", work, "config", "user.name", "db4e")
+	run("-C", work, "config", "user.email", "db4e@farm")
+	run("-C", work, "commit", "-q", "--allow-empty", "-m", "start")
+	run("-C", work, "push", "-q", "origin", "HEAD")
+
+	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{P2Pool: ingest.DefaultConfig(),
+		CSV: CSVConfig{Dir: work, Legacy: true, Git: true, Every: 50 * time.Millisecond}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.publishCSV(ctx)
+	f, _ := os.Open("testdata/sample.log")
+	l.Import(ctx, FormatP2Pool, "sample.log", f)
+	f.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if out := run("--git-dir", bare, "log", "--format=%s"); strings.Contains(out, "db4e: daily totals") {
+			files := run("--git-dir", bare, "show", "--name-only", "--format=", "HEAD")
+			if !strings.Contains(files, "sharesfound.csv") || !strings.Contains(files, "blocksfound.csv") {
+				t.Fatalf("pushed %s", files)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no commit pushed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
