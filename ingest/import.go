@@ -29,6 +29,34 @@ func (s *Stats) add(a store.Applied) {
 	s.Skipped += a.Skipped
 }
 
+// batcher fills a batch and writes it to the store whenever it is full.
+type batcher struct {
+	store *store.Store
+	stats *Stats
+	store.Batch
+}
+
+// full writes the batch if it reached the limit.
+func (b *batcher) full() error {
+	if b.Len() < batchLimit {
+		return nil
+	}
+	return b.flush()
+}
+
+func (b *batcher) flush() error {
+	if b.Len() == 0 {
+		return nil
+	}
+	a, err := b.store.Apply(&b.Batch)
+	if err != nil {
+		return err
+	}
+	b.stats.add(a)
+	b.Reset()
+	return nil
+}
+
 // Importer backfills the store from files or streams.
 type Importer struct {
 	Store *store.Store
@@ -72,29 +100,14 @@ func Decompress(r io.Reader) (io.Reader, func() error, error) {
 func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string) (Stats, error) {
 	var st Stats
 	p := NewParser(im.LogLoc, source)
-	var batch store.Batch
-	flush := func() error {
-		if batch.Len() == 0 {
-			return nil
-		}
-		a, err := im.Store.Apply(&batch)
-		if err != nil {
-			return err
-		}
-		st.add(a)
-		batch.Reset()
-		return nil
-	}
+	b := &batcher{store: im.Store, stats: &st}
 	emit := func(line []byte) error {
 		res := p.Line(line)
-		addResult(&batch, res, source, line)
+		addResult(&b.Batch, res, source, line)
 		if res.Sample != nil {
 			st.Samples++
 		}
-		if batch.Len() >= batchLimit {
-			return flush()
-		}
-		return nil
+		return b.full()
 	}
 
 	size := im.ChunkSize
@@ -137,7 +150,7 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 		}
 		carry = copy(buf, data[end:])
 	}
-	return st, flush()
+	return st, b.flush()
 }
 
 var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate}

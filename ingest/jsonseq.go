@@ -23,19 +23,7 @@ const RecordSeparator = 0x1e
 // (`20180704T143646-0700<TAB>mainstream<TAB>{...}`).
 func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source string) (Stats, error) {
 	var st Stats
-	var batch store.Batch
-	flush := func() error {
-		if batch.Len() == 0 {
-			return nil
-		}
-		a, err := im.Store.Apply(&batch)
-		if err != nil {
-			return err
-		}
-		st.add(a)
-		batch.Reset()
-		return nil
-	}
+	b := &batcher{store: im.Store, stats: &st}
 	br := bufio.NewReaderSize(r, 1<<20)
 	n := 0
 	for {
@@ -44,14 +32,12 @@ func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source strin
 		if len(bytes.TrimSpace(rec)) > 0 {
 			e, reason := ParseJSONRecord(rec)
 			if reason != "" {
-				batch.Skips = append(batch.Skips, NewSkip(source, reason, rec))
+				b.Skips = append(b.Skips, NewSkip(source, reason, rec))
 			} else {
-				batch.Events = append(batch.Events, e)
+				b.Events = append(b.Events, e)
 			}
-			if batch.Len() >= batchLimit {
-				if err := flush(); err != nil {
-					return st, err
-				}
+			if err := b.full(); err != nil {
+				return st, err
 			}
 		}
 		if err == io.EOF {
@@ -64,7 +50,7 @@ func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source strin
 			return st, ctx.Err()
 		}
 	}
-	return st, flush()
+	return st, b.flush()
 }
 
 // readRecord returns the next record: up to a newline or an 0x1E, whichever comes first,

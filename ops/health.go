@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/db4e/db4e/ingest"
 )
 
 // checkTimeout bounds one health check.
@@ -42,26 +43,13 @@ func Check(ctx context.Context, t Target) error {
 
 // checkMonerod: get_info answers OK and the node is synchronized.
 func checkMonerod(ctx context.Context, base string) error {
-	body := `{"jsonrpc":"2.0","id":"0","method":"get_info"}`
-	var resp struct {
-		Result struct {
-			Status       string `json:"status"`
-			Synchronized bool   `json:"synchronized"`
-			Offline      bool   `json:"offline"`
-			Height       uint64 `json:"height"`
-			TargetHeight uint64 `json:"target_height"`
-		} `json:"result"`
-	}
-	if err := postJSON(ctx, strings.TrimRight(base, "/")+"/json_rpc", body, &resp); err != nil {
-		return fmt.Errorf("monerod: %w", err)
-	}
-	r := resp.Result
+	info, _, err := ingest.PollMonerod(ctx, healthClient, base, time.Now())
 	switch {
-	case r.Status != "OK":
-		return fmt.Errorf("monerod: status %q", r.Status)
-	case !r.Synchronized:
-		return fmt.Errorf("monerod: not synchronized (height %d of %d)", r.Height, r.TargetHeight)
-	case r.Offline:
+	case err != nil:
+		return err
+	case !info.Synchronized:
+		return fmt.Errorf("monerod: not synchronized (height %d of %d)", info.Height, info.TargetHeight)
+	case info.Offline:
 		return errors.New("monerod: offline")
 	}
 	return nil
@@ -69,18 +57,8 @@ func checkMonerod(ctx context.Context, base string) error {
 
 // checkXmrig: the HTTP API answers its summary.
 func checkXmrig(ctx context.Context, base, token string) error {
-	var s struct {
-		Hashrate *struct {
-			Total []*float64 `json:"total"`
-		} `json:"hashrate"`
-	}
-	if err := getJSON(ctx, strings.TrimRight(base, "/")+"/2/summary", token, &s); err != nil {
-		return fmt.Errorf("xmrig: %w", err)
-	}
-	if s.Hashrate == nil {
-		return errors.New("xmrig: summary without hashrate")
-	}
-	return nil
+	_, _, err := ingest.PollXmrig(ctx, healthClient, "", base, token, time.Now())
+	return err
 }
 
 // checkP2PoolHTTP: P2Pool's pool/stats, served over HTTP, answers with pool statistics.
@@ -124,22 +102,6 @@ func getJSON(ctx context.Context, url, token string, out any) error {
 	if err != nil {
 		return err
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return doJSON(req, out)
-}
-
-func postJSON(ctx context.Context, url, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewBufferString(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return doJSON(req, out)
-}
-
-func doJSON(req *http.Request, out any) error {
 	resp, err := healthClient.Do(req)
 	if err != nil {
 		return err
