@@ -44,6 +44,8 @@ type File struct {
 	MetricsListen string `yaml:"metrics_listen"`
 	CSV           CSV    `yaml:"csv"`
 
+	Alerts ops.AlertsConfig `yaml:"alerts"`
+
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
 }
@@ -95,6 +97,7 @@ func Default() File {
 		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		CSV:      CSV{Every: time.Minute},
+		Alerts:   ops.DefaultAlerts(),
 		SSH:      ops.DefaultSSHConfig(),
 		Restart:  Restart{Concurrency: 4},
 		Backup:   ops.BackupConfig{Keep: 7},
@@ -241,6 +244,9 @@ func (c *File) validate() error {
 	if c.CSV.Git && c.CSV.Dir == "" {
 		return fmt.Errorf("csv.dir: needed for csv.git")
 	}
+	if err := c.Alerts.Validate(); err != nil {
+		return err
+	}
 	if c.Restart.Concurrency < 1 {
 		return fmt.Errorf("restart.concurrency: want at least 1, got %d", c.Restart.Concurrency)
 	}
@@ -321,6 +327,7 @@ func (c *File) Ops() ops.Config {
 		},
 		MetricsListen: c.MetricsListen,
 		CSV:           ops.CSVConfig{Dir: c.CSV.Dir, Legacy: c.CSV.Legacy, Git: c.CSV.Git, Every: c.CSV.Every},
+		Alerts:        c.Alerts,
 	}
 }
 

@@ -62,6 +62,8 @@ type Follower struct {
 	Applied func(store.Applied)
 	// Poll makes tail poll the file instead of using inotify (tests on filesystems without it).
 	Poll bool
+	// OnLine, when set, is told of every line read (the log_silent alert).
+	OnLine func(time.Time)
 
 	cur      *os.File
 	curMark  fileMark
@@ -251,6 +253,9 @@ func (f *Follower) take(b *store.Batch, l *tail.Line) {
 	}
 	f.last = lastLine{text: l.Text, offset: l.SeekInfo.Offset, ok: true}
 	f.lastRead = time.Now()
+	if f.OnLine != nil {
+		f.OnLine(f.lastRead)
+	}
 }
 
 // store writes the batch with a checkpoint that is true of the files.

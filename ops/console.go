@@ -52,6 +52,7 @@ type Snapshot struct {
 	Skipped uint64        `json:"skipped"`
 	Health  []HealthRow   `json:"health,omitempty"`
 	Node    NodeStatus    `json:"node"`
+	Alerts  []Alert       `json:"alerts,omitempty"` // open, oldest first
 }
 
 // MinerRow is one line of the miners table.
@@ -66,6 +67,8 @@ type MinerRow struct {
 	Stale       bool      `json:"stale"` // silent (no share, no sample) for longer than stale_after
 	// Down is set when the miner's xmrig API stopped answering.
 	Down bool `json:"down,omitempty"`
+	// Alert is set while an alert about the miner is open.
+	Alert bool `json:"alert,omitempty"`
 }
 
 // LastSeen is the latest sign of life of the miner.
@@ -89,6 +92,7 @@ type IngestStatus struct {
 	Path      string    `json:"path"`
 	Following bool      `json:"following"`
 	LastBatch time.Time `json:"last_batch"`
+	LastLine  time.Time `json:"last_line"`
 	Error     string    `json:"error,omitempty"`
 }
 

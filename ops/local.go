@@ -26,6 +26,7 @@ type Config struct {
 	// MetricsListen serves /metrics for Prometheus in the service; empty: off.
 	MetricsListen string
 	CSV           CSVConfig
+	Alerts        AlertsConfig
 }
 
 // Local works on a store this process has open.
@@ -39,6 +40,7 @@ type Local struct {
 	mu      sync.Mutex
 	ingest  IngestStatus
 	tele    telemetry
+	alerts  alerting
 }
 
 var _ Console = (*Local)(nil)
@@ -50,6 +52,9 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	}
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 30 * time.Minute
+	}
+	if cfg.Alerts.Interval == 0 {
+		cfg.Alerts = DefaultAlerts()
 	}
 	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, changes: newNotifier(), ingest: IngestStatus{Path: cfg.P2Pool.Log}}
 }
@@ -212,7 +217,13 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	snap.Ingest = l.ingest
 	l.mu.Unlock()
 	snap.Health, snap.Node, _ = l.healthRows()
+	snap.Alerts = l.OpenAlerts()
 	for i := range snap.Miners {
+		for _, a := range snap.Alerts {
+			if a.Rule == RuleMinerSilent && a.Target == snap.Miners[i].Host {
+				snap.Miners[i].Alert = true
+			}
+		}
 		for _, h := range snap.Health {
 			if h.Kind == "xmrig" && h.Name == snap.Miners[i].Host && !h.Up {
 				snap.Miners[i].Down = true

@@ -21,15 +21,22 @@ func (l *Local) RunIngest(ctx context.Context) error {
 		Cfg:   l.Cfg.P2Pool,
 		Log:   l.Log.With("component", "follow"),
 		Poll:  true,
-		Applied: func(store.Applied) {
+		Applied: func(a store.Applied) {
 			l.mu.Lock()
 			l.ingest.LastBatch = l.Now()
 			l.mu.Unlock()
 			l.changes.bump()
+			l.goodNews(ctx, a.Events)
+		},
+		OnLine: func(time.Time) {
+			l.mu.Lock()
+			l.ingest.LastLine = l.Now()
+			l.mu.Unlock()
 		},
 	}
 	l.mu.Lock()
 	l.ingest.Following = true
+	l.ingest.LastLine = l.Now() // the log's silence counts from here
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
@@ -39,9 +46,10 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- f.Run(ctx) }()
 	pollCtx, stopPolls := context.WithCancel(ctx)
-	polls := make(chan struct{})
-	go func() { l.RunPollers(pollCtx); close(polls) }()
-	defer func() { stopPolls(); <-polls }()
+	polls := make(chan struct{}, 2)
+	go func() { l.RunPollers(pollCtx); polls <- struct{}{} }()
+	go func() { l.RunAlerts(pollCtx); polls <- struct{}{} }()
+	defer func() { stopPolls(); <-polls; <-polls }()
 
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()

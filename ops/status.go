@@ -18,6 +18,7 @@ type StatusReport struct {
 	Events    int              `json:"events"`
 	Skipped   uint64           `json:"skipped"`
 	DataDir   string           `json:"data_dir"`
+	Alerts    []Alert          `json:"alerts,omitempty"`
 }
 
 // Down lists what is down.
@@ -27,6 +28,9 @@ func (s StatusReport) Down() []string {
 		if !h.Up {
 			out = append(out, h.Name)
 		}
+	}
+	for _, a := range s.Alerts {
+		out = append(out, "alert "+a.Rule+" "+a.Target)
 	}
 	return out
 }
@@ -53,7 +57,8 @@ func (l *Local) Status(ctx context.Context) (StatusReport, error) {
 	l.mu.Lock()
 	ing := l.ingest
 	l.mu.Unlock()
-	return StatusReport{Now: l.Now(), Health: rows, Node: node, Inventory: inv, Ingest: ing, Events: n, Skipped: skipped, DataDir: l.Store.Dir()}, nil
+	return StatusReport{Now: l.Now(), Health: rows, Node: node, Inventory: inv, Ingest: ing, Events: n, Skipped: skipped, DataDir: l.Store.Dir(),
+		Alerts: l.OpenAlerts()}, nil
 }
 
 // WriteText prints the report for a terminal.
@@ -67,7 +72,10 @@ func (s StatusReport) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, h.Kind, state, h.Since.Format("2006-01-02 15:04:05"), h.Detail)
 	}
-	if len(s.Health) == 0 {
+	for _, a := range s.Alerts {
+		fmt.Fprintf(tw, "%s\talert\tFIRING\t%s\t%s %s\n", a.Target, a.Since.Format("2006-01-02 15:04:05"), a.Rule, a.Detail)
+	}
+	if len(s.Health) == 0 && len(s.Alerts) == 0 {
 		fmt.Fprintln(tw, "(nothing to poll: set monerod.rpc, p2pool.data_api or miners.xmrig)\t\t\t\t")
 	}
 	if err := tw.Flush(); err != nil {

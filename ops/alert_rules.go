@@ -1,0 +1,287 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+const checkpointAlerts = "alerts"
+
+// forgetAfter: a miner silent for longer than this is taken as retired, not alerted on forever.
+const forgetAfter = 7 * 24 * time.Hour
+
+// alerting is the service's alert engine and what it needs.
+type alerting struct {
+	mu     sync.Mutex
+	engine Engine
+	loaded bool
+	hook   Hook
+}
+
+func (l *Local) loadAlerts() {
+	l.alerts.mu.Lock()
+	defer l.alerts.mu.Unlock()
+	if l.alerts.loaded {
+		return
+	}
+	l.alerts.loaded = true
+	l.alerts.engine = Engine{Rules: l.Cfg.Alerts.Rules.Map(), Alerts: map[string]*Alert{}}
+	if b, err := l.Store.Checkpoint(checkpointAlerts); err == nil && b != nil {
+		var list []*Alert
+		if json.Unmarshal(b, &list) == nil {
+			for _, a := range list {
+				l.alerts.engine.Alerts[alertKey(a.Rule, a.Target)] = a
+			}
+		}
+	}
+	l.alerts.hook.Timeout = l.Cfg.Alerts.HookTimeout
+}
+
+// OpenAlerts are the alerts firing now.
+func (l *Local) OpenAlerts() []Alert {
+	l.loadAlerts()
+	l.alerts.mu.Lock()
+	defer l.alerts.mu.Unlock()
+	return l.alerts.engine.Open()
+}
+
+// RunAlerts evaluates the rules every interval until ctx ends.
+func (l *Local) RunAlerts(ctx context.Context) {
+	l.loadAlerts()
+	t := time.NewTicker(l.Cfg.Alerts.Interval)
+	defer t.Stop()
+	for {
+		l.EvaluateAlerts(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// EvaluateAlerts runs one pass: conditions, transitions, events and hooks. The new states are
+// stored with the events, so a restart neither loses an open alert nor fires it again.
+func (l *Local) EvaluateAlerts(ctx context.Context) []Transition {
+	l.loadAlerts()
+	now := l.Now()
+	conds := l.conditions(now)
+	l.alerts.mu.Lock()
+	trans := l.alerts.engine.Evaluate(now, conds)
+	l.alerts.mu.Unlock()
+	if len(trans) == 0 {
+		return nil
+	}
+	l.commitTransitions(ctx, trans)
+	return trans
+}
+
+func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
+	l.alerts.mu.Lock()
+	list := make([]*Alert, 0, len(l.alerts.engine.Alerts))
+	for _, a := range l.alerts.engine.Alerts {
+		list = append(list, a)
+	}
+	state, _ := json.Marshal(list)
+	l.alerts.mu.Unlock()
+	b := store.Batch{Checkpoints: []store.Checkpoint{{Name: checkpointAlerts, Value: state}}}
+	for _, t := range trans {
+		b.Events = append(b.Events, alertEvent(t))
+	}
+	if _, err := l.Store.Apply(&b); err != nil {
+		l.Log.Error("store alerts", "err", err)
+	}
+	l.changes.bump()
+	for _, t := range trans {
+		l.Log.Warn("alert", "rule", t.Rule, "target", t.Target, "state", t.State, "detail", t.Detail)
+		hook := l.Cfg.Alerts.Hook
+		if r := l.Cfg.Alerts.Rules.Map()[t.Rule]; len(r.Hook) > 0 {
+			hook = r.Hook
+		}
+		if len(hook) == 0 {
+			continue
+		}
+		// Hooks never hold up the ingest or the next evaluation.
+		go func() {
+			if err := l.alerts.hook.Run(context.WithoutCancel(ctx), hook, t); err != nil {
+				l.Log.Error("alert hook", "rule", t.Rule, "err", err)
+				l.recordAction(ctx, "alert hook", t.Rule+" "+t.Target, err)
+			}
+		}()
+	}
+}
+
+// goodNews raises the off-by-default notices for blocks and payouts as they are stored.
+func (l *Local) goodNews(ctx context.Context, events []store.Event) {
+	var trans []Transition
+	for _, e := range events {
+		var rule, detail string
+		switch e.Kind {
+		case store.KindBlock:
+			rule, detail = RuleBlockFound, fmt.Sprintf("Monero block %d found (%s)", e.Height, e.MinedBy)
+		case store.KindPayment:
+			rule, detail = RulePayout, fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
+		default:
+			continue
+		}
+		if !l.Cfg.Alerts.Rules.Map()[rule].Enabled {
+			continue
+		}
+		trans = append(trans, Transition{Time: l.Now(), Rule: rule, Target: "farm", State: StateNotice, Detail: detail, Since: e.Time})
+	}
+	if len(trans) > 0 {
+		l.loadAlerts()
+		l.commitTransitions(ctx, trans)
+	}
+}
+
+// conditions reads the farm's state for every enabled rule.
+func (l *Local) conditions(now time.Time) []Condition {
+	rules := l.Cfg.Alerts.Rules.Map()
+	var out []Condition
+	on := func(r string) bool { return rules[r].Enabled }
+	if on(RuleMinerSilent) {
+		out = append(out, l.silentMiners(now, rules[RuleMinerSilent].After)...)
+	}
+	rows, _, _ := l.healthRows()
+	if on(RuleNodeDown) && l.Cfg.Telemetry.MonerodRPC != "" {
+		for _, h := range rows {
+			if h.Kind == "monerod" {
+				out = append(out, Condition{Rule: RuleNodeDown, Target: "monerod", Active: !h.Up, Detail: h.Detail})
+			}
+		}
+	}
+	if on(RuleLogSilent) {
+		l.mu.Lock()
+		following, last := l.ingest.Following, l.ingest.LastLine
+		l.mu.Unlock()
+		if following && !last.IsZero() {
+			silent := now.Sub(last)
+			out = append(out, Condition{Rule: RuleLogSilent, Target: l.Cfg.P2Pool.Log, Active: silent > rules[RuleLogSilent].After,
+				Detail: fmt.Sprintf("nothing written for %s", silent.Round(time.Second))})
+		}
+	}
+	if on(RuleNoShares) {
+		if c, ok := l.noShares(now, rules[RuleNoShares]); ok {
+			out = append(out, c)
+		}
+	}
+	if on(RuleHashrateLow) {
+		if c, ok := l.hashrateLow(now, rules[RuleHashrateLow]); ok {
+			out = append(out, c)
+		}
+	}
+	if on(RuleDiskLow) {
+		var fs syscall.Statfs_t
+		if err := syscall.Statfs(l.Store.Dir(), &fs); err == nil {
+			freeMiB := float64(fs.Bavail) * float64(fs.Bsize) / (1 << 20)
+			out = append(out, Condition{Rule: RuleDiskLow, Target: l.Store.Dir(), Active: freeMiB < rules[RuleDiskLow].Floor,
+				Detail: fmt.Sprintf("%.0f MiB free", freeMiB)})
+		}
+	}
+	return out
+}
+
+// silentMiners: no share, no hashrate sample and no answer from its xmrig API for longer than
+// after (miners silent for over a week are taken as retired).
+func (l *Local) silentMiners(now time.Time, after time.Duration) []Condition {
+	miners, err := l.miners(now, ReportDay{})
+	if err != nil {
+		return nil
+	}
+	rows, _, _ := l.healthRows()
+	var out []Condition
+	for _, m := range miners {
+		last := m.LastSeen()
+		for _, h := range rows {
+			if h.Kind == "xmrig" && h.Name == m.Host && h.Up && h.Checked.After(last) {
+				last = h.Checked
+			}
+		}
+		silent := now.Sub(last)
+		if silent > forgetAfter {
+			continue
+		}
+		out = append(out, Condition{Rule: RuleMinerSilent, Target: m.Host, Active: silent > after,
+			Detail: fmt.Sprintf("no share, sample or API answer for %s", silent.Round(time.Second))})
+	}
+	for _, h := range rows { // a miner known only by its API
+		if h.Kind == "xmrig" && !slices.ContainsFunc(miners, func(m MinerRow) bool { return m.Host == h.Name }) {
+			silent := now.Sub(h.Since)
+			out = append(out, Condition{Rule: RuleMinerSilent, Target: h.Name, Active: !h.Up && silent > after,
+				Detail: "API not answering: " + h.Detail})
+		}
+	}
+	return out
+}
+
+// noShares: the whole farm found no share for factor times its usual time between shares
+// (from the last 7 days), and at least after.
+func (l *Local) noShares(now time.Time, r RuleConfig) (Condition, bool) {
+	loc := l.Store.Location()
+	days, err := l.Store.Days(now.In(loc).AddDate(0, 0, -7).Format(time.DateOnly), "")
+	if err != nil {
+		return Condition{}, false
+	}
+	var shares uint64
+	for _, d := range days {
+		shares += d.Shares
+	}
+	hosts, err := l.Store.Hosts()
+	if err != nil || shares == 0 {
+		return Condition{}, false // no history to expect anything from
+	}
+	var last time.Time
+	for _, h := range hosts {
+		if h.LastShare.After(last) {
+			last = h.LastShare
+		}
+	}
+	expected := 7 * 24 * time.Hour / time.Duration(shares)
+	limit := max(r.After, time.Duration(r.Factor*float64(expected)))
+	silent := now.Sub(last)
+	return Condition{Rule: RuleNoShares, Target: "farm", Active: silent > limit,
+		Detail: fmt.Sprintf("no share for %s; one every %s is usual", silent.Round(time.Minute), expected.Round(time.Minute))}, true
+}
+
+// hashrateLow compares the farm's hashrate now with a floor and with its 24 h average.
+func (l *Local) hashrateLow(now time.Time, r RuleConfig) (Condition, bool) {
+	latest, err := l.Store.Latest("")
+	if err != nil {
+		return Condition{}, false
+	}
+	fresh := func(s store.Sample) bool { return now.Sub(s.Time) < 10*time.Minute }
+	var current float64
+	series := ""
+	if s, ok := latest["pool/hashrate_15m"]; ok && fresh(s) {
+		current, series = s.Value, "pool/hashrate_15m"
+	} else {
+		for name, s := range latest {
+			if len(name) > 7 && name[:7] == "worker/" && fresh(s) {
+				current += s.Value
+			}
+		}
+	}
+	avg := 0.0
+	if series != "" {
+		if ss, err := l.Store.Series(series, now.Add(-24*time.Hour), now); err == nil && len(ss) > 0 {
+			for _, s := range ss {
+				avg += s.Value
+			}
+			avg /= float64(len(ss))
+		}
+	}
+	if current == 0 && avg == 0 {
+		return Condition{}, false // nothing measured
+	}
+	low := (r.Floor > 0 && current < r.Floor) || (r.Percent > 0 && avg > 0 && current < avg*r.Percent/100)
+	return Condition{Rule: RuleHashrateLow, Target: "farm", Active: low,
+		Detail: fmt.Sprintf("%.0f H/s now, %.0f H/s on average over 24 h", current, avg)}, true
+}

@@ -1,0 +1,282 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/db4e/db4e/store"
+)
+
+// Alert rules.
+const (
+	RuleMinerSilent = "miner_silent" // a miner sent no share and its API did not answer
+	RuleHashrateLow = "hashrate_low" // the farm's hashrate under a floor or a share of its 24 h average
+	RuleNodeDown    = "node_down"    // monerod not answering or not synchronized
+	RuleLogSilent   = "log_silent"   // P2Pool's log wrote nothing
+	RuleNoShares    = "no_shares"    // no share from the whole farm for much longer than expected
+	RuleDiskLow     = "disk_low"     // little free space for the data dir
+	RuleBlockFound  = "block_found"  // good news, off by default
+	RulePayout      = "payout"       // good news, off by default
+)
+
+// Alert states, as recorded and as given to hooks.
+const (
+	StateFired    = "fired"
+	StateResolved = "resolved"
+	StateNotice   = "notice" // good news: nothing to resolve
+)
+
+// RuleConfig is one rule's settings; every rule has defaults (DefaultAlerts).
+type RuleConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// For is how long the condition must hold before the alert fires.
+	For time.Duration `yaml:"for"`
+	// Clear is how long it must be gone before the alert resolves: a value that flaps around
+	// its threshold does not fire and resolve over and over.
+	Clear time.Duration `yaml:"clear"`
+	// After is the silence that counts (miner_silent, log_silent) or the shortest one (no_shares).
+	After time.Duration `yaml:"after"`
+	// Floor: H/s for hashrate_low, MiB for disk_low.
+	Floor float64 `yaml:"floor"`
+	// Percent of the 24 h average under which hashrate_low holds.
+	Percent float64 `yaml:"percent"`
+	// Factor times the farm's expected time between shares, for no_shares.
+	Factor float64 `yaml:"factor"`
+	// Hook overrides the alerts' hook for this rule.
+	Hook []string `yaml:"hook"`
+}
+
+// AlertsConfig is the alerts section.
+type AlertsConfig struct {
+	// Hook is a command (program and arguments, no shell) run for every alert, with the alert
+	// as JSON on stdin and DB4E_* variables in its environment.
+	Hook        []string      `yaml:"hook"`
+	HookTimeout time.Duration `yaml:"hook_timeout"`
+	Interval    time.Duration `yaml:"interval"`
+	Rules       AlertRules    `yaml:"rules"`
+}
+
+// AlertRules names every rule, so that a rule written with one key keeps its other defaults
+// and a misspelt rule is an unknown key.
+type AlertRules struct {
+	MinerSilent RuleConfig `yaml:"miner_silent"`
+	HashrateLow RuleConfig `yaml:"hashrate_low"`
+	NodeDown    RuleConfig `yaml:"node_down"`
+	LogSilent   RuleConfig `yaml:"log_silent"`
+	NoShares    RuleConfig `yaml:"no_shares"`
+	DiskLow     RuleConfig `yaml:"disk_low"`
+	BlockFound  RuleConfig `yaml:"block_found"`
+	Payout      RuleConfig `yaml:"payout"`
+}
+
+// Map is the rules by name.
+func (r AlertRules) Map() map[string]RuleConfig {
+	return map[string]RuleConfig{
+		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent,
+		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
+	}
+}
+
+// DefaultAlerts is every rule with its default.
+func DefaultAlerts() AlertsConfig {
+	return AlertsConfig{
+		HookTimeout: 10 * time.Second,
+		Interval:    15 * time.Second,
+		Rules: AlertRules{
+			MinerSilent: RuleConfig{Enabled: true, After: 30 * time.Minute, Clear: 2 * time.Minute},
+			HashrateLow: RuleConfig{Enabled: true, Percent: 50, For: 15 * time.Minute, Clear: 5 * time.Minute},
+			NodeDown:    RuleConfig{Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute},
+			LogSilent:   RuleConfig{Enabled: true, After: 10 * time.Minute, Clear: time.Minute},
+			NoShares:    RuleConfig{Enabled: true, After: time.Hour, Factor: 5, Clear: time.Minute},
+			DiskLow:     RuleConfig{Enabled: true, Floor: 1024, For: 5 * time.Minute, Clear: 5 * time.Minute},
+		},
+	}
+}
+
+// Validate checks the rules' names and values.
+func (c AlertsConfig) Validate() error {
+	for name, r := range c.Rules.Map() {
+		if r.For < 0 || r.Clear < 0 || r.After < 0 || r.Floor < 0 || r.Percent < 0 || r.Percent > 100 || r.Factor < 0 {
+			return fmt.Errorf("alerts.rules.%s: durations, floor and factor must not be negative, percent within 0-100", name)
+		}
+	}
+	if c.HookTimeout <= 0 || c.Interval < time.Second {
+		return fmt.Errorf("alerts: hook_timeout must be positive and interval at least 1s")
+	}
+	return nil
+}
+
+// Condition is what one evaluation found for a rule and a target.
+type Condition struct {
+	Rule, Target string
+	Active       bool
+	Detail       string
+}
+
+// Alert is one alert's state, kept across restarts.
+type Alert struct {
+	Rule    string    `json:"rule"`
+	Target  string    `json:"target"`
+	Pending time.Time `json:"pending,omitzero"` // condition seen since, not fired yet
+	Firing  bool      `json:"firing"`
+	Since   time.Time `json:"since,omitzero"` // fired at
+	Calm    time.Time `json:"calm,omitzero"`  // condition gone since, while firing
+	Detail  string    `json:"detail,omitempty"`
+}
+
+func alertKey(rule, target string) string { return rule + "\x00" + target }
+
+// Transition is an alert firing or resolving: an event and a hook run.
+type Transition struct {
+	Time   time.Time `json:"time"`
+	Rule   string    `json:"rule"`
+	Target string    `json:"target"`
+	State  string    `json:"state"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+// Engine turns conditions into transitions: fire once when a condition has held for its rule's
+// For, resolve once when it has been gone for its Clear. It is pure: the clock is passed in.
+type Engine struct {
+	Rules  map[string]RuleConfig
+	Alerts map[string]*Alert
+}
+
+// Evaluate takes every condition of one pass. Alerts of rules evaluated in this pass whose
+// target has no condition any more count as gone (a miner removed from the farm).
+func (e *Engine) Evaluate(now time.Time, conds []Condition) []Transition {
+	if e.Alerts == nil {
+		e.Alerts = map[string]*Alert{}
+	}
+	var out []Transition
+	seen := map[string]bool{}
+	rules := map[string]bool{}
+	for _, c := range conds {
+		rules[c.Rule] = true
+		k := alertKey(c.Rule, c.Target)
+		seen[k] = true
+		a := e.Alerts[k]
+		if a == nil {
+			if !c.Active {
+				continue
+			}
+			a = &Alert{Rule: c.Rule, Target: c.Target}
+			e.Alerts[k] = a
+		}
+		out = append(out, e.step(now, a, c.Active, c.Detail)...)
+		if !a.Firing && a.Pending.IsZero() {
+			delete(e.Alerts, k)
+		}
+	}
+	for k, a := range e.Alerts {
+		if !seen[k] && rules[a.Rule] {
+			out = append(out, e.step(now, a, false, "")...)
+			if !a.Firing && a.Pending.IsZero() {
+				delete(e.Alerts, k)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rule+out[i].Target < out[j].Rule+out[j].Target })
+	return out
+}
+
+func (e *Engine) step(now time.Time, a *Alert, active bool, detail string) []Transition {
+	r := e.Rules[a.Rule]
+	if active {
+		if detail != "" {
+			a.Detail = detail
+		}
+		a.Calm = time.Time{}
+		if a.Firing {
+			return nil
+		}
+		if a.Pending.IsZero() {
+			a.Pending = now
+		}
+		if now.Sub(a.Pending) >= r.For {
+			a.Firing, a.Since, a.Pending = true, now, time.Time{}
+			return []Transition{{Time: now, Rule: a.Rule, Target: a.Target, State: StateFired, Detail: a.Detail, Since: a.Since}}
+		}
+		return nil
+	}
+	a.Pending = time.Time{} // a blip shorter than For never fires
+	if !a.Firing {
+		return nil
+	}
+	if a.Calm.IsZero() {
+		a.Calm = now
+	}
+	if now.Sub(a.Calm) >= r.Clear {
+		a.Firing = false
+		return []Transition{{Time: now, Rule: a.Rule, Target: a.Target, State: StateResolved, Detail: a.Detail, Since: a.Since}}
+	}
+	return nil
+}
+
+// Open returns the firing alerts, oldest first.
+func (e *Engine) Open() []Alert {
+	var out []Alert
+	for _, a := range e.Alerts {
+		if a.Firing {
+			out = append(out, *a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	return out
+}
+
+// Hook runs alert commands: the alert as JSON on stdin and in DB4E_* environment variables, the
+// command and its arguments from the configuration only, no shell, a timeout, one at a time.
+type Hook struct {
+	Timeout time.Duration
+	mu      sync.Mutex
+}
+
+// Run runs argv for t and returns what went wrong, with the command's stderr.
+func (h *Hook) Run(ctx context.Context, argv []string, t Transition) error {
+	if len(argv) == 0 {
+		return nil
+	}
+	h.mu.Lock() // hooks run one at a time, in the order of the transitions
+	defer h.mu.Unlock()
+	payload, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin = bytes.NewReader(append(payload, '\n'))
+	cmd.Env = append(os.Environ(),
+		"DB4E_ALERT="+t.Rule, "DB4E_STATE="+t.State, "DB4E_TARGET="+t.Target, "DB4E_DETAIL="+t.Detail,
+		"DB4E_SINCE="+t.Since.Format(time.RFC3339), "DB4E_TIME="+t.Time.Format(time.RFC3339))
+	var stderr tailBuffer
+	cmd.Stdout, cmd.Stderr = nil, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return fmt.Errorf("alert hook %s %w after %s", argv[0], ErrTimeout, h.Timeout)
+	case err != nil:
+		return fmt.Errorf("alert hook %s: %w: %s", argv[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// alertEvent records a transition in the log.
+func alertEvent(t Transition) store.Event {
+	return store.Event{Time: t.Time, Kind: "alert", Who: t.Rule, Host: t.Target, State: t.State, Result: t.Detail,
+		ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s|%s", t.Time.UnixNano(), t.Rule, t.Target, t.State))}
+}
