@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/db4e/db4e/ops"
 )
+
+// importMemoryLimit is the Go heap's soft limit for a one-off import.
+const importMemoryLimit = 128 << 20
 
 func subFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("db4e "+name, flag.ContinueOnError)
@@ -51,6 +55,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		files = append(files, f)
 	}
 	e.cfg.Store.Bulk = true // an import opening the store itself is a one-off batch job
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit) // it may run beside monerod: keep the heap in check
+	}
 	return withConsole(ctx, e, func(c ops.Console) error {
 		var total ops.ImportResult
 		var err error

@@ -34,6 +34,7 @@ type batcher struct {
 	store *store.Store
 	stats *Stats
 	store.Batch
+	flushes int
 }
 
 // full writes the batch if it reached the limit.
@@ -54,6 +55,11 @@ func (b *batcher) flush() error {
 	}
 	b.stats.add(a)
 	b.Reset()
+	// A long import has compactions touch table after table; their mapped pages would
+	// otherwise all count in this process's memory.
+	if b.flushes++; b.flushes%100 == 0 {
+		b.store.ReleaseMappedPages()
+	}
 	return nil
 }
 

@@ -103,8 +103,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	opt := badgerOptions(dir, log)
 	if cfg.Bulk {
-		opt = opt.WithBaseTableSize(8 << 20).WithBaseLevelSize(64 << 20).WithNumLevelZeroTables(5).WithNumLevelZeroTablesStall(15)
-		opt.TableSizeMultiplier = 2
+		opt = opt.WithBaseTableSize(4 << 20).WithBaseLevelSize(32 << 20).WithNumLevelZeroTables(5).WithNumLevelZeroTablesStall(15)
 	}
 	db, err := badger.Open(opt)
 	if err != nil {
