@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/db4e/db4e/ops"
 )
 
 // The example documents every key with its default: loading it must give the defaults.
@@ -33,6 +35,17 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	if len(ex.Miners.Xmrig) == 0 && len(def.Miners.Xmrig) == 0 {
 		ex.Miners.Xmrig, def.Miners.Xmrig = nil, nil
+	}
+	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
+		r := &c.Alerts.Rules
+		for _, rc := range []*ops.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.BlockFound, &r.Payout} {
+			if len(rc.Hook) == 0 {
+				rc.Hook = nil
+			}
+		}
+		if len(c.Alerts.Hook) == 0 {
+			c.Alerts.Hook = nil
+		}
 	}
 	if !reflect.DeepEqual(ex, def) {
 		t.Fatalf("example\n%+v\ndefaults\n%+v", ex, def)

@@ -189,3 +189,25 @@ func (a *App) dialogKeys(ev *tcell.EventKey) (*tcell.EventKey, bool) {
 	}
 	return ev, false
 }
+
+// showAlertHistory lists the alerts fired and resolved among the recent events, newest first.
+func (a *App) showAlertHistory() {
+	var b strings.Builder
+	n := 0
+	for _, e := range a.snap.Recent {
+		if e.Kind != "alert" {
+			continue
+		}
+		n++
+		state := e.State
+		if state == ops.StateFired {
+			state = a.th.paint(a.th.bad, state)
+		}
+		fmt.Fprintf(&b, "%s  %-12s %-8s %s  %s\n", e.Time.In(a.snap.Now.Location()).Format("01-02 15:04"), tview.Escape(e.Who), state,
+			tview.Escape(e.Host), tview.Escape(e.Result))
+	}
+	if n == 0 {
+		b.WriteString("No alert among the recent events.")
+	}
+	a.showResult(fmt.Sprintf("Alerts (%d open)", len(a.snap.Alerts)), b.String(), false)
+}

@@ -44,6 +44,7 @@ type App struct {
 	pages   *tview.Pages
 	main    *tview.Flex
 	header  *tview.TextView
+	banner  *tview.TextView // open alerts; no height when there are none
 	footer  *tview.TextView
 	filter  *tview.InputField
 	bottom  *tview.Flex
@@ -100,6 +101,7 @@ func (a *App) Drawn() <-chan struct{} { return a.drawn }
 
 func (a *App) build() {
 	a.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	a.banner = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	a.footer = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	a.filter = tview.NewInputField().SetLabel("filter: ").SetFieldWidth(0)
 	a.filter.SetChangedFunc(func(text string) {
@@ -129,6 +131,7 @@ func (a *App) build() {
 	a.main = tview.NewFlex().SetDirection(tview.FlexRow)
 	a.main.
 		AddItem(a.header, 2, 0, false).
+		AddItem(a.banner, 0, 0, false).
 		AddItem(charts, 0, 1, false).
 		AddItem(a.bottom, 0, 1, true).
 		AddItem(a.footer, 1, 0, false)
@@ -139,7 +142,7 @@ func (a *App) build() {
 	modal := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).AddItem(a.help, 21, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
+			AddItem(nil, 0, 1, false).AddItem(a.help, 22, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
 		AddItem(nil, 0, 1, false)
 
 	a.pages = tview.NewPages().AddPage("main", a.main, true, true).AddPage("help", modal, true, false)
@@ -167,6 +170,7 @@ const helpText = `[::b]Moving[::-]
 [::b]Doing[::-]
   R                 restart: the daily sequence or one target
   B                 take a backup now
+  a                 alert history
 [::b]Other[::-]
   ?                 this help (Esc closes)
   q, Ctrl-C         quit
@@ -251,9 +255,25 @@ func (a *App) apply(snap ops.Snapshot, err error) {
 	if err != nil && !a.haveSnap {
 		return
 	}
+	a.renderBanner()
 	a.renderCharts()
 	a.renderMiners()
 	a.renderEvents()
+}
+
+// renderBanner shows the open alerts, oldest first, with their age.
+func (a *App) renderBanner() {
+	if len(a.snap.Alerts) == 0 {
+		a.main.ResizeItem(a.banner, 0, 0)
+		a.banner.SetText("")
+		return
+	}
+	parts := make([]string, len(a.snap.Alerts))
+	for i, al := range a.snap.Alerts {
+		parts[i] = fmt.Sprintf("%s %s (%s)", al.Rule, tview.Escape(al.Target), ago(a.snap.Now, al.Since))
+	}
+	a.main.ResizeItem(a.banner, 1, 0)
+	a.banner.SetText(a.th.paint(a.th.bad, fmt.Sprintf("ALERT %d open:", len(parts))) + " " + strings.Join(parts, " · ") + "  (a: history)")
 }
 
 func (a *App) renderHeader() {
@@ -368,6 +388,9 @@ func (a *App) renderMiners() {
 		if m.Down {
 			style, state = a.th.staleRow, "DOWN"
 		}
+		if m.Alert {
+			style, state = a.th.staleRow, "ALERT"
+		}
 		effort := "-"
 		if m.Effort > 0 {
 			effort = fmt.Sprintf("%.0f%%", m.Effort)
@@ -454,6 +477,10 @@ func describe(e *store.Event) string {
 		return strings.TrimSpace(fmt.Sprintf("%s: %s · %s", e.Target, e.Result, e.Who))
 	case store.KindMiner:
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.ClientIP, e.State))
+	case "alert":
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s: %s", e.Who, e.Host, e.State, e.Result))
+	case "health":
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.State, e.Result))
 	}
 	return shorten(string(e.Fields), 120)
 }

@@ -52,6 +52,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.openRestartMenu()
 	case 'B':
 		a.confirmBackup()
+	case 'a':
+		a.showAlertHistory()
 	case 'b':
 		a.showBlocks = !a.showBlocks
 		if a.haveSnap {
