@@ -147,3 +147,21 @@ func TestBackupRetentionKeepsExactlyN(t *testing.T) {
 		t.Fatalf("kept %v, want %v", names, want)
 	}
 }
+
+// The service takes a backup every backup.interval, keeping backup.keep of them.
+func TestServiceScheduledBackups(t *testing.T) {
+	dir := t.TempDir()
+	l := fixtureLocal(t, filepath.Join(dir, "data"))
+	defer l.Store.Close()
+	l.Cfg.Backup = BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 2, Interval: 1100 * time.Millisecond}
+	l.Cfg.P2Pool.Log = filepath.Join(dir, "p2pool.log")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	if err := l.RunService(ctx, filepath.Join(dir, "db4e.sock")); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "backups", "db4e-*.backup.gz"))
+	if len(files) != 2 {
+		t.Fatalf("backups %v, want the 2 newest of 3", files)
+	}
+}
