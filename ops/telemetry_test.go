@@ -39,7 +39,7 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	var down atomic.Bool
 	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
-			http.Error(w, "gone", 502)
+			http.Error(w, "gone", http.StatusBadGateway)
 			return
 		}
 		w.Write(body)
