@@ -55,7 +55,7 @@ type followCheckpoint struct {
 type Follower struct {
 	Path  string
 	Name  string // checkpoint name
-	Store *store.Store
+	Store Sink
 	Cfg   Config
 	Log   *slog.Logger
 	// Applied, when set, is told of each stored batch (the console's live feed).

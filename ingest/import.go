@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/db4e/db4e/store"
@@ -29,9 +28,19 @@ func (s *Stats) add(a store.Applied) {
 	s.Skipped += a.Skipped
 }
 
+// Sink is where readers write what they read: the store, seen through the little ingest needs
+// of it (ingest depends on the store's types, not on the store).
+type Sink interface {
+	Apply(*store.Batch) (store.Applied, error)
+	Checkpoint(name string) ([]byte, error)
+	Sync() error
+	// ReleaseMappedPages lets the kernel have back what a long import touched.
+	ReleaseMappedPages() int64
+}
+
 // batcher fills a batch and writes it to the store whenever it is full.
 type batcher struct {
-	store *store.Store
+	store Sink
 	stats *Stats
 	store.Batch
 	flushes int
@@ -65,10 +74,9 @@ func (b *batcher) flush() error {
 
 // Importer backfills the store from files or streams.
 type Importer struct {
-	Store *store.Store
+	Store Sink
 	// LogLoc is the zone of P2Pool's timestamps (UTC unless the build logs local time).
 	LogLoc *time.Location
-	Log    *slog.Logger
 	// ChunkSize is how much is scanned at once (default 4 MiB); tests make it small to cross
 	// chunk boundaries everywhere.
 	ChunkSize int

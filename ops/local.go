@@ -139,7 +139,7 @@ func (r *ImportResult) Add(o ImportResult) {
 
 // Import reads one file or stream, plain or gzip whatever its name says.
 func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error) {
-	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location(), Log: l.Log}
+	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location()}
 	dr, closeFn, err := ingest.Decompress(r)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import %s: %w", source, err)

@@ -162,7 +162,8 @@ type SSHRunner struct {
 	cfg SSHConfig
 }
 
-// NewSSHRunner checks the configuration's files exist.
+// NewSSHRunner returns a runner; known_hosts and key files are read at each connection, so a
+// key added while the service runs is taken.
 func NewSSHRunner(cfg SSHConfig) *SSHRunner { return &SSHRunner{cfg: cfg} }
 
 func (r *SSHRunner) clientConfig(d SSHDest) (*ssh.ClientConfig, func(), error) {
