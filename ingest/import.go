@@ -34,8 +34,6 @@ type Sink interface {
 	Apply(*store.Batch) (store.Applied, error)
 	Checkpoint(name string) ([]byte, error)
 	Sync() error
-	// ReleaseMappedPages lets the kernel have back what a long import touched.
-	ReleaseMappedPages() int64
 }
 
 // batcher fills a batch and writes it to the store whenever it is full.
@@ -43,7 +41,6 @@ type batcher struct {
 	store Sink
 	stats *Stats
 	store.Batch
-	flushes int
 }
 
 // full writes the batch if it reached the limit.
@@ -64,11 +61,6 @@ func (b *batcher) flush() error {
 	}
 	b.stats.add(a)
 	b.Reset()
-	// A long import has compactions touch table after table; their mapped pages would
-	// otherwise all count in this process's memory.
-	if b.flushes++; b.flushes%100 == 0 {
-		b.store.ReleaseMappedPages()
-	}
 	return nil
 }
 

@@ -145,6 +145,22 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 		return ImportResult{}, fmt.Errorf("import %s: %w", source, err)
 	}
 	defer closeFn()
+	// A long import has compactions touch table after table; their mapped pages would all count
+	// in this process's memory until released.
+	releaseCtx, stopRelease := context.WithCancel(ctx)
+	defer stopRelease()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-releaseCtx.Done():
+				return
+			case <-t.C:
+				l.Store.ReleaseMappedPages()
+			}
+		}
+	}()
 	var st ingest.Stats
 	switch format {
 	case FormatP2Pool, "":
