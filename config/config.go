@@ -94,7 +94,7 @@ func Default() File {
 		LogLevel: "info",
 		P2Pool:   ingest.DefaultConfig(),
 		Store:    store.DefaultConfig(),
-		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: 30 * time.Second, Timeout: 5 * time.Second},
+		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: time.Minute, Timeout: 5 * time.Second},
 		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		CSV:      CSV{Every: time.Minute},
 		Alerts:   ops.DefaultAlerts(),

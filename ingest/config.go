@@ -29,7 +29,7 @@ func DefaultConfig() Config {
 		Log:           "/var/lib/p2pool/p2pool.log",
 		LogTime:       "utc",
 		RotationGrace: 30 * time.Second,
-		APIInterval:   20 * time.Second,
+		APIInterval:   time.Minute,
 		APIMaxAge:     2 * time.Minute,
 	}
 }

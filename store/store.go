@@ -43,7 +43,8 @@ type Config struct {
 }
 
 // DefaultConfig is what an absent key means.
-func DefaultConfig() Config { return Config{SeriesRetentionDays: 400} }
+// The default keeps a month: 50 miners polled every minute make ~7 M samples a month (~300 MB).
+func DefaultConfig() Config { return Config{SeriesRetentionDays: 30} }
 
 // Store is an open db4e data directory. It is safe for concurrent use.
 type Store struct {
