@@ -43,7 +43,7 @@ func Check(ctx context.Context, t Target) error {
 
 // checkMonerod: get_info answers OK and the node is synchronized.
 func checkMonerod(ctx context.Context, base string) error {
-	info, _, err := ingest.PollMonerod(ctx, healthClient, base, time.Now())
+	info, _, err := ingest.PollMonerod(ctx, healthClient(), base, time.Now())
 	switch {
 	case err != nil:
 		return err
@@ -57,7 +57,7 @@ func checkMonerod(ctx context.Context, base string) error {
 
 // checkXmrig: the HTTP API answers its summary.
 func checkXmrig(ctx context.Context, base, token string) error {
-	_, _, err := ingest.PollXmrig(ctx, healthClient, "", base, token, time.Now())
+	_, _, err := ingest.PollXmrig(ctx, healthClient(), "", base, token, time.Now())
 	return err
 }
 
@@ -95,14 +95,15 @@ func checkDataAPI(dir string, maxAge time.Duration) error {
 	return nil
 }
 
-var healthClient = &http.Client{Timeout: checkTimeout}
+// healthClient is a client for one check: the check's context bounds it too.
+func healthClient() *http.Client { return &http.Client{Timeout: checkTimeout} }
 
 func getJSON(ctx context.Context, url, token string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := healthClient.Do(req)
+	resp, err := healthClient().Do(req)
 	if err != nil {
 		return err
 	}
