@@ -294,9 +294,6 @@ func (a *App) renderHeader() {
 	case s.Ingest.Following:
 		b.WriteString(" · log: waiting")
 	}
-	if s.Pool.SidechainHashrate > 0 {
-		fmt.Fprintf(&b, " · pool %s · us %s", hashrate(s.Pool.SidechainHashrate), hashrate(s.Pool.OurHashrate))
-	}
 	for _, h := range s.Health {
 		if h.Kind == "monerod" {
 			if h.Up {
@@ -308,6 +305,9 @@ func (a *App) renderHeader() {
 		if h.Kind == "p2pool" && !h.Up {
 			fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "p2pool DOWN"))
 		}
+	}
+	if s.Pool.SidechainHashrate > 0 { // our own hashrate is in the miners pane's title
+		fmt.Fprintf(&b, " · pool %s", hashrate(s.Pool.SidechainHashrate))
 	}
 	t := s.Today
 	fmt.Fprintf(&b, "\nToday: %s · %s · %s %s XMR", a.th.paint(a.th.good, plural(t.Shares, "share", "shares")),
@@ -404,11 +404,15 @@ func (a *App) renderMiners() {
 			t.SetCell(r+1, c, cell)
 		}
 	}
-	title := fmt.Sprintf(" Miners (%d) ", len(a.snap.Miners))
+	title := fmt.Sprintf(" Miners (%d", len(a.snap.Miners))
 	if stale > 0 {
-		title = fmt.Sprintf(" Miners (%d, %d stale) ", len(a.snap.Miners), stale)
+		title += fmt.Sprintf(", %d stale", stale)
 	}
-	t.SetTitle(title)
+	title += ")"
+	if hr := a.snap.Pool.OurHashrate; hr > 0 {
+		title += " · " + hashrate(hr)
+	}
+	t.SetTitle(title + " ")
 }
 
 func boolInt(b bool) int {
