@@ -306,15 +306,20 @@ func DefaultDataDir() string {
 	return filepath.Join(home, ".local", "share", "db4e")
 }
 
-// DefaultSocket is $XDG_RUNTIME_DIR/db4e.sock, or /run/db4e/db4e.sock for a service.
+// DefaultSocket is $RUNTIME_DIRECTORY/db4e.sock (systemd), /run/db4e/db4e.sock for a service or
+// when a system service runs, else $XDG_RUNTIME_DIR/db4e.sock.
 func DefaultSocket() string {
 	if d := os.Getenv("RUNTIME_DIRECTORY"); d != "" {
 		return filepath.Join(strings.Split(d, ":")[0], "db4e.sock")
 	}
+	const system = "/run/db4e/db4e.sock"
+	if _, err := os.Stat(system); err == nil {
+		return system // a system service runs: attach to it
+	}
 	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && !asService() {
 		return filepath.Join(x, "db4e.sock")
 	}
-	return "/run/db4e/db4e.sock"
+	return system
 }
 
 // Ops is the part the ops package needs.
