@@ -43,6 +43,14 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 			l.Log.Error("ingest stopped", "err", err)
 		}
 	}()
+	// While the console holds the store, it answers on the socket as the service would: cron's
+	// `db4e restart all` or a `db4e report` still work.
+	if ln, err := ops.Listen(e.cfg.Socket); err == nil {
+		defer os.Remove(e.cfg.Socket)
+		go ops.Serve(ctx, ln, l, l.Log.With("component", "socket"))
+	} else {
+		l.Log.Warn("no socket for other db4e commands", "err", err)
+	}
 	err := ui.New(l, uiOptions(e, l)).Run(ctx)
 	cancel()
 	<-done
@@ -90,6 +98,7 @@ func runDemo(ctx context.Context, e *env) error {
 	defer logf.Close()
 	cfg := e.cfg
 	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Socket = filepath.Join(dir, "db4e.sock")
 	cfg.P2Pool.Log = filepath.Join(dir, "p2pool.log")
 	cfg.Miners.StaleAfter = 10 * time.Minute
 	cfg.Backup = ops.BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}

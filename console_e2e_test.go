@@ -192,3 +192,22 @@ func waitSocket(t *testing.T, path string) {
 	}
 	t.Fatalf("no socket %s", path)
 }
+
+// With the console holding the store (no service), other commands still work through it.
+func TestEmbeddedConsoleAnswersOtherCommands(t *testing.T) {
+	tm := newTmux(t)
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-05", 5))
+	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+	tm.waitFor("console", "db4e · embedded", "Today: 1 share")
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	if r := report(t, "--config", cfg); len(r.Days) != 1 || r.Days[0].Shares != 1 {
+		t.Fatalf("report through the console: %+v", r)
+	}
+	tm.keys("console", "q")
+	tm.waitGone("console")
+	if _, err := os.Stat(filepath.Join(dir, "run", "db4e.sock")); err == nil {
+		t.Error("the socket outlived the console")
+	}
+}
