@@ -211,3 +211,24 @@ func TestEmbeddedConsoleAnswersOtherCommands(t *testing.T) {
 		t.Error("the socket outlived the console")
 	}
 }
+
+// The README's first command: the demo shows a living farm with no P2Pool at all, and cleans up.
+func TestDemo(t *testing.T) {
+	tm := newTmux(t)
+	tmp := t.TempDir()
+	env := append(testEnv(t), "TERM=xterm-256color", "TMPDIR="+tmp)
+	tm.start("demo", env, db4eBin, "--demo")
+	s := tm.waitFor("demo", "db4e · embedded", "Shares/day · 30 d", "Miners (6", "share", "? help")
+	if strings.Contains(s, "no data yet") {
+		t.Fatalf("the demo has no history:\n%s", s)
+	}
+	tm.keys("demo", "R")
+	tm.waitFor("demo", "the daily sequence")
+	tm.keys("demo", "Escape") // alone: Escape then q at once reads as Alt-q
+	time.Sleep(300 * time.Millisecond)
+	tm.keys("demo", "q")
+	tm.waitGone("demo")
+	if left, _ := filepath.Glob(filepath.Join(tmp, "db4e-demo-*")); len(left) != 0 {
+		t.Fatalf("the demo left %v behind", left)
+	}
+}
