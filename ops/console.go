@@ -53,6 +53,8 @@ type Snapshot struct {
 	Health  []HealthRow   `json:"health,omitempty"`
 	Node    NodeStatus    `json:"node"`
 	Alerts  []Alert       `json:"alerts,omitempty"` // open, oldest first
+	// Inventory is the miners known from DHCP leases.
+	Inventory []InventoryMiner `json:"inventory,omitempty"`
 }
 
 // MinerRow is one line of the miners table.

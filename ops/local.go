@@ -232,7 +232,7 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	l.mu.Lock()
 	snap.Ingest = l.ingest
 	l.mu.Unlock()
-	snap.Health, snap.Node, _ = l.healthRows()
+	snap.Health, snap.Node, snap.Inventory = l.healthRows()
 	snap.Alerts = l.OpenAlerts()
 	for i := range snap.Miners {
 		for _, a := range snap.Alerts {

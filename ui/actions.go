@@ -211,3 +211,27 @@ func (a *App) showAlertHistory() {
 	}
 	a.showResult(fmt.Sprintf("Alerts (%d open)", len(a.snap.Alerts)), b.String(), false)
 }
+
+// showInventory lists the miners known from DHCP leases.
+func (a *App) showInventory() {
+	var b strings.Builder
+	if len(a.snap.Inventory) == 0 {
+		b.WriteString("No leases read: set miners.leases to dnsmasq's leases file.")
+	}
+	present := 0
+	for _, m := range a.snap.Inventory {
+		state := "here"
+		if m.Present {
+			present++
+		} else {
+			state = a.th.paint(a.th.bad, "gone")
+		}
+		name := m.Name
+		if name == "" {
+			name = "(no name)"
+		}
+		fmt.Fprintf(&b, "%-15s %-17s %-20s %s  seen %s … %s\n", m.IP, m.MAC, tview.Escape(shorten(name, 20)), state,
+			m.FirstSeen.In(a.snap.Now.Location()).Format("01-02"), ago(a.snap.Now, m.LastSeen))
+	}
+	a.showResult(fmt.Sprintf("Miners on the network (%d of %d present)", present, len(a.snap.Inventory)), b.String(), false)
+}

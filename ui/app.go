@@ -142,7 +142,7 @@ func (a *App) build() {
 	modal := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).AddItem(a.help, 22, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
+			AddItem(nil, 0, 1, false).AddItem(a.help, 23, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
 		AddItem(nil, 0, 1, false)
 
 	a.pages = tview.NewPages().AddPage("main", a.main, true, true).AddPage("help", modal, true, false)
@@ -171,6 +171,7 @@ const helpText = `[::b]Moving[::-]
   R                 restart: the daily sequence or one target
   B                 take a backup now
   a                 alert history
+  i                 miners on the network (DHCP leases)
 [::b]Other[::-]
   ?                 this help (Esc closes)
   q, Ctrl-C         quit

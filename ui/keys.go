@@ -54,6 +54,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.confirmBackup()
 	case 'a':
 		a.showAlertHistory()
+	case 'i':
+		a.showInventory()
 	case 'b':
 		a.showBlocks = !a.showBlocks
 		if a.haveSnap {

@@ -337,3 +337,14 @@ func TestRestartMenuAndBackup(t *testing.T) {
 	h.key(tcell.KeyEscape)
 	h.waitFor("backup")
 }
+
+func TestInventoryDialog(t *testing.T) {
+	l := fixtureConsole(t)
+	leases := t.TempDir() + "/leases"
+	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:21 192.168.1.21 rig-01 *\n0 aa:bb:cc:00:00:29 192.168.1.29 [red]evil[-] *\n"), 0o644)
+	l.Cfg.Telemetry.Leases = leases
+	l.PollOnce(context.Background())
+	h := start(t, l, 100, 30, Options{})
+	h.typ("i")
+	h.waitFor("Miners on the network (2 of 2 present)", "192.168.1.21", "rig-01", "_red_evil_-_")
+}
