@@ -64,6 +64,8 @@ type Follower struct {
 	Poll bool
 	// OnLine, when set, is told of every line read (the log_silent alert).
 	OnLine func(time.Time)
+	// OnError, when set, is told why tail stopped (a log it may not read, say).
+	OnError func(error)
 
 	cur      *os.File
 	curMark  fileMark
@@ -106,19 +108,32 @@ func (f *Follower) Run(ctx context.Context) error {
 	defer tick.Stop()
 	var batch store.Batch
 	lastSync := time.Now()
+	backoff := 100 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
 			return f.store(&batch, true)
 		case line, ok := <-f.tail.Lines:
 			if !ok {
-				// tail gives up on some stat errors during a rotation; start it again.
-				f.Log.Warn("tail stopped; restarting it", "path", f.Path, "err", f.tail.Err())
+				// tail gives up on some stat errors during a rotation, and on a file it may not
+				// read: start it again, waiting longer each time it fails at once.
+				terr := f.tail.Err()
+				f.Log.Warn("tail stopped; restarting it", "path", f.Path, "err", terr, "in", backoff)
+				if f.OnError != nil && terr != nil {
+					f.OnError(terr)
+				}
+				select {
+				case <-ctx.Done():
+					return f.store(&batch, true)
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, 30*time.Second)
 				if err := f.restartTail(); err != nil {
 					return err
 				}
 				continue
 			}
+			backoff = 100 * time.Millisecond
 			f.take(&batch, line)
 		more:
 			for batch.Len() < batchLimit {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,4 +269,23 @@ func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return le
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// A log the service may not read stops it with a message that names the file and the reason
+// (systemd then retries it, and the journal says why).
+func TestFollowUnreadableLog(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p2pool.log")
+	w := newWriter(t, path)
+	defer w.close()
+	w.write(50)
+	os.Chmod(path, 0o000)
+	f := &Follower{Path: path, Store: openStore(t), Cfg: DefaultConfig()}
+	err := f.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("%v", err)
+	}
 }

@@ -31,7 +31,14 @@ func (l *Local) RunIngest(ctx context.Context) error {
 		OnLine: func(time.Time) {
 			l.mu.Lock()
 			l.ingest.LastLine = l.Now()
+			l.ingest.Error = ""
 			l.mu.Unlock()
+		},
+		OnError: func(err error) {
+			l.mu.Lock()
+			l.ingest.Error = err.Error()
+			l.mu.Unlock()
+			l.changes.bump()
 		},
 	}
 	l.mu.Lock()
