@@ -145,6 +145,12 @@ func TestFollowRotations(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"P2Pool restarts (the same file, appended again)", func(w *p2poolWriter) {
+			w.f.Close()
+			time.Sleep(200 * time.Millisecond)
+			w.f = nil
+			w.reopen()
+		}},
 		{"delete and recreate", func(w *p2poolWriter) {
 			w.write(20)
 			if err := os.Remove(w.path); err != nil {
