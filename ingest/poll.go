@@ -57,14 +57,13 @@ func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time
 		return NodeInfo{}, nil, fmt.Errorf("monerod %s: get_info without status OK", base)
 	}
 	n := *resp.Result
-	// target_height is 0 once synchronized: trust synchronized, and show the height as target.
-	target := n.TargetHeight
-	if n.Synchronized || target < n.Height {
-		target = n.Height
+	// target_height is 0 once synchronized: trust synchronized, and give the height as target.
+	if n.Synchronized || n.TargetHeight < n.Height {
+		n.TargetHeight = n.Height
 	}
 	return n, []store.Sample{
 		{Series: "node/height", Time: now, Value: float64(n.Height)},
-		{Series: "node/target_height", Time: now, Value: float64(target)},
+		{Series: "node/target_height", Time: now, Value: float64(n.TargetHeight)},
 		{Series: "node/synchronized", Time: now, Value: b2f(n.Synchronized)},
 		{Series: "node/connections_in", Time: now, Value: float64(n.Incoming)},
 		{Series: "node/connections_out", Time: now, Value: float64(n.Outgoing)},
@@ -97,15 +96,8 @@ type XmrigSummary struct {
 
 // PollXmrig asks one miner's HTTP API, with its access token if it has one.
 func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, now time.Time) (XmrigSummary, []store.Sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/2/summary", nil)
-	if err != nil {
-		return XmrigSummary{}, nil, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	var s XmrigSummary
-	if err := doJSON(c, req, &s); err != nil {
+	if err := FetchJSON(ctx, c, strings.TrimRight(base, "/")+"/2/summary", token, &s); err != nil {
 		return s, nil, fmt.Errorf("xmrig %s: %w", name, err)
 	}
 	prefix := "xmrig/" + name + "/"
@@ -227,6 +219,18 @@ func readJSONFile(path string, v any) error {
 		return fmt.Errorf("p2pool data-api %s: %w", path, err)
 	}
 	return nil
+}
+
+// FetchJSON GETs url (with a bearer token if one is given) and decodes a bounded answer.
+func FetchJSON(ctx context.Context, c *http.Client, url, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return doJSON(c, req, v)
 }
 
 func doJSON(c *http.Client, req *http.Request, v any) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,7 +65,7 @@ func checkP2PoolHTTP(ctx context.Context, url string) error {
 	var s struct {
 		Pool *json.RawMessage `json:"pool_statistics"`
 	}
-	if err := getJSON(ctx, url, "", &s); err != nil {
+	if err := ingest.FetchJSON(ctx, healthClient(), url, "", &s); err != nil {
 		return fmt.Errorf("p2pool: %w", err)
 	}
 	if s.Pool == nil {
@@ -97,25 +96,6 @@ func checkDataAPI(dir string, maxAge time.Duration) error {
 
 // healthClient is a client for one check: the check's context bounds it too.
 func healthClient() *http.Client { return &http.Client{Timeout: checkTimeout} }
-
-func getJSON(ctx context.Context, url, token string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := healthClient().Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", req.URL.Host, resp.Status)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(out); err != nil {
-		return fmt.Errorf("%s: bad answer: %w", req.URL.Host, err)
-	}
-	return nil
-}
 
 // WaitHealthy checks t until it is up or its wait is over.
 func WaitHealthy(ctx context.Context, t Target) error {

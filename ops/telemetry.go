@@ -181,7 +181,7 @@ func (l *Local) pollMonerod(ctx context.Context) {
 	}
 	if err == nil {
 		l.tele.mu.Lock()
-		l.tele.node = NodeStatus{Height: info.Height, TargetHeight: max(info.TargetHeight, info.Height), Synchronized: info.Synchronized,
+		l.tele.node = NodeStatus{Height: info.Height, TargetHeight: info.TargetHeight, Synchronized: info.Synchronized,
 			Incoming: info.Incoming, Outgoing: info.Outgoing, At: now}
 		l.tele.mu.Unlock()
 	}
