@@ -34,6 +34,7 @@ func runConsole(ctx context.Context, e *env) error {
 }
 
 func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
+	l.Via = "console"
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})

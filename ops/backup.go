@@ -95,7 +95,7 @@ func (l *Local) recordAction(ctx context.Context, what, detail string, err error
 		result = "failed: " + err.Error()
 	}
 	now := l.Now()
-	e := store.Event{Time: now, Kind: store.KindAction, Who: Operator("service"), Target: what, Result: result,
+	e := store.Event{Time: now, Kind: store.KindAction, Who: Operator(l.Via), Target: what, Result: result,
 		ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), what, detail))}
 	if rerr := l.Record(ctx, e); rerr != nil {
 		l.Log.Warn("record action", "err", rerr)

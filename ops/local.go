@@ -35,6 +35,8 @@ type Local struct {
 	Cfg   Config
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Via says, in the audit trail, which db4e did what it records itself: cli, console, service.
+	Via string
 
 	changes *notifier
 	mu      sync.Mutex
@@ -56,7 +58,7 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	if cfg.Alerts.Interval == 0 {
 		cfg.Alerts = DefaultAlerts()
 	}
-	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, changes: newNotifier(), ingest: IngestStatus{Path: cfg.P2Pool.Log}}
+	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: IngestStatus{Path: cfg.P2Pool.Log}}
 }
 
 // Mode says the store is in this process.

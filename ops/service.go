@@ -95,6 +95,7 @@ func (l *Local) pruneSeries() {
 
 // RunService is `db4e --headless`: the ingest, and the socket that consoles and subcommands use.
 func (l *Local) RunService(ctx context.Context, socket string) error {
+	l.Via = "service"
 	ln, err := Listen(socket)
 	if err != nil {
 		return err
