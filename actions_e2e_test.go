@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -59,12 +58,7 @@ func TestBackupThroughServiceAndRestore(t *testing.T) {
 	cfg, logPath := writeConfig(t, dir)
 	raw, _ := os.ReadFile("ingest/testdata/sample.log")
 	os.WriteFile(logPath, raw, 0o644)
-	svc := exec.Command(db4eBin, "--config", cfg, "--headless")
-	svc.Env = testEnv(t)
-	if err := svc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { svc.Process.Kill(); svc.Wait() }()
+	svc := startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
 	want := report(t, "--config", cfg)
 	for len(want.Days) < 2 { // the service is still reading the log

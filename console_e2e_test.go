@@ -141,16 +141,7 @@ func TestHeadlessWithAttachedConsole(t *testing.T) {
 	dir := t.TempDir()
 	cfg, logPath := writeConfig(t, dir)
 	appendLine(t, logPath, shareNow("rig-01", 1))
-	service := func() *exec.Cmd {
-		cmd := exec.Command(db4eBin, "--config", cfg, "--headless")
-		cmd.Env = testEnv(t)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		return cmd
-	}
-	svc := service()
+	svc := startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
 	if st, err := os.Stat(filepath.Join(dir, "run", "db4e.sock")); err != nil || st.Mode().Perm() != 0o660 {
 		t.Fatalf("socket mode: %v %v", st.Mode(), err)
@@ -173,7 +164,7 @@ func TestHeadlessWithAttachedConsole(t *testing.T) {
 	if err := svc.Wait(); err != nil {
 		t.Fatalf("service stop: %v", err)
 	}
-	service()
+	startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
 	appendLine(t, logPath, shareNow("rig-03", 3))
 	tm.waitFor("console", "db4e · attached", "Today: 3 shares", "rig-03")

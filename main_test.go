@@ -98,6 +98,27 @@ func sameTotals(r ops.Report, sim *farmsim.Sim) string {
 	return ""
 }
 
+// startService runs `db4e --headless` with cfg until the test ends; a failing test shows what
+// the service said.
+func startService(t *testing.T, cfg string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(db4eBin, "--config", cfg, "--headless")
+	cmd.Env = testEnv(t)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("service (pid %d) stderr:\n%s", cmd.Process.Pid, stderr.String())
+		}
+	})
+	return cmd
+}
+
 // killRounds is 20, or DB4E_KILL_ROUNDS (bench/kill9.sh runs many more).
 func killRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("DB4E_KILL_ROUNDS")); err == nil && n > 0 {
@@ -275,14 +296,7 @@ func TestHeadlessSurvivesKill9(t *testing.T) {
 	}()
 
 	rng := rand.New(rand.NewPCG(3, 4))
-	start := func() *exec.Cmd {
-		cmd := exec.Command(db4eBin, "--config", cfg, "--headless")
-		cmd.Env = testEnv(t)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	start := func() *exec.Cmd { return startService(t, cfg) }
 	for i := range killRounds() {
 		cmd := start()
 		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)

@@ -47,12 +47,7 @@ func TestPrometheusScrapesTheService(t *testing.T) {
 	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	fmt.Fprintf(f, "metrics_listen: 127.0.0.1:%d\n", mport)
 	f.Close()
-	svc := exec.Command(db4eBin, "--config", cfg, "--headless")
-	svc.Env = testEnv(t)
-	if err := svc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { svc.Process.Kill(); svc.Wait() }()
+	startService(t, cfg)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 	var body []byte
 	for deadline := time.Now().Add(15 * time.Second); ; {
