@@ -71,6 +71,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "imported %d file(s), %d bytes: %d new event(s), %d already stored, %d bad record(s) skipped, %d sample(s)\n",
 			total.Files, total.Bytes, total.Added, total.Duplicates, total.Skipped, total.Samples)
+		if err == nil && total.Records > 0 && total.Bad == total.Records {
+			// Nothing in it could be read: the wrong file or the wrong --format, not a success.
+			err = fmt.Errorf("import: every one of the %d record(s) read was bad: nothing imported (is --format right?)", total.Records)
+		}
 		return err
 	})
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -12,8 +13,12 @@ type Config struct {
 	// LogTime is the zone P2Pool writes timestamps in: "utc" (every release formats them with
 	// gmtime) or "local" for a build that logs local time.
 	LogTime string `yaml:"log_time"`
-	// RotationGrace is how long the follower keeps reading a rotated-away file, which P2Pool
-	// may still write to until it notices the move.
+	// RotatedGlob names rotated copies of the log that are not beside it as p2pool.log.N[.gz]
+	// or p2pool.log-DATE[.gz] are (logrotate's olddir, other schemes), e.g.
+	// "/var/log/p2pool-old/p2pool.log*". Plain, gzip, bzip2 and zstd files are read.
+	RotatedGlob string `yaml:"rotated_glob"`
+	// RotationGrace is accepted for configuration files written for db4e before 0.2 and no
+	// longer used: a rotated-away file is read until P2Pool writes to a newer one.
 	RotationGrace time.Duration `yaml:"rotation_grace"`
 	// DataAPI is P2Pool's --data-api directory, polled for hashrates and workers; empty: not read.
 	DataAPI string `yaml:"data_api"`
@@ -46,6 +51,9 @@ func (c Config) Validate() error {
 	}
 	if c.APIMaxAge < 0 {
 		return fmt.Errorf("api_max_age: must not be negative, got %s", c.APIMaxAge)
+	}
+	if _, err := filepath.Match(c.RotatedGlob, ""); err != nil {
+		return fmt.Errorf("rotated_glob: not a glob pattern: %q", c.RotatedGlob)
 	}
 	if c.RotationGrace < 0 {
 		return fmt.Errorf("rotation_grace: must not be negative, got %s", c.RotationGrace)

@@ -1,10 +1,7 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,46 +9,41 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
-	"github.com/nxadm/tail"
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/db4e/db4e/store"
 )
 
-// headLen is how much of a file's start identifies it beside its inode: an inode is reused
-// after a delete, the first bytes (a timestamped line) are not.
-const headLen = 256
-
-// fileMark is a position in one particular file.
-type fileMark struct {
-	Path    string `json:"path"`
-	Dev     uint64 `json:"dev"`
-	Ino     uint64 `json:"ino"`
-	Head    string `json:"head"`
-	HeadLen int    `json:"head_len"`
-	Offset  int64  `json:"offset"`
-}
-
-// followCheckpoint is stored with every batch of events the follower writes.
+// followCheckpoint is stored with every batch of events the follower writes: the position just
+// after the last line of the batch, in the content of one file.
 type followCheckpoint struct {
 	Cur fileMark `json:"cur"`
-	// Preds are rotated-away files still being drained: P2Pool writes to one until it notices
-	// the move, and two rotations can come closer together than that.
+	// First is the time of the first record of Cur's file: if that file is gone when db4e
+	// starts again, every file of the log that began after it is read.
+	First time.Time `json:"first,omitzero"`
+	// Preds are files a version before 0.2 was still draining; the oldest is resumed from.
 	Preds []fileMark `json:"preds,omitempty"`
 }
 
-// Follower follows P2Pool's log with nxadm/tail, storing events and samples as they come, and
-// resumes exactly where it left off.
+// Follower follows P2Pool's log, storing events and samples as they come, and resumes exactly
+// where it left off, across any number of rotations while it runs or while it is stopped.
 //
-// Why it checks every checkpoint against the file: tail gives each line's end offset but not
-// which file the line came from, and after a rotation the same offset means another place.
-// The follower holds its own descriptor of the file it believes it reads and verifies the last
-// line of each batch against it before writing the checkpoint. A checkpoint therefore never
-// claims bytes that were not read; at worst lines are read again, which the idempotent keys
-// make harmless.
+// How: it reads files itself, by descriptor and offset, so it always knows which file a line
+// came from (nxadm/tail cannot say, which is why db4e no longer uses it). The log's history is
+// the live file and its rotated copies, ordered by the time of their first record (logrotate's
+// names differ from one scheme to the next; P2Pool's time stamps do not). The follower reads one
+// file to its end, and moves to the next one only once a newer file has something in it: P2Pool
+// writes from one thread, so once it has written to the new file it never writes to the old one
+// again (before v4.8 it keeps writing to a renamed file until the path vanishes: the follower
+// keeps reading it, by its descriptor, for as long as that lasts). The checkpoint names the
+// content, not the name: device, inode and a hash of the first bytes, so the file is found again
+// renamed (p2pool.log.1, p2pool.log-20250301), compressed (.gz, .bz2, .zst) or copied
+// (copytruncate). Every line is read at least once, and the store's keys make a second reading
+// harmless.
 type Follower struct {
 	Path  string
 	Name  string // checkpoint name
@@ -60,30 +52,49 @@ type Follower struct {
 	Log   *slog.Logger
 	// Applied, when set, is told of each stored batch (the console's live feed).
 	Applied func(store.Applied)
-	// Poll makes tail poll the file instead of using inotify (tests on filesystems without it).
+	// Poll makes the follower look at the files every 250 ms instead of waiting for inotify.
 	Poll bool
-	// OnLine, when set, is told of every line read (the log_silent alert).
+	// OnLine, when set, is told when lines were read (the log_silent alert).
 	OnLine func(time.Time)
-	// OnError, when set, is told why tail stopped (a log it may not read, say).
+	// OnError, when set, is told of a problem reading the log (it goes on trying).
 	OnError func(error)
 
-	cur      *os.File
-	curMark  fileMark
-	preds    []*predFile
-	parser   *Parser
-	tail     *tail.Tail
-	lastRead time.Time // when tail last delivered a line
-	// mustRestart asks for tail to be started again from the checkpoint.
-	mustRestart bool
-	stats       Stats
-	last        lastLine
-	dirty       bool // the checkpoint moved without a record to store with it
+	set      logSet
+	cur      *reading
+	stored   followCheckpoint // what the store holds
+	haveCP   bool
+	floor    time.Time // the first record of the newest file read: what comes next began after it
+	onlyLive bool      // first start: the live file only, not the history beside it
+	batch    store.Batch
+	lastSync time.Time
+	unsynced bool // stored since the last sync
+	stats    Stats
+	lastErr  string
+}
+
+// reading is the file being read.
+type reading struct {
+	lf     *logFile
+	fd     *os.File
+	mark   fileMark
+	first  time.Time
+	parser *Parser
+	lines  fileLines
+	done   bool // a compressed file, read to its end
 }
 
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
 func (f *Follower) Stats() Stats { return f.stats }
 
-// Run follows until ctx ends. It returns nil on a clean stop.
+// pollEvery is how often the files are looked at without inotify, and, with it, how often they
+// are looked at anyway (a filesystem that does not report changes, a missed event).
+const (
+	pollEvery   = 250 * time.Millisecond
+	safetyEvery = time.Second
+)
+
+// Run follows until ctx ends. It returns nil on a clean stop, and an error when the log cannot
+// be followed at all (a file in its place that may not be read) or the store fails.
 func (f *Follower) Run(ctx context.Context) error {
 	if f.Log == nil {
 		f.Log = slog.New(slog.DiscardHandler)
@@ -91,410 +102,479 @@ func (f *Follower) Run(ctx context.Context) error {
 	if f.Name == "" {
 		f.Name = "p2pool"
 	}
-	f.parser = NewParser(f.Cfg.Location(), f.Path)
-	defer f.closeFiles()
-
-	start, err := f.resume()
-	if err != nil {
+	f.set = logSet{path: f.Path, glob: f.Cfg.RotatedGlob, loc: f.Cfg.Location()}
+	defer f.closeCur()
+	if err := checkLogPath(f.Path); err != nil {
 		return err
 	}
-	if err := f.startTail(start); err != nil {
+	if err := f.resume(); err != nil {
 		return err
 	}
-	defer func() { _ = f.tail.Stop() }()
-	f.Log.Info("following P2Pool log", "path", f.Path, "offset", start)
-
-	tick := time.NewTicker(500 * time.Millisecond)
+	wake, every, stopWatch := f.watch()
+	defer stopWatch()
+	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var batch store.Batch
-	lastSync := time.Now()
-	backoff := 100 * time.Millisecond
+	f.Log.Info("following P2Pool log", "path", f.Path, "offset", f.offset())
 	for {
+		if err := f.step(); err != nil {
+			return err
+		}
 		select {
 		case <-ctx.Done():
-			return f.store(&batch, true)
-		case line, ok := <-f.tail.Lines:
-			if !ok {
-				// tail gives up on some stat errors during a rotation, and on a file it may not
-				// read: start it again, waiting longer each time it fails at once.
-				terr := f.tail.Err()
-				f.Log.Warn("tail stopped; restarting it", "path", f.Path, "err", terr, "in", backoff)
-				if f.OnError != nil && terr != nil {
-					f.OnError(terr)
-				}
-				select {
-				case <-ctx.Done():
-					return f.store(&batch, true)
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, 30*time.Second)
-				if err := f.restartTail(); err != nil {
-					return err
-				}
-				continue
-			}
-			backoff = 100 * time.Millisecond
-			f.take(&batch, line)
-		more:
-			for batch.Len() < batchLimit {
-				select {
-				case line, ok := <-f.tail.Lines:
-					if !ok {
-						break more
-					}
-					f.take(&batch, line)
-				default:
-					break more
-				}
-			}
-			sync := time.Since(lastSync) > time.Second
-			if err := f.store(&batch, sync); err != nil {
-				return err
-			}
-			if sync {
-				lastSync = time.Now()
-			}
-			if f.mustRestart {
-				if err := f.restartTail(); err != nil {
-					return err
-				}
-			}
+			return f.flush(true)
+		case <-wake:
 		case <-tick.C:
-			f.checkRotated()
-			if f.cur != nil && !headOK(f.cur, f.curMark) {
-				f.truncated()
-			}
-			if err := f.drainPreds(&batch); err != nil {
-				return err
-			}
-			if err := f.store(&batch, false); err != nil {
-				return err
-			}
-			if f.mustRestart || f.tailStuck() {
-				if err := f.restartTail(); err != nil {
-					return err
-				}
-			}
 		}
 	}
 }
 
-func (f *Follower) startTail(offset int64) error {
-	t, err := tail.TailFile(f.Path, tail.Config{
-		Location:      &tail.SeekInfo{Offset: offset, Whence: io.SeekStart},
-		ReOpen:        true,
-		Follow:        true,
-		MustExist:     false,
-		CompleteLines: true,
-		Poll:          f.Poll,
-		Logger:        tail.DiscardingLogger,
-	})
-	if err != nil {
-		return fmt.Errorf("follow %s: %w", f.Path, err)
+// checkLogPath refuses, at start, a log that exists but cannot be read: systemd then retries,
+// and the journal says why. A log that does not exist yet is waited for.
+func checkLogPath(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	f.tail, f.lastRead, f.mustRestart = t, time.Now(), false
+	if err != nil {
+		return fmt.Errorf("follow: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("follow %s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	fd, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("follow: %w", err)
+	}
+	return fd.Close()
+}
+
+// watch wakes the follower when the log's directory changes; where inotify is not to be had,
+// it says why and the follower polls.
+func (f *Follower) watch() (<-chan struct{}, time.Duration, func()) {
+	wake := make(chan struct{}, 1)
+	if f.Poll {
+		return wake, pollEvery, func() {}
+	}
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		err = w.Add(filepath.Dir(f.Path))
+		if err == nil && f.Cfg.RotatedGlob != "" {
+			if d := filepath.Dir(f.Cfg.RotatedGlob); !strings.ContainsAny(d, "*?[") && d != filepath.Dir(f.Path) {
+				if aerr := w.Add(d); aerr != nil {
+					f.Log.Warn("cannot watch the rotated logs' directory; it is looked at every second", "dir", d, "err", aerr)
+				}
+			}
+		}
+		if err != nil {
+			w.Close()
+		}
+	}
+	if err != nil {
+		f.Log.Warn("inotify unavailable: polling the log every 250 ms", "path", f.Path, "err", err)
+		return wake, pollEvery, func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case _, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				f.Log.Debug("inotify", "err", err)
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return wake, safetyEvery, func() { close(done); w.Close() }
+}
+
+func (f *Follower) offset() int64 {
+	if f.cur == nil {
+		return 0
+	}
+	return f.cur.mark.Offset
+}
+
+// step reads whatever the log's files hold now, moving through rotations, and stores it.
+func (f *Follower) step() error {
+	for range 1000 { // each round moves to another file; bounded in case files churn
+		if f.cur == nil && !f.pickNext() {
+			break
+		}
+		// Truncation is looked for before reading: read after it, the offset would point into
+		// the new content, and the copy would be read from the wrong place.
+		if f.curState() == stateTruncated {
+			f.truncated()
+			continue
+		}
+		if err := f.readCur(false); err != nil {
+			return err
+		}
+		state := f.curState()
+		if state == stateLive {
+			break
+		}
+		if state == stateTruncated {
+			continue
+		}
+		next := f.successor()
+		if next == nil {
+			break // P2Pool may still write to the file it has: nothing newer holds anything yet
+		}
+		if err := f.readCur(true); err != nil {
+			return err
+		}
+		f.Log.Info("done with rotated log; reading the next one", "path", f.cur.mark.Path, "offset", f.cur.mark.Offset, "next", next.path)
+		if !f.open(next, 0) {
+			break
+		}
+	}
+	return f.flush(time.Since(f.lastSync) > time.Second)
+}
+
+type curState int
+
+const (
+	stateLive      curState = iota // the file at the path, as it was
+	stateRotated                   // no longer at the path (renamed, deleted, compressed)
+	stateTruncated                 // at the path, but emptied or rewritten (copytruncate)
+)
+
+func (f *Follower) curState() curState {
+	c := f.cur
+	if c.fd == nil {
+		return stateRotated
+	}
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return stateRotated
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || uint64(sys.Dev) != c.mark.Dev || sys.Ino != c.mark.Ino {
+		return stateRotated
+	}
+	if st.Size() < c.mark.Offset {
+		return stateTruncated
+	}
+	if c.mark.HeadLen > 0 {
+		buf := make([]byte, c.mark.HeadLen)
+		if _, err := c.fd.ReadAt(buf, 0); err != nil || headHash(buf) != c.mark.Head {
+			return stateTruncated
+		}
+	}
+	return stateLive
+}
+
+// truncated handles the live file emptied in place: logrotate's copytruncate copied it first,
+// so what was not read yet is read from the copy; without a copy it is lost, and said so.
+func (f *Follower) truncated() {
+	old := f.cur.mark
+	files, err := f.set.files()
+	if err != nil {
+		f.problem(err)
+	}
+	for _, lf := range files {
+		if lf.live || (lf.dev == old.Dev && lf.ino == old.Ino) || !lf.holds(old) {
+			continue
+		}
+		f.Log.Info("P2Pool log truncated (copytruncate): reading the rest from the copy", "path", lf.path, "offset", old.Offset)
+		if f.open(lf, old.Offset) {
+			return
+		}
+	}
+	if old.Offset > 0 {
+		f.stats.Gaps++
+		f.problem(fmt.Errorf("%s was truncated and no copy of it was found: lines written after offset %d and before the truncation are lost", f.Path, old.Offset))
+	}
+	c := f.cur
+	c.mark = fileMark{Path: f.Path, Dev: old.Dev, Ino: old.Ino}
+	c.first, c.lines = time.Time{}, fileLines{}
+	c.parser = NewParser(f.Cfg.Location(), f.Path)
+}
+
+// successor is the oldest file of the log that began after the one being read and holds
+// something, the live file being the newest of all.
+func (f *Follower) successor() *logFile {
+	files, err := f.set.files()
+	if err != nil {
+		f.problem(err)
+		return nil
+	}
+	for _, lf := range files {
+		if lf.empty() {
+			continue
+		}
+		if c := f.cur; c != nil && ((lf.dev == c.mark.Dev && lf.ino == c.mark.Ino) || lf.holds(c.mark)) {
+			continue // the file being read, or a copy of it
+		}
+		if lf.live || lf.order().After(f.floor) {
+			return lf
+		}
+	}
 	return nil
 }
 
-// tailStuck reports tail not delivering what the file holds: nxadm/tail's poll watcher, for
-// one, compares against whatever file is at the path when it starts waiting, so a rotation at
-// the wrong moment leaves it waiting on the old file forever.
-func (f *Follower) tailStuck() bool {
-	if time.Since(f.lastRead) < 2*time.Second {
+// pickNext chooses what to read when nothing is being read: the live file on a first start,
+// else what comes after the last file read.
+func (f *Follower) pickNext() bool {
+	if !f.onlyLive {
+		if lf := f.successor(); lf != nil {
+			return f.open(lf, 0)
+		}
+	}
+	files, err := f.set.files()
+	if err != nil {
+		f.problem(err)
 		return false
 	}
-	if f.cur == nil {
-		// a rotation was seen and no line of the new file came since
-		st, err := os.Stat(f.Path)
-		return err == nil && st.Size() > 0
-	}
-	return hasLineAfter(f.cur, f.curMark.Offset)
-}
-
-// hasLineAfter reports a complete line in fd after offset.
-func hasLineAfter(fd *os.File, offset int64) bool {
-	buf := make([]byte, 64<<10)
-	n, _ := fd.ReadAt(buf, offset)
-	return bytes.IndexByte(buf[:n], '\n') >= 0
-}
-
-// restartTail starts tail again where the verified checkpoint says, on whatever file is now at
-// the path; the file it replaced is drained.
-func (f *Follower) restartTail() error {
-	_ = f.tail.Stop()
-	var offset int64
-	nf, err := os.Open(f.Path)
-	switch {
-	case err != nil:
-		if f.cur != nil {
-			f.setPred(f.cur, f.curMark)
-			f.cur, f.curMark = nil, fileMark{Path: f.Path}
+	for _, lf := range files {
+		if lf.live && (f.onlyLive || lf.empty()) {
+			f.onlyLive = false
+			return f.open(lf, 0)
 		}
-	case f.cur != nil && matches(nf, f.curMark):
-		offset = f.curMark.Offset
-		nf.Close()
-	default:
-		if f.cur != nil {
-			f.setPred(f.cur, f.curMark)
-		}
-		m, err := markOf(nf, f.Path, 0)
-		if err != nil {
-			nf.Close()
-			return fmt.Errorf("stat %s: %w", f.Path, err)
-		}
-		f.cur, f.curMark = nf, m
 	}
-	f.dirty = true
-	f.Log.Info("restarting tail", "path", f.Path, "offset", offset)
-	return f.startTail(offset)
+	return false
 }
 
-// lastLine is the last line taken into the batch, to verify against the file.
-type lastLine struct {
-	text   string
-	offset int64 // just after the line's newline
-	ok     bool
+// open makes lf the file being read, from offset. It checks that the file at lf's name is
+// still lf (logrotate may have moved it meanwhile); false means look again later.
+func (f *Follower) open(lf *logFile, offset int64) bool {
+	fd, err := os.Open(lf.path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			f.problem(fmt.Errorf("open rotated log: %w", err))
+		}
+		return false
+	}
+	if dev, ino, ok := fileID(fd); !ok || dev != lf.dev || ino != lf.ino {
+		fd.Close()
+		return false
+	}
+	f.closeCur()
+	c := &reading{lf: lf, fd: fd, first: lf.first, parser: NewParser(f.Cfg.Location(), lf.path),
+		mark: fileMark{Path: lf.path, Dev: lf.dev, Ino: lf.ino, Offset: offset}}
+	if offset > 0 {
+		c.mark.HeadLen = int(min(int64(headLen), offset, int64(len(lf.head))))
+		c.mark.Head = headHash(lf.head[:c.mark.HeadLen])
+	}
+	f.cur = c
+	if lf.first.After(f.floor) {
+		f.floor = lf.first
+	}
+	return true
 }
 
-func (f *Follower) take(b *store.Batch, l *tail.Line) {
-	if l.Err != nil {
-		f.Log.Warn("follow", "path", f.Path, "err", l.Err)
-		return
+func (f *Follower) closeCur() {
+	if f.cur != nil && f.cur.fd != nil {
+		f.cur.fd.Close()
 	}
-	res := f.parser.Line([]byte(l.Text))
-	addResult(b, res, f.Path, []byte(l.Text))
+	f.cur = nil
+}
+
+// readCur reads the lines the file being read holds now; final when the file will not grow
+// (a last line without its newline is then a line). A compressed file is read whole, once.
+func (f *Follower) readCur(final bool) error {
+	c := f.cur
+	if c.done {
+		return nil
+	}
+	before := c.mark.Offset
+	sink := &followSink{f: f}
+	var err error
+	if c.lf.compressed {
+		var r io.Reader
+		var closer func()
+		if r, closer, _, err = openContent(c.fd); err == nil {
+			_, err = streamLines(r, c.mark.Offset, sink)
+			closer()
+		}
+		c.done = true
+		if err == nil && sink.err != nil {
+			err = sink.err
+		}
+		if err != nil && sink.err == nil {
+			// A damaged compressed file: what could be read was; the rest is lost, and said so.
+			f.stats.Gaps++
+			f.problem(fmt.Errorf("read %s: %w (the rest of this file is lost)", c.mark.Path, err))
+			err = nil
+		}
+	} else {
+		_, err = c.lines.read(c.fd, c.mark.Offset, final, sink)
+		if sink.err != nil {
+			err = sink.err
+		} else if err != nil {
+			f.problem(fmt.Errorf("read %s: %w", c.mark.Path, err))
+			err = nil
+		}
+	}
+	if err != nil {
+		return err // the store failed
+	}
+	if c.mark.Offset > before {
+		f.noteRead()
+		if f.OnLine != nil {
+			f.OnLine(time.Now())
+		}
+	}
+	return nil
+}
+
+// noteRead keeps the checkpoint's identity of the file up to date as more of it is read.
+func (f *Follower) noteRead() {
+	c := f.cur
+	if c.mark.HeadLen < headLen && c.mark.Offset > int64(c.mark.HeadLen) {
+		n := int(min(int64(headLen), c.mark.Offset))
+		var head []byte
+		if c.lf.compressed || len(c.lf.head) >= n {
+			head = c.lf.head[:min(n, len(c.lf.head))]
+		} else {
+			head = make([]byte, n)
+			if _, err := c.fd.ReadAt(head, 0); err != nil {
+				return
+			}
+		}
+		c.mark.HeadLen, c.mark.Head = len(head), headHash(head)
+	}
+	if c.first.IsZero() && c.fd != nil && !c.lf.compressed {
+		head := make([]byte, min(c.mark.Offset, firstLen))
+		if _, err := c.fd.ReadAt(head, 0); err == nil {
+			c.first = firstRecordTime(head, f.Cfg.Location())
+		}
+	}
+	if c.first.After(f.floor) {
+		f.floor = c.first
+	}
+}
+
+// followSink puts each line into the batch and stores full batches with the position reached.
+type followSink struct {
+	f   *Follower
+	err error
+}
+
+func (s *followSink) line(b []byte, end int64) error {
+	f := s.f
+	res := f.cur.parser.Line(b)
+	addResult(&f.batch, res, f.cur.mark.Path, b)
 	if res.Sample != nil {
 		f.stats.Samples++
 	}
-	f.last = lastLine{text: l.Text, offset: l.SeekInfo.Offset, ok: true}
-	f.lastRead = time.Now()
-	if f.OnLine != nil {
-		f.OnLine(f.lastRead)
-	}
+	return s.advance(end)
 }
 
-// store writes the batch with a checkpoint that is true of the files.
-func (f *Follower) store(b *store.Batch, sync bool) error {
-	if f.last.ok {
-		f.locate(f.last)
-		f.last.ok = false
+func (s *followSink) overlong(head []byte, n int64, end int64) error {
+	f := s.f
+	f.batch.Skips = append(f.batch.Skips, overlongSkip(f.cur.mark.Path, head, n))
+	return s.advance(end)
+}
+
+func (s *followSink) advance(end int64) error {
+	f := s.f
+	f.cur.mark.Offset = end
+	if f.batch.Len() >= batchLimit {
+		f.noteRead()
+		if err := f.flush(false); err != nil {
+			s.err = err
+			return err
+		}
 	}
-	if b.Len() == 0 && !f.dirty {
+	return nil
+}
+
+// flush stores the batch with the checkpoint of what has been read. A position in a file of
+// which nothing was read yet is not stored: it could not be recognised again.
+func (f *Follower) flush(sync bool) error {
+	cp := f.stored
+	if c := f.cur; c != nil && c.mark.HeadLen > 0 {
+		cp = followCheckpoint{Cur: c.mark, First: c.first}
+	}
+	moved := !f.haveCP || cp.Cur != f.stored.Cur || len(f.stored.Preds) > 0
+	if f.batch.Len() == 0 && (!moved || cp.Cur.HeadLen == 0) {
+		if sync && f.unsynced {
+			return f.sync()
+		}
 		return nil
-	}
-	cp := followCheckpoint{Cur: f.curMark}
-	for _, p := range f.preds {
-		cp.Preds = append(cp.Preds, p.mark)
 	}
 	v, err := json.Marshal(cp)
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
-	b.Checkpoints = append(b.Checkpoints, store.Checkpoint{Name: f.Name, Value: v})
-	a, err := f.Store.Apply(b)
+	if cp.Cur.HeadLen > 0 {
+		f.batch.Checkpoints = append(f.batch.Checkpoints, store.Checkpoint{Name: f.Name, Value: v})
+	}
+	f.stats.count(&f.batch)
+	a, err := f.Store.Apply(&f.batch)
 	if err != nil {
 		return fmt.Errorf("store lines of %s: %w", f.Path, err)
 	}
 	f.stats.add(a)
-	f.dirty = false
-	b.Reset()
+	if cp.Cur.HeadLen > 0 {
+		f.stored, f.haveCP = cp, true
+	}
+	f.batch.Reset()
+	f.unsynced = true
 	if a.Added > 0 && f.Applied != nil {
 		f.Applied(a)
 	}
 	if sync {
-		if err := f.Store.Sync(); err != nil {
-			return fmt.Errorf("sync store: %w", err)
-		}
+		return f.sync()
 	}
 	return nil
 }
 
-// locate finds which file the last line came from and moves the checkpoint there. A line found
-// in a new file at the path means a rotation: the file it replaced is drained for a while.
-func (f *Follower) locate(l lastLine) {
-	if f.cur != nil && !headOK(f.cur, f.curMark) {
-		f.truncated()
-		return
+// sync makes what was stored survive a power cut; a process crash loses nothing before it.
+func (f *Follower) sync() error {
+	f.lastSync, f.unsynced = time.Now(), false
+	if err := f.Store.Sync(); err != nil {
+		return fmt.Errorf("sync store: %w", err)
 	}
-	if f.cur != nil && lineAt(f.cur, l) {
-		f.curMark.Offset = l.offset
-		f.refreshHead(f.cur, &f.curMark)
-		f.dirty = true
-		return
-	}
-	nf, err := os.Open(f.Path)
-	if err != nil {
-		return
-	}
-	if !lineAt(nf, l) {
-		// Neither file holds it where tail says: keep the last verified position.
-		f.Log.Debug("line not found where tail put it; checkpoint kept", "path", f.Path, "offset", l.offset)
-		nf.Close()
-		return
-	}
-	m, err := markOf(nf, f.Path, l.offset)
-	if err != nil {
-		nf.Close()
-		return
-	}
-	if f.cur == nil {
-		// checkRotated already handed the old file to the drain
-	} else if m.Dev != f.curMark.Dev || m.Ino != f.curMark.Ino {
-		f.Log.Info("P2Pool log rotated", "path", f.Path, "old_inode", f.curMark.Ino, "new_inode", m.Ino)
-		f.setPred(f.cur, f.curMark)
-	} else {
-		// Same file, other content: truncated (and rewritten since), which truncated() handles.
-		nf.Close()
-		f.truncated()
-		return
-	}
-	f.cur, f.curMark, f.dirty = nf, m, true
+	return nil
 }
 
-// headOK reports whether fd still starts as it did when m was taken.
-func headOK(fd *os.File, m fileMark) bool {
-	buf := make([]byte, m.HeadLen)
-	if _, err := fd.ReadAt(buf, 0); err != nil && (m.HeadLen > 0 || !errors.Is(err, io.EOF)) {
-		return false
-	}
-	return headHash(buf) == m.Head
-}
-
-// truncated handles the current file emptied in place (copytruncate, or a plain truncate):
-// what was not read yet is looked for in logrotate's copy, and the file is read again from its
-// start, which tail may have skipped if it did not see the file shrink (nxadm/tail #28).
-func (f *Follower) truncated() {
-	f.Log.Info("P2Pool log truncated", "path", f.Path, "offset", f.curMark.Offset)
-	f.adoptCopy(f.curMark)
-	f.curMark.Offset, f.curMark.HeadLen, f.curMark.Head = 0, 0, headHash(nil)
-	f.dirty, f.mustRestart = true, true
-}
-
-// adoptCopy looks for the copy logrotate's copytruncate made of a file before emptying it, and
-// drains what was not read yet from there.
-func (f *Follower) adoptCopy(m fileMark) bool {
-	fd := findCopy(f.Path, m)
-	if fd == nil {
-		return false
-	}
-	f.Log.Info("reading the rest of the truncated log from its copy", "path", fd.Name(), "offset", m.Offset)
-	st, err := fd.Stat()
-	if err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			m.Dev, m.Ino, m.Path = uint64(sys.Dev), sys.Ino, fd.Name()
-		}
-	}
-	f.setPred(fd, m)
-	return true
-}
-
-// checkRotated notices, while no new line arrives, that the path now names another file: what
-// P2Pool still writes to the old one before it reopens is then drained from it.
-func (f *Follower) checkRotated() {
-	if f.cur == nil {
-		return
-	}
-	st, err := os.Stat(f.Path)
-	if err != nil {
-		return
-	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || (sys.Ino == f.curMark.Ino && uint64(sys.Dev) == f.curMark.Dev) {
-		return
-	}
-	f.Log.Info("P2Pool log rotated", "path", f.Path, "old_inode", f.curMark.Ino, "new_inode", sys.Ino)
-	f.setPred(f.cur, f.curMark)
-	f.cur = nil
-	f.curMark = fileMark{Path: f.Path}
-	f.dirty = true
-}
-
-// predFile is a rotated-away file being drained.
-type predFile struct {
-	fd     *os.File
-	mark   fileMark
-	seen   time.Time // when it last grew
-	parser *Parser
-}
-
-func (f *Follower) setPred(fd *os.File, m fileMark) {
-	f.preds = append(f.preds, &predFile{fd: fd, mark: m, seen: time.Now(), parser: NewParser(f.Cfg.Location(), fd.Name())})
-}
-
-// lineAt reports whether text+"\n" ends at offset in fd.
-func lineAt(fd *os.File, l lastLine) bool {
-	n := int64(len(l.text) + 1)
-	if l.offset < n {
-		return false
-	}
-	buf := make([]byte, n)
-	if _, err := fd.ReadAt(buf, l.offset-n); err != nil {
-		return false
-	}
-	return buf[n-1] == '\n' && string(buf[:n-1]) == l.text
-}
-
-func markOf(fd *os.File, path string, offset int64) (fileMark, error) {
+// fileID is the device and inode of an open file.
+func fileID(fd *os.File) (dev, ino uint64, ok bool) {
 	st, err := fd.Stat()
 	if err != nil {
-		return fileMark{}, err
+		return 0, 0, false
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
-		return fileMark{}, errors.New("no inode on this platform")
+		return 0, 0, false
 	}
-	m := fileMark{Path: path, Dev: uint64(sys.Dev), Ino: sys.Ino, Offset: offset}
-	return m, refreshHeadErr(fd, &m)
+	return uint64(sys.Dev), sys.Ino, true
 }
 
-func (f *Follower) refreshHead(fd *os.File, m *fileMark) {
-	if m.HeadLen < headLen {
-		_ = refreshHeadErr(fd, m)
+// problem says once what keeps the follower from reading something; it goes on trying.
+func (f *Follower) problem(err error) {
+	if err.Error() == f.lastErr {
+		return
+	}
+	f.lastErr = err.Error()
+	f.Log.Warn("follow", "err", err)
+	if f.OnError != nil {
+		f.OnError(err)
 	}
 }
 
-// refreshHeadErr hashes the first bytes of the file, up to what has been read of it.
-func refreshHeadErr(fd *os.File, m *fileMark) error {
-	n := min(int64(headLen), m.Offset)
-	buf := make([]byte, n)
-	if _, err := fd.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	m.Head, m.HeadLen = headHash(buf), int(n)
-	return nil
-}
-
-func headHash(b []byte) string {
-	var sum [8]byte
-	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(b))
-	return hex.EncodeToString(sum[:])
-}
-
-// matches reports whether fd is the file of m and still holds what m says was read.
-func matches(fd *os.File, m fileMark) bool {
-	st, err := fd.Stat()
-	if err != nil {
-		return false
-	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok || uint64(sys.Dev) != m.Dev || sys.Ino != m.Ino || st.Size() < m.Offset {
-		return false
-	}
-	buf := make([]byte, m.HeadLen)
-	if _, err := fd.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
-		return false
-	}
-	return headHash(buf) == m.Head
-}
-
-// resume opens the log where the checkpoint says and returns the offset to tail from. A
-// checkpoint of a file that is no longer at the path is looked for among its neighbours
-// (logrotate's p2pool.log.1, p2pool.log-20250301): what was written there after the last
-// checkpoint is read before anything else.
-func (f *Follower) resume() (int64, error) {
+// resume finds the checkpoint's file, wherever it is now, and reads on from there.
+func (f *Follower) resume() error {
 	raw, err := f.Store.Checkpoint(f.Name)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var cp followCheckpoint
 	if raw != nil {
@@ -503,174 +583,51 @@ func (f *Follower) resume() (int64, error) {
 			raw = nil
 		}
 	}
-	cur, err := os.Open(f.Path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("open %s: %w", f.Path, err)
+	if raw == nil || cp.Cur.HeadLen == 0 && len(cp.Preds) == 0 {
+		f.onlyLive = true
+		return nil
 	}
-	for _, m := range cp.Preds {
-		if fd := findFile(f.Path, m); fd != nil {
-			f.setPred(fd, m)
-		}
+	f.stored, f.haveCP = cp, true
+	mark := cp.Cur
+	if len(cp.Preds) > 0 {
+		mark = cp.Preds[0]
 	}
-	if len(f.preds) > 0 {
-		if err := f.drainAll(); err != nil {
-			return 0, err
-		}
-	}
-	if raw != nil && cur != nil && matches(cur, cp.Cur) {
-		f.cur, f.curMark = cur, cp.Cur
-		return cp.Cur.Offset, nil
-	}
-	if raw != nil && cp.Cur.Ino != 0 {
-		// The file of the checkpoint is no longer at the path with what was read of it: it was
-		// renamed (found by inode), or truncated after logrotate copied it (found by its head).
-		if fd := findFile(f.Path, cp.Cur); fd != nil {
-			f.Log.Info("log was rotated while db4e was down; reading the rest of the old file", "path", fd.Name(), "offset", cp.Cur.Offset)
-			f.setPred(fd, cp.Cur)
-		} else if !f.adoptCopy(cp.Cur) {
-			f.Log.Warn("the file of the checkpoint is gone; reading the log from its start", "path", f.Path)
-		}
-		if err := f.drainAll(); err != nil {
-			return 0, err
-		}
-	}
-	if cur != nil {
-		m, err := markOf(cur, f.Path, 0)
-		if err != nil {
-			cur.Close()
-			return 0, fmt.Errorf("stat %s: %w", f.Path, err)
-		}
-		f.cur, f.curMark, f.dirty = cur, m, true
-	}
-	return 0, nil
-}
-
-// drainAll reads a predecessor to its end now (at start-up, where P2Pool has long moved on),
-// keeping it open for the grace period in case it has not.
-func (f *Follower) drainAll() error {
-	var b store.Batch
-	if err := f.drainPreds(&b); err != nil {
+	files, err := f.set.files()
+	if err != nil {
 		return err
 	}
-	return f.store(&b, true)
-}
-
-// findFile looks in the log's directory for the file m describes.
-func findFile(path string, m fileMark) *os.File {
-	dir := filepath.Dir(path)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	var found *logFile
+	for _, lf := range files {
+		if !lf.holds(mark) || (!lf.compressed && lf.size < mark.Offset) {
+			continue
+		}
+		if found == nil || better(lf, found, mark) {
+			found = lf
+		}
+	}
+	if found != nil && f.open(found, mark.Offset) {
+		if !found.live {
+			f.Log.Info("P2Pool's log was rotated while db4e was stopped: reading on from the checkpoint's file, then every newer one",
+				"path", found.path, "offset", mark.Offset)
+		}
 		return nil
 	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			continue
-		}
-		if sys, ok := info.Sys().(*syscall.Stat_t); !ok || sys.Ino != m.Ino || uint64(sys.Dev) != m.Dev {
-			continue
-		}
-		fd, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			continue
-		}
-		if matches(fd, m) {
-			return fd
-		}
-		fd.Close()
+	f.floor = cp.First
+	if !cp.First.IsZero() {
+		f.floor = cp.First.Add(-time.Nanosecond) // the file itself, if a copy of it is found
 	}
+	f.problem(fmt.Errorf("the file of the checkpoint (%s, offset %d) is no longer beside %s: reading every file of the log that began after %s",
+		mark.Path, mark.Offset, f.Path, cp.First.Format(time.DateTime)))
 	return nil
 }
 
-// findCopy looks in the log's directory for another file that starts like m's and is at least
-// as long as what was read of it.
-func findCopy(path string, m fileMark) *os.File {
-	if m.HeadLen == 0 || m.Offset == 0 {
-		return nil
+// better prefers, among files holding the checkpoint's content, the one it was read from, then
+// a plain file over a compressed copy.
+func better(a, b *logFile, m fileMark) bool {
+	aSame := a.dev == m.Dev && a.ino == m.Ino
+	bSame := b.dev == m.Dev && b.ino == m.Ino
+	if aSame != bSame {
+		return aSame
 	}
-	dir := filepath.Dir(path)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() || info.Size() < m.Offset {
-			continue
-		}
-		if sys, ok := info.Sys().(*syscall.Stat_t); !ok || sys.Ino == m.Ino {
-			continue
-		}
-		fd, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			continue
-		}
-		buf := make([]byte, m.HeadLen)
-		if _, err := fd.ReadAt(buf, 0); err == nil && headHash(buf) == m.Head {
-			return fd
-		}
-		fd.Close()
-	}
-	return nil
-}
-
-// drainPreds reads the complete lines the rotated-away files have gained, and lets each go
-// once it has been quiet for the grace period.
-func (f *Follower) drainPreds(b *store.Batch) error {
-	keep := f.preds[:0]
-	for _, p := range f.preds {
-		if err := f.drain(p, b); err != nil {
-			f.Log.Warn("read rotated log", "path", p.fd.Name(), "err", err)
-		}
-		if time.Since(p.seen) > f.Cfg.RotationGrace {
-			f.Log.Info("done with rotated log", "path", p.fd.Name(), "offset", p.mark.Offset)
-			p.fd.Close()
-			f.dirty = true
-			continue
-		}
-		keep = append(keep, p)
-	}
-	clear(f.preds[len(keep):])
-	f.preds = keep
-	return nil
-}
-
-func (f *Follower) drain(p *predFile, b *store.Batch) error {
-	buf := make([]byte, 256<<10)
-	for {
-		n, err := p.fd.ReadAt(buf, p.mark.Offset)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		end := bytes.LastIndexByte(buf[:n], '\n') + 1
-		if end == 0 {
-			return nil
-		}
-		data := buf[:end]
-		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
-			line := data[:i]
-			data = data[i+1:]
-			addResult(b, p.parser.Line(line), p.fd.Name(), line)
-			p.mark.Offset += int64(i + 1)
-			if b.Len() >= batchLimit {
-				if err := f.store(b, false); err != nil {
-					return err
-				}
-			}
-		}
-		p.seen, f.dirty = time.Now(), true
-	}
-}
-
-func (f *Follower) closeFiles() {
-	if f.cur != nil {
-		f.cur.Close()
-	}
-	for _, p := range f.preds {
-		p.fd.Close()
-	}
+	return !a.compressed && b.compressed
 }

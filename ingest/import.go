@@ -16,10 +16,21 @@ import (
 // Stats counts what a reader did.
 type Stats struct {
 	Bytes      int64
+	Records    int // events and bad records read (a line that is neither is not a record)
+	Bad        int // bad records read, new or not
 	Added      int // new events stored
 	Duplicates int // events already stored (read twice), not counted again
 	Skipped    int // bad records (new ones)
 	Samples    int
+	// Gaps counts places where lines were lost before db4e could read them (a log truncated
+	// with no copy left, a damaged compressed file), each said in the log.
+	Gaps int
+}
+
+// count notes what a batch about to be stored holds.
+func (s *Stats) count(b *store.Batch) {
+	s.Records += len(b.Events) + len(b.Skips)
+	s.Bad += len(b.Skips)
 }
 
 func (s *Stats) add(a store.Applied) {
@@ -55,6 +66,7 @@ func (b *batcher) flush() error {
 	if b.Len() == 0 {
 		return nil
 	}
+	b.stats.count(&b.Batch)
 	a, err := b.store.Apply(&b.Batch)
 	if err != nil {
 		return err
@@ -79,10 +91,6 @@ const batchLimit = 2000
 
 // chunkSize is how much of a log is scanned at once.
 const chunkSize = 4 << 20
-
-// maxLine bounds how much of one line is kept: P2Pool cuts its records at 1023 bytes, so a longer
-// line is garbage; it is read through, not held.
-const maxLine = 64 << 10
 
 // Decompress returns r itself or, when it starts with the gzip magic, a reader of its contents;
 // the extension is not trusted either way.
@@ -120,41 +128,70 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 	if size <= 0 {
 		size = chunkSize
 	}
-	buf := make([]byte, size)
+	// Room for a chunk after the carried start of a line no longer than MaxLine.
+	buf := make([]byte, MaxLine+1+size)
 	carry := 0 // bytes of an unfinished line kept at the front of buf
 	var ctxPre Prefix
 	var ctxMsg []byte
 	haveCtx := false
+	// A line longer than MaxLine that runs past the buffer: its head and length so far.
+	var longHead []byte
+	var longN int64
+	inLong := false
+	overlong := func(head []byte, n int64) error {
+		b.Skips = append(b.Skips, overlongSkip(source, head, n))
+		return b.full()
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		n, rerr := io.ReadFull(r, buf[carry:])
+		n, rerr := io.ReadFull(r, buf[carry:carry+size])
 		st.Bytes += int64(n)
 		data := buf[:carry+n]
 		eof := rerr == io.EOF || errors.Is(rerr, io.ErrUnexpectedEOF)
 		if rerr != nil && !eof {
 			return st, fmt.Errorf("read %s: %w", source, rerr)
 		}
+		if inLong {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				longN += int64(len(data))
+				carry = 0
+				if eof {
+					return st, errors.Join(overlong(longHead, longN), b.flush())
+				}
+				continue
+			}
+			longN += int64(i)
+			inLong = false
+			if err := overlong(longHead, longN); err != nil {
+				return st, err
+			}
+			data = data[i+1:]
+		}
 		end := bytes.LastIndexByte(data, '\n') + 1
 		if eof {
-			end = len(data)
-		} else if end == 0 {
-			// One line longer than the buffer: garbage by P2Pool's own limit. Keep its head (to
-			// count it if it looks like an event) and drop the rest of it.
 			end = len(data)
 		}
 		chunk := data[:end]
 		if haveCtx {
 			p.SetContext(ctxPre, ctxMsg)
 		}
-		if err := scanChunk(chunk, p, &ctxPre, &ctxMsg, &haveCtx, emit); err != nil {
+		if err := scanChunk(chunk, p, &ctxPre, &ctxMsg, &haveCtx, emit, overlong); err != nil {
 			return st, err
 		}
 		if eof {
 			break
 		}
-		carry = copy(buf, data[end:])
+		rest := data[end:]
+		if len(rest) > MaxLine {
+			// One line longer than any record: keep its head, count the rest of it.
+			inLong, longHead, longN = true, append(longHead[:0], rest[:MaxLine]...), int64(len(rest))
+			carry = 0
+			continue
+		}
+		carry = copy(buf, rest)
 	}
 	return st, b.flush()
 }
@@ -163,7 +200,12 @@ var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate}
 
 // scanChunk parses the candidate lines of chunk (whole lines) and leaves in ctx the prefix of the
 // last record that starts in it, for the continuation lines at the top of the next chunk.
-func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx *bool, emit func([]byte) error) error {
+func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx *bool, emit func([]byte) error, overlong func([]byte, int64) error) error {
+	for _, r := range overlongLines(chunk) {
+		if err := overlong(chunk[r[0]:r[0]+MaxLine], int64(r[1]-r[0])); err != nil {
+			return err
+		}
+	}
 	next := make([]int, len(importMarkers))
 	for i, m := range importMarkers {
 		next[i] = indexFrom(chunk, m, 0)
@@ -186,17 +228,16 @@ func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx 
 			end += pos
 		}
 		line := chunk[start:end]
-		if len(line) > maxLine {
-			line = line[:maxLine]
-		}
-		if _, _, ok := ParsePrefix(Clean(line), p.Loc); !ok {
-			// A continuation line: find the record it belongs to.
-			if pre, msg, ok := recordAbove(chunk[:start], p.Loc); ok {
-				p.SetContext(pre, msg)
+		if len(line) <= MaxLine { // a longer one was counted above, whatever it holds
+			if _, _, ok := ParsePrefix(cleanLine(line), p.Loc); !ok {
+				// A continuation line: find the record it belongs to.
+				if pre, msg, ok := recordAbove(chunk[:start], p.Loc); ok {
+					p.SetContext(pre, msg)
+				}
 			}
-		}
-		if err := emit(line); err != nil {
-			return err
+			if err := emit(line); err != nil {
+				return err
+			}
 		}
 		for i, m := range importMarkers {
 			if next[i] >= 0 && next[i] < end {
@@ -208,6 +249,27 @@ func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx 
 		*ctxPre, *ctxMsg, *haveCtx = pre, append((*ctxMsg)[:0], msg...), true
 	}
 	return nil
+}
+
+// overlongLines finds the lines of chunk (whole lines from its start) longer than MaxLine, as
+// [start, end) without the newline. It jumps a window of MaxLine+1 bytes at a time and looks back
+// for the last newline in it, so it reads a few bytes per window, not every byte.
+func overlongLines(chunk []byte) [][2]int {
+	var out [][2]int
+	for i := 0; len(chunk)-i > MaxLine; {
+		win := chunk[i : i+MaxLine+1]
+		if j := bytes.LastIndexByte(win, '\n'); j >= 0 {
+			i += j + 1
+			continue
+		}
+		end := len(chunk)
+		if e := bytes.IndexByte(chunk[i+MaxLine+1:], '\n'); e >= 0 {
+			end = i + MaxLine + 1 + e
+		}
+		out = append(out, [2]int{i, end})
+		i = end + 1
+	}
+	return out
 }
 
 func indexFrom(b, m []byte, from int) int {
@@ -230,7 +292,11 @@ func recordAbove(b []byte, loc *time.Location) (Prefix, []byte, bool) {
 			break
 		}
 		start := bytes.LastIndexByte(b[:end-1], '\n') + 1
-		line := Clean(b[start:end])
+		if end-start > MaxLine+1 {
+			end = start // not a record: look above it
+			continue
+		}
+		line := cleanLine(b[start:end])
 		if pre, msg, ok := ParsePrefix(line, loc); ok {
 			return pre, msg, true
 		}
@@ -253,7 +319,7 @@ func addResult(b *store.Batch, res Result, source string, line []byte) {
 
 // NewSkip records a bad record with a bounded excerpt.
 func NewSkip(source, reason string, record []byte) store.Skip {
-	rec := Clean(record)
+	rec := cleanLine(record)
 	id := eventID(rec)
 	if len(rec) > store.MaxSkipExcerpt {
 		rec = rec[:store.MaxSkipExcerpt]

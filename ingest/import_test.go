@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -135,23 +134,8 @@ func TestImportMatchesLineByLine(t *testing.T) {
 			log = append(log, '\n')
 		}
 	}
-	want := map[string]bool{}
-	var wantSamples int
-	wantSkips := map[string]bool{}
-	p := NewParser(time.UTC, "ref")
-	sc := bufio.NewScanner(bytes.NewReader(log))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		r := p.Line(sc.Bytes())
-		switch {
-		case r.Event != nil:
-			want[r.Event.ID] = true
-		case r.Sample != nil:
-			wantSamples++
-		case r.Reason != "":
-			wantSkips[NewSkip("", r.Reason, sc.Bytes()).ID] = true
-		}
-	}
+	ref := readAsFollower(t, log)
+	want, wantSamples, wantSkips := ref.events, ref.samples, ref.skips
 	for _, chunk := range []int{512, 4096, 1 << 20} {
 		s := openStore(t)
 		im := &Importer{Store: s, ChunkSize: chunk}
@@ -175,4 +159,41 @@ func TestImportMatchesLineByLine(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lineByLine is what the follower's reader makes of a file: every line parsed in order.
+type lineByLine struct {
+	p       *Parser
+	batch   store.Batch
+	events  map[string]bool
+	skips   map[string]bool
+	samples int
+}
+
+func (l *lineByLine) line(b []byte, end int64) error {
+	addResult(&l.batch, l.p.Line(b), "ref", b)
+	return nil
+}
+
+func (l *lineByLine) overlong(head []byte, n, end int64) error {
+	l.batch.Skips = append(l.batch.Skips, overlongSkip("ref", head, n))
+	return nil
+}
+
+// readAsFollower reads data as the follower reads a rotated file it is done with.
+func readAsFollower(t testing.TB, data []byte) *lineByLine {
+	l := &lineByLine{p: NewParser(time.UTC, "ref"), events: map[string]bool{}, skips: map[string]bool{}}
+	var r fileLines
+	off, err := r.read(bytes.NewReader(data), 0, true, l)
+	if err != nil || off != int64(len(data)) {
+		t.Fatalf("follower's reader stopped at %d of %d: %v", off, len(data), err)
+	}
+	for _, e := range l.batch.Events {
+		l.events[e.ID] = true
+	}
+	for _, s := range l.batch.Skips {
+		l.skips[s.ID] = true
+	}
+	l.samples = len(l.batch.Samples)
+	return l
 }

@@ -19,26 +19,34 @@ import (
 const RecordSeparator = 0x1e
 
 // ImportJSONSeq reads an RFC 7464 JSON text sequence. As archived streams are, it is lenient:
-// records with or without the leading 0x1E, one per line, with any text before the first '{'
-// (`20180704T143646-0700<TAB>mainstream<TAB>{...}`).
+// a record that starts with 0x1E runs until its JSON value closes, over as many lines as it
+// takes (`jq --seq .` writes pretty records); a record without 0x1E is one line, with any text
+// before the first '{' (`20180704T143646-0700<TAB>mainstream<TAB>{...}`). A record cut short by
+// the next 0x1E or by the end of the stream is a bad record, as RFC 7464 has it.
 func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source string) (Stats, error) {
 	var st Stats
 	b := &batcher{store: im.Store, stats: &st}
-	br := bufio.NewReaderSize(r, 1<<20)
 	n := 0
+	sc := seqScanner{emit: func(rec []byte, tooLong bool) error {
+		if tooLong {
+			b.Skips = append(b.Skips, NewSkip(source, fmt.Sprintf("record longer than %d bytes", MaxRecord), rec))
+		} else if e, reason := ParseJSONRecord(rec); reason != "" {
+			b.Skips = append(b.Skips, NewSkip(source, reason, rec))
+		} else {
+			b.Events = append(b.Events, e)
+		}
+		st.Records++
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return b.full()
+	}}
+	buf := make([]byte, 256<<10)
 	for {
-		rec, err := readRecord(br)
-		st.Bytes += int64(len(rec))
-		if len(bytes.TrimSpace(rec)) > 0 {
-			e, reason := ParseJSONRecord(rec)
-			if reason != "" {
-				b.Skips = append(b.Skips, NewSkip(source, reason, rec))
-			} else {
-				b.Events = append(b.Events, e)
-			}
-			if err := b.full(); err != nil {
-				return st, err
-			}
+		k, err := r.Read(buf)
+		st.Bytes += int64(k)
+		if ferr := sc.feed(buf[:k]); ferr != nil {
+			return st, ferr
 		}
 		if err == io.EOF {
 			break
@@ -46,37 +54,112 @@ func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source strin
 		if err != nil {
 			return st, fmt.Errorf("read %s: %w", source, err)
 		}
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return st, ctx.Err()
-		}
+	}
+	if err := sc.close(); err != nil {
+		return st, err
 	}
 	return st, b.flush()
 }
 
-// readRecord returns the next record: up to a newline or an 0x1E, whichever comes first,
-// without either. Records longer than maxLine are cut (and then fail to parse, and are counted).
-func readRecord(br *bufio.Reader) ([]byte, error) {
-	var rec []byte
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return rec, err
-		}
-		if b == '\n' {
-			return rec, nil
-		}
-		if b == RecordSeparator {
-			if len(bytes.TrimSpace(rec)) > 0 {
-				return rec, nil
+// MaxRecord bounds one RFC 7464 record; a longer one is counted as bad, not held.
+const MaxRecord = 1 << 20
+
+// seqScanner splits a byte stream into RFC 7464 records (see ImportJSONSeq).
+type seqScanner struct {
+	emit func(rec []byte, tooLong bool) error
+
+	rec      []byte
+	open     bool // a record has begun
+	rs       bool // ... after 0x1E: it ends when its JSON value closes
+	tooLong  bool
+	inValue  bool // its JSON value has begun
+	depth    int
+	inString bool
+	escaped  bool
+}
+
+func (s *seqScanner) feed(data []byte) error {
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == RecordSeparator {
+			// A new record; one still open was cut short (and fails to parse).
+			if err := s.finish(); err != nil {
+				return err
 			}
-			rec = rec[:0]
+			s.open, s.rs = true, true
 			continue
 		}
-		if len(rec) < maxLine {
-			rec = append(rec, b)
+		if !s.open {
+			if isSpace(c) {
+				continue
+			}
+			s.open = true // a bare record: one line
+		}
+		if c == '\n' && (!s.rs || !s.inValue && len(bytes.TrimSpace(s.rec)) > 0) {
+			// The end of a bare record, or of text after 0x1E that holds no JSON.
+			if err := s.finish(); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(s.rec) < MaxRecord {
+			s.rec = append(s.rec, c)
+		} else {
+			s.tooLong = true
+		}
+		if s.inString {
+			switch {
+			case s.escaped:
+				s.escaped = false
+			case c == '\\':
+				s.escaped = true
+			case c == '"':
+				s.inString = false
+			}
+			continue
+		}
+		switch c {
+		case '{', '[':
+			s.inValue = true
+			s.depth++
+		case '}', ']':
+			if s.depth > 0 {
+				s.depth--
+			}
+			if s.rs && s.inValue && s.depth == 0 {
+				if err := s.finish(); err != nil {
+					return err
+				}
+			}
+		case '"':
+			if s.inValue {
+				s.inString = true
+			}
 		}
 	}
+	return nil
 }
+
+// close ends the stream: a record still open is cut short.
+func (s *seqScanner) close() error { return s.finish() }
+
+func (s *seqScanner) finish() error {
+	rec, tooLong := s.rec, s.tooLong
+	*s = seqScanner{emit: s.emit, rec: s.rec[:0]}
+	if len(bytes.TrimSpace(rec)) == 0 {
+		return nil
+	}
+	if bytes.IndexByte(rec, '\n') >= 0 && !tooLong {
+		// A pretty record is the same record as its compact form.
+		var c bytes.Buffer
+		if i := bytes.IndexByte(rec, '{'); i >= 0 && json.Compact(&c, rec[i:]) == nil {
+			rec = append(rec[:i], c.Bytes()...)
+		}
+	}
+	return s.emit(rec, tooLong)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // ParseJSONRecord reads one record: an event db4e exported (time, kind, id and its fields), or
 // any other JSON object with a time (`time`, `created_at_ms` or `ts`) and a kind (`type` or

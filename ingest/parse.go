@@ -51,7 +51,7 @@ func NewParser(loc *time.Location, source string) *Parser {
 
 // Line parses one line (without its newline).
 func (p *Parser) Line(raw []byte) Result {
-	line := Clean(raw)
+	line := cleanLine(raw)
 	pre, msg, ok := ParsePrefix(line, p.Loc)
 	if !ok {
 		if looksLikeEvent(line) {
@@ -98,6 +98,10 @@ func Clean(b []byte) []byte {
 }
 
 var levelTags = [][]byte{[]byte("NOTICE  "), []byte("WARNING "), []byte("ERROR   ")}
+
+// cleanLine is a line as every reader compares it: colours stripped (Clean) and, for a backfill
+// from journald, journalctl's prefix removed.
+func cleanLine(raw []byte) []byte { return stripJournal(Clean(raw)) }
 
 // ParsePrefix reads the level tag (optional), timestamp and category of a record's first line
 // and returns the message after them.
@@ -174,6 +178,9 @@ func ParseMessage(pre Prefix, msg, line []byte) Result {
 		return parsePayout(pre, msg, line)
 	case pre.Category == "StratumServer" && bytes.Contains(msg, markHashrate):
 		return workerLine(pre, msg)
+	case bytes.HasPrefix(msg, []byte("AUX BLOCK FOUND:")):
+		// v4.0+: the built-in miner found a block of a merge-mined chain, not of Monero's.
+		return Result{}
 	case bytes.Contains(msg, markShare) || bytes.Contains(msg, markBlock):
 		return Result{Reason: "unrecognised event line"}
 	}
@@ -192,11 +199,18 @@ func eventID(line []byte) string {
 	return store.HashID(line)
 }
 
-// parseShare reads every form P2Pool has written since v1.0:
+// UnknownHost stands for the miner of a share whose line names none (P2Pool v1.0 to v1.2).
+const UnknownHost = "(unknown)"
+
+// parseShare reads every form P2Pool has written since v1.0 (docs/P2POOL-LOG.md has them with
+// their versions and sources):
 //
-//	SHARE FOUND: mainchain height H, sidechain height S, diff D, client IP:PORT, user U, effort E%
-//	SHARE FOUND: mainchain height H, diff D, client IP:PORT user U, effort E%   (older)
-//	SHARE FOUND: mainchain height H, sidechain height S, diff D, worker thread 1/4, effort E%
+//	SHARE FOUND: mainchain height H, diff D, effort E%                                   v1.0-v1.2
+//	SHARE FOUND: mainchain height H, diff D, client IP:PORT[ user U], effort E%          v1.3-v2.5
+//	SHARE FOUND: mainchain height H, sidechain height S, diff D, client IP:PORT[ user U], effort E%  v2.6-v3.1
+//	SHARE FOUND: mainchain height H, sidechain height S, diff D, client IP:PORT[, user U], effort E%  v3.2+
+//	SHARE FOUND: mainchain height H, diff D, worker thread i/n                           v2.0-v2.5 (built-in miner)
+//	SHARE FOUND: mainchain height H, sidechain height S, diff D, worker thread i/n       v2.6+
 func parseShare(pre Prefix, msg, line []byte) Result {
 	s := string(msg[len("SHARE FOUND:"):])
 	e := store.Event{Time: pre.Time, Kind: store.KindShare, ID: eventID(line)}
@@ -209,10 +223,13 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 			return Result{Reason: "share: sidechain height " + err}
 		}
 	}
-	if strings.Contains(s, "diff ") {
-		if e.Difficulty, err = uintAfter(s, "diff "); err != "" {
-			return Result{Reason: "share: diff " + err}
-		}
+	if e.Difficulty, err = uintAfter(s, "diff "); err != "" {
+		return Result{Reason: "share: diff " + err}
+	}
+	// Every form ends with the effort or, from the built-in miner, the worker thread: a line
+	// without either was cut short, and a share that does not parse whole is not a share.
+	if !strings.Contains(s, "effort ") && !strings.Contains(s, "worker thread ") {
+		return Result{Reason: "share: cut short (no effort or worker thread)"}
 	}
 	if i := strings.Index(s, "effort "); i >= 0 {
 		v := strings.TrimSuffix(strings.TrimSpace(s[i+len("effort "):]), "%")
@@ -243,7 +260,8 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	case strings.Contains(s, "worker thread"):
 		e.Host = "p2pool-miner" // P2Pool's built-in miner
 	default:
-		return Result{Reason: "share: no user or client"}
+		// v1.0 to v1.2 name no client: the share is the farm's, its miner unknown.
+		e.Host = UnknownHost
 	}
 	return Result{Event: &e}
 }
@@ -352,8 +370,15 @@ func statusLine(t time.Time, line []byte) Result {
 	return Result{Sample: &store.Sample{Series: "status/" + name, Time: t, Value: v}}
 }
 
-// workerLine reads a row of `workers`:
-// "192.168.1.21:50112  no  9h 29m 58s  131880  6.201 KH/s  rig-01".
+// workerLine reads a row of `workers`, whose columns changed over P2Pool's versions:
+//
+//	IP:port  uptime  difficulty  hashrate  name                     v2.1-v4.0
+//	IP:port  TLS  uptime  difficulty  hashrate  name                v4.1-v4.13
+//	IP:port  TLS  uptime  difficulty  hashrate  shares  name        v4.14+ (shares "3/120")
+//
+// e.g. "192.168.1.21:50112  no  9h 29m 58s  131880  6.201 kH/s  3/120  rig-01". A row starts
+// with the miner's address; any other StratumServer line with a hashrate in it ("Your hashrate
+// is 5.1 kH/s. Please switch ...") is not a row.
 func workerLine(pre Prefix, msg []byte) Result {
 	s := string(msg)
 	i := strings.Index(s, "H/s")
@@ -361,7 +386,7 @@ func workerLine(pre Prefix, msg []byte) Result {
 		return Result{}
 	}
 	fields := strings.Fields(s[:i+3])
-	if len(fields) < 3 {
+	if len(fields) < 4 || !isAddr(fields[0]) {
 		return Result{}
 	}
 	v, ok := parseHashrate(strings.Join(fields[len(fields)-2:], " "))
@@ -369,13 +394,37 @@ func workerLine(pre Prefix, msg []byte) Result {
 		return Result{}
 	}
 	name := strings.TrimSpace(s[i+3:])
-	if name == "" || name == "x" {
+	if first, rest, ok := strings.Cut(name, " "); ok && isShareCount(first) {
+		name = strings.TrimSpace(rest)
+	} else if isShareCount(name) {
+		name = ""
+	}
+	if name == "" || name == "x" || name == "not logged in" {
 		name = hostOfAddr(fields[0])
 	}
-	if name == "" || strings.Contains(fields[0], "IP:port") {
+	if name == "" {
 		return Result{}
 	}
 	return Result{Sample: &store.Sample{Series: "worker/" + store.SanitizeName(name, MaxHostLen), Time: pre.Time, Value: v}}
+}
+
+// isAddr reads "1.2.3.4:5678" or "[2001:db8::1]:5678".
+func isAddr(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || !isDigits([]byte(s[i+1:])) {
+		return false
+	}
+	host := s[:i]
+	if strings.HasPrefix(host, "[") {
+		return strings.HasSuffix(host, "]") && len(host) > 2
+	}
+	return strings.Count(host, ".") == 3 || strings.Contains(host, ":")
+}
+
+// isShareCount reads the shares column of v4.14+: "sidechain/stratum", e.g. "3/120".
+func isShareCount(s string) bool {
+	a, b, ok := strings.Cut(s, "/")
+	return ok && isDigits([]byte(a)) && isDigits([]byte(b))
 }
 
 // parseHashrate reads "6.201 KH/s", "788 H/s", "5.079 GH/s" into H/s.
@@ -402,6 +451,8 @@ func parseHashrate(s string) (float64, bool) {
 		mult = 1e12
 	case "PH/s":
 		mult = 1e15
+	case "EH/s":
+		mult = 1e18
 	default:
 		return 0, false
 	}

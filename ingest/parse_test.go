@@ -39,7 +39,8 @@ func TestParseLine(t *testing.T) {
 			&store.Event{Kind: "share", Host: "_red_$(rm -rf _)?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share height not a number", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height abc, diff 3", nil, "mainchain height not a number"},
 		{"share height overflows", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 99999999999999999999999, diff 3", nil, "out of range"},
-		{"share cut short", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5", nil, "no user or client"},
+		{"share cut short", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5", nil, "diff missing"},
+		{"share cut before its effort", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5, sidechain height 7, diff 9, client 1.2.3.4:5", nil, "cut short"},
 		{"block by someone else", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height 3350252 was mined by someone else in this p2pool",
 			&store.Event{Kind: "block", Height: 3350252, MinedBy: "other"}, ""},
 		{"block by this p2pool (to v3.3)", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height 3350555 was mined by this p2pool",
@@ -100,7 +101,7 @@ func TestParseLine(t *testing.T) {
 			}
 		})
 	}
-	res := NewParser(time.UTC, "t").Line([]byte("2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, client 1.2.3.4:5"))
+	res := NewParser(time.UTC, "t").Line([]byte("2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, diff 3, client 1.2.3.4:5, effort 1.0%"))
 	if !res.Event.Time.Equal(ts) {
 		t.Errorf("time = %v, want %v", res.Event.Time, ts)
 	}

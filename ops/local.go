@@ -123,6 +123,8 @@ const (
 type ImportResult struct {
 	Files      int   `json:"files"`
 	Bytes      int64 `json:"bytes"`
+	Records    int   `json:"records"` // events and bad records read
+	Bad        int   `json:"bad"`     // bad records read, already stored ones included
 	Added      int   `json:"added"`
 	Duplicates int   `json:"duplicates"`
 	Skipped    int   `json:"skipped"`
@@ -133,6 +135,8 @@ type ImportResult struct {
 func (r *ImportResult) Add(o ImportResult) {
 	r.Files += o.Files
 	r.Bytes += o.Bytes
+	r.Records += o.Records
+	r.Bad += o.Bad
 	r.Added += o.Added
 	r.Duplicates += o.Duplicates
 	r.Skipped += o.Skipped
@@ -172,7 +176,7 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 	default:
 		return ImportResult{}, fmt.Errorf("import: unknown format %q (want p2pool or jsonseq)", format)
 	}
-	res := ImportResult{Files: 1, Bytes: st.Bytes, Added: st.Added, Duplicates: st.Duplicates, Skipped: st.Skipped, Samples: st.Samples}
+	res := ImportResult{Files: 1, Bytes: st.Bytes, Records: st.Records, Bad: st.Bad, Added: st.Added, Duplicates: st.Duplicates, Skipped: st.Skipped, Samples: st.Samples}
 	if st.Added > 0 {
 		l.changes.bump()
 	}

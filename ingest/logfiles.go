@@ -1,0 +1,280 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// headLen is how much of a file's start identifies it: a P2Pool log starts with a record whose
+// time stamp has a tenth of a millisecond, which no other log file shares. An inode alone is not
+// enough: it is reused after a delete, and compressing a file gives its content a new one.
+const headLen = 256
+
+// firstLen is how much of a file is read to find its first record's time.
+const firstLen = 4 << 10
+
+// fileMark is a position in the content of one particular file: its device and inode when it
+// was read, and a hash of its first HeadLen bytes (HeadLen = min(headLen, Offset)), by which the
+// same content is found again after a rename or inside a compressed copy.
+type fileMark struct {
+	Path    string `json:"path"`
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Head    string `json:"head"`
+	HeadLen int    `json:"head_len"`
+	Offset  int64  `json:"offset"`
+}
+
+// logFile is one file of the log's history: the live log or a rotated copy.
+type logFile struct {
+	path       string
+	dev, ino   uint64
+	size       int64 // on disk (compressed size for a compressed file)
+	modTime    time.Time
+	compressed bool
+	live       bool
+	head       []byte    // its content's first bytes (decompressed), up to firstLen
+	first      time.Time // its first record's time; zero when none was found
+	short      bool      // head is the whole content
+}
+
+// empty reports a file with no content yet.
+func (lf *logFile) empty() bool { return len(lf.head) == 0 }
+
+// order is what files are sorted by: the time of their first record, which is how P2Pool wrote
+// them one after the other whatever logrotate named them; a file without a readable first
+// record counts from when it was last written.
+func (lf *logFile) order() time.Time {
+	if !lf.first.IsZero() {
+		return lf.first
+	}
+	return lf.modTime
+}
+
+// holds reports whether the content of lf starts as m's did: the same content, wherever it is
+// now and however it is stored.
+func (lf *logFile) holds(m fileMark) bool {
+	if m.HeadLen == 0 || len(lf.head) < m.HeadLen {
+		return false
+	}
+	return headHash(lf.head[:m.HeadLen]) == m.Head
+}
+
+func headHash(b []byte) string {
+	return fmt.Sprintf("%016x", xxhash.Sum64(b))
+}
+
+// logSet finds the files of P2Pool's log: the live file and its rotated copies beside it
+// (p2pool.log.1, p2pool.log.2.gz, p2pool.log-20250301, p2pool.log-20250301.gz, and any other
+// name that starts with the log's name and a '.' or '-'), plus those matching a configured glob
+// (logrotate's olddir, other schemes). Fingerprints are cached by inode, size and time.
+type logSet struct {
+	path  string
+	glob  string
+	loc   *time.Location
+	cache map[fileKey]*logFile
+}
+
+type fileKey struct {
+	dev, ino uint64
+	size     int64
+	mod      int64
+}
+
+// files lists the log's files, the live one included when it exists, oldest first, with one
+// file per content: a rotated file that is being compressed exists twice for a moment, and the
+// plain one is read.
+func (ls *logSet) files() ([]*logFile, error) {
+	names := map[string]bool{}
+	dir, base := filepath.Dir(ls.path), filepath.Base(ls.path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if n == base || strings.HasPrefix(n, base+".") || strings.HasPrefix(n, base+"-") {
+			names[filepath.Join(dir, n)] = true
+		}
+	}
+	if ls.glob != "" {
+		matches, err := filepath.Glob(ls.glob)
+		if err != nil {
+			return nil, fmt.Errorf("p2pool.rotated_glob %q: %w", ls.glob, err)
+		}
+		for _, m := range matches {
+			names[m] = true
+		}
+	}
+	if ls.cache == nil {
+		ls.cache = map[fileKey]*logFile{}
+	}
+	seen := map[fileKey]bool{}
+	var out []*logFile
+	for name := range names {
+		lf, key, err := ls.inspect(name)
+		if err != nil || lf == nil {
+			continue // gone meanwhile, a directory, unreadable: not part of the history
+		}
+		seen[key] = true
+		out = append(out, lf)
+	}
+	for k := range ls.cache {
+		if !seen[k] {
+			delete(ls.cache, k)
+		}
+	}
+	// One file per content: prefer the live file, then a plain one (complete, and growing if
+	// P2Pool still writes to it) over a compressed copy that may still be being written.
+	slices.SortFunc(out, func(a, b *logFile) int {
+		if c := a.order().Compare(b.order()); c != 0 {
+			return c
+		}
+		return rank(a) - rank(b)
+	})
+	var kept []*logFile
+	for _, lf := range out {
+		dup := false
+		for _, k := range kept {
+			if !lf.empty() && !k.empty() && sameStart(lf, k) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			kept = append(kept, lf)
+		}
+	}
+	// The live file is the newest whatever its first record says.
+	slices.SortStableFunc(kept, func(a, b *logFile) int {
+		switch {
+		case a.live == b.live:
+			return 0
+		case a.live:
+			return 1
+		}
+		return -1
+	})
+	return kept, nil
+}
+
+func rank(lf *logFile) int {
+	switch {
+	case lf.live:
+		return 0
+	case !lf.compressed:
+		return 1
+	}
+	return 2
+}
+
+// sameStart reports two files whose contents start alike (one is a copy of the other).
+func sameStart(a, b *logFile) bool {
+	n := min(len(a.head), len(b.head), headLen)
+	return n > 0 && bytes.Equal(a.head[:n], b.head[:n])
+}
+
+// inspect fingerprints one file.
+func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
+	fi, err := os.Stat(name)
+	if err != nil || !isRegular(fi) {
+		return nil, fileKey{}, err
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, fileKey{}, errors.New("no inode on this platform")
+	}
+	key := fileKey{dev: uint64(sys.Dev), ino: sys.Ino, size: fi.Size(), mod: fi.ModTime().UnixNano()}
+	live := name == ls.path
+	if lf, ok := ls.cache[key]; ok && lf.live == live {
+		if lf.path != name {
+			c := *lf
+			c.path = name
+			return &c, key, nil
+		}
+		return lf, key, nil
+	}
+	lf := &logFile{path: name, dev: key.dev, ino: key.ino, size: fi.Size(), modTime: fi.ModTime(), live: live}
+	fd, err := os.Open(name)
+	if err != nil {
+		return nil, key, err
+	}
+	defer fd.Close()
+	r, closer, compressed, err := openContent(fd)
+	if err != nil {
+		return nil, key, err
+	}
+	defer closer()
+	lf.compressed = compressed
+	buf := make([]byte, firstLen)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		if !compressed || n == 0 {
+			return nil, key, err
+		}
+	}
+	lf.head, lf.short = buf[:n], n < firstLen
+	lf.first = firstRecordTime(lf.head, ls.loc)
+	// A file still growing is looked at again when it changes; only its key changes then.
+	ls.cache[key] = lf
+	return lf, key, nil
+}
+
+// firstRecordTime is the time stamp of the first record in head.
+func firstRecordTime(head []byte, loc *time.Location) time.Time {
+	for len(head) > 0 {
+		line := head
+		i := bytes.IndexByte(head, '\n')
+		if i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		if pre, _, ok := ParsePrefix(cleanLine(line), loc); ok {
+			return pre.Time
+		}
+	}
+	return time.Time{}
+}
+
+// openContent returns a reader of fd's content: the file itself, or its decompressed content
+// when it starts with a gzip, bzip2 or zstd magic number (logrotate's compresscmd may be any
+// of them; the name is not trusted either way).
+func openContent(fd *os.File) (io.Reader, func(), bool, error) {
+	var magic [4]byte
+	n, _ := fd.ReadAt(magic[:], 0)
+	m := magic[:n]
+	br := bufio.NewReaderSize(io.NewSectionReader(fd, 0, 1<<62), 64<<10)
+	switch {
+	case bytes.HasPrefix(m, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("gzip %s: %w", fd.Name(), err)
+		}
+		zr.Multistream(true)
+		return zr, func() { zr.Close() }, true, nil
+	case bytes.HasPrefix(m, []byte("BZh")):
+		return bzip2.NewReader(br), func() {}, true, nil
+	case bytes.HasPrefix(m, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("zstd %s: %w", fd.Name(), err)
+		}
+		return zr, zr.Close, true, nil
+	}
+	return fd, func() {}, false, nil
+}
