@@ -22,6 +22,7 @@ type p2poolWriter struct {
 	f    *os.File
 	sim  *farmsim.Sim
 	buf  []byte
+	all  []byte // everything written, in order
 }
 
 func newWriter(t *testing.T, path string) *p2poolWriter {
@@ -46,25 +47,30 @@ func (w *p2poolWriter) reopen() {
 func (w *p2poolWriter) write(n int) {
 	for range n {
 		w.buf = w.sim.Next(w.buf[:0])
-		if _, err := w.f.Write(w.buf); err != nil {
-			w.t.Fatal(err)
-		}
+		w.raw(w.buf)
 	}
+}
+
+// raw appends b as it is.
+func (w *p2poolWriter) raw(b []byte) {
+	if _, err := w.f.Write(b); err != nil {
+		w.t.Fatal(err)
+	}
+	w.all = append(w.all, b...)
 }
 
 func (w *p2poolWriter) close() { w.f.Close() }
 
 type followRun struct {
+	f      *Follower
 	cancel context.CancelFunc
 	done   chan error
 }
 
 func startFollower(t *testing.T, s *store.Store, path string, poll bool) *followRun {
-	cfg := DefaultConfig()
-	cfg.RotationGrace = 3 * time.Second
-	f := &Follower{Path: path, Store: s, Cfg: cfg, Poll: poll, Log: testLogger(t)}
+	f := &Follower{Path: path, Store: s, Cfg: DefaultConfig(), Poll: poll, Log: testLogger(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &followRun{cancel: cancel, done: make(chan error, 1)}
+	r := &followRun{f: f, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx) }()
 	return r
 }
