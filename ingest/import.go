@@ -196,7 +196,9 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 	return st, b.flush()
 }
 
-var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate}
+// importMarkers are what every line the parser can take something from holds: events (FOUND,
+// payout), hashrates (workers rows, status) and the status block's efforts.
+var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate, []byte("effort")}
 
 // scanChunk parses the candidate lines of chunk (whole lines) and leaves in ctx the prefix of the
 // last record that starts in it, for the continuation lines at the top of the next chunk.

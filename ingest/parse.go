@@ -234,7 +234,7 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	if i := strings.Index(s, "effort "); i >= 0 {
 		v := strings.TrimSuffix(strings.TrimSpace(s[i+len("effort "):]), "%")
 		f, perr := strconv.ParseFloat(v, 64)
-		if perr != nil || f < 0 || f > 1e9 {
+		if perr != nil || !(f >= 0 && f <= 1e9) { // NaN too
 			return Result{Reason: "share: bad effort"}
 		}
 		e.Effort = f
@@ -356,7 +356,18 @@ const markPayoutStr = "a payout of "
 // statusLine reads a continuation line of `status`: "Side chain hashrate       = 12.291 MH/s".
 func statusLine(t time.Time, line []byte) Result {
 	label, value, ok := bytes.Cut(line, []byte("="))
-	if !ok || !bytes.Contains(value, markHashrate) {
+	if !ok {
+		return Result{}
+	}
+	if bytes.Contains(bytes.ToLower(label), []byte("effort")) {
+		// "Average effort       = 102.345%" (StratumServer, v1.0+)
+		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(string(value)), "%"), 64)
+		if name := seriesName(string(label)); err == nil && v >= 0 && v < 1e12 && name != "" {
+			return Result{Sample: &store.Sample{Series: "status/" + name, Time: t, Value: v}}
+		}
+		return Result{}
+	}
+	if !bytes.Contains(value, markHashrate) {
 		return Result{}
 	}
 	v, ok := parseHashrate(string(value))
@@ -435,7 +446,7 @@ func parseHashrate(s string) (float64, bool) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
+	if err != nil || !(f >= 0 && f < 1e12) { // not NaN, not Inf
 		return 0, false
 	}
 	mult := 1.0
