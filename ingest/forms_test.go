@@ -102,8 +102,8 @@ func TestStatusEfforts(t *testing.T) {
 	p := NewParser(time.UTC, "t")
 	p.Line([]byte("NOTICE  2025-03-01 00:11:42.9913 StratumServer status"))
 	for line, series := range map[string]string{
-		"Average effort       = 102.345%": "status/average_effort",
-		"Current effort       = 12.5%":    "status/current_effort",
+		"Average effort       = 102.345%":    "status/average_effort",
+		"Current effort       = 12.5%":       "status/current_effort",
 		"Hashrate (15m est)   = 12.345 kH/s": "status/hashrate_15m_est",
 	} {
 		r := p.Line([]byte(line))
