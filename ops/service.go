@@ -20,7 +20,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 		Store: l.Store,
 		Cfg:   l.Cfg.P2Pool,
 		Log:   l.Log.With("component", "follow"),
-		Poll:  true,
+		// inotify, or polling where it cannot be had (the follower says so)
 		Applied: func(a store.Applied) {
 			l.mu.Lock()
 			l.ingest.LastBatch = l.Now()
