@@ -195,6 +195,22 @@ func TestImportReportFixture(t *testing.T) {
 	}
 }
 
+// An import in which nothing could be read is a failure (the wrong file, the wrong --format),
+// and the pretty records `jq --seq .` writes are read whole.
+func TestImportEveryRecordBad(t *testing.T) {
+	data := t.TempDir()
+	log, _ := os.ReadFile("ingest/testdata/sample.log")
+	out, errs, code := db4e(t, log, "--data", data, "import", "--format", "jsonseq", "-")
+	if code != 1 || !strings.Contains(errs, "every one of the") || !strings.Contains(out, "bad record(s)") {
+		t.Fatalf("a P2Pool log imported as jsonseq: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	pretty := "\x1e{\n  \"time\": \"2025-03-01T00:00:01Z\",\n  \"type\": \"note\"\n}\n\x1e{\n  \"time\": \"2025-03-01T00:00:02Z\",\n  \"type\": \"note\"\n}\n"
+	out, errs, code = db4e(t, []byte(pretty), "--data", data, "import", "--format", "jsonseq", "-")
+	if code != 0 || !strings.Contains(out, "2 new event(s)") || !strings.Contains(out, "0 bad record(s)") {
+		t.Fatalf("pretty RFC 7464: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+}
+
 func TestConfigErrorsNameKeyAndFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct{ yaml, want string }{

@@ -35,7 +35,6 @@ func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source strin
 		} else {
 			b.Events = append(b.Events, e)
 		}
-		st.Records++
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
