@@ -134,6 +134,7 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 	var ctxPre Prefix
 	var ctxMsg []byte
 	haveCtx := false
+	inBlock := false // the last chunk ended inside a status block
 	// A line longer than MaxLine that runs past the buffer: its head and length so far.
 	var longHead []byte
 	var longN int64
@@ -178,7 +179,7 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 		if haveCtx {
 			p.SetContext(ctxPre, ctxMsg)
 		}
-		if err := scanChunk(chunk, p, &ctxPre, &ctxMsg, &haveCtx, emit, overlong); err != nil {
+		if err := scanChunk(chunk, p, &ctxPre, &ctxMsg, &haveCtx, &inBlock, emit, overlong); err != nil {
 			return st, err
 		}
 		if eof {
@@ -188,6 +189,7 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 		if len(rest) > MaxLine {
 			// One line longer than any record: keep its head, count the rest of it.
 			inLong, longHead, longN = true, append(longHead[:0], rest[:MaxLine]...), int64(len(rest))
+			inBlock = false
 			carry = 0
 			continue
 		}
@@ -196,21 +198,31 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 	return st, b.flush()
 }
 
-// importMarkers are what every line the parser can take something from holds: events (FOUND,
-// payout), hashrates (workers rows, status) and the status block's efforts.
-var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate, []byte("effort")}
+// importMarkers are what the lines the parser takes something from hold: events (FOUND, payout)
+// and hashrates (workers rows, status); a status block's other lines are read with its first
+// hashrate (restOfBlock).
+var importMarkers = [][]byte{[]byte("FOUND"), []byte("payout"), markHashrate}
 
 // scanChunk parses the candidate lines of chunk (whole lines) and leaves in ctx the prefix of the
 // last record that starts in it, for the continuation lines at the top of the next chunk.
-func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx *bool, emit func([]byte) error, overlong func([]byte, int64) error) error {
+func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx *bool, inBlock *bool, emit func([]byte) error, overlong func([]byte, int64) error) error {
 	for _, r := range overlongLines(chunk) {
 		if err := overlong(chunk[r[0]:r[0]+MaxLine], int64(r[1]-r[0])); err != nil {
 			return err
 		}
 	}
+	from := 0
+	if *inBlock {
+		// The previous chunk ended inside a status block: its rest is at the top of this one.
+		end, open, err := restOfBlock(chunk, 0, p.Loc, emit)
+		if err != nil {
+			return err
+		}
+		*inBlock, from = open, end+1
+	}
 	next := make([]int, len(importMarkers))
 	for i, m := range importMarkers {
-		next[i] = indexFrom(chunk, m, 0)
+		next[i] = indexFrom(chunk, m, from)
 	}
 	for {
 		pos := -1
@@ -231,7 +243,8 @@ func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx 
 		}
 		line := chunk[start:end]
 		if len(line) <= MaxLine { // a longer one was counted above, whatever it holds
-			if _, _, ok := ParsePrefix(cleanLine(line), p.Loc); !ok {
+			_, _, record := ParsePrefix(cleanLine(line), p.Loc)
+			if !record {
 				// A continuation line: find the record it belongs to.
 				if pre, msg, ok := recordAbove(chunk[:start], p.Loc); ok {
 					p.SetContext(pre, msg)
@@ -239,6 +252,14 @@ func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx 
 			}
 			if err := emit(line); err != nil {
 				return err
+			}
+			if !record {
+				// The rest of a status block (its efforts follow its hashrates) is read with it:
+				// a marker for "effort" would cost a third of the import.
+				var err error
+				if end, *inBlock, err = restOfBlock(chunk, end+1, p.Loc, emit); err != nil {
+					return err
+				}
 			}
 		}
 		for i, m := range importMarkers {
@@ -272,6 +293,37 @@ func overlongLines(chunk []byte) [][2]int {
 		i = end + 1
 	}
 	return out
+}
+
+// restOfBlock emits the continuation lines from the one starting at from, up to the next record
+// (at most a status block's worth). It returns where the last one emitted ends (from-1 if none)
+// and whether the chunk ended inside the block.
+func restOfBlock(chunk []byte, from int, loc *time.Location, emit func([]byte) error) (int, bool, error) {
+	end := from - 1
+	for range 64 {
+		s := end + 1
+		if s >= len(chunk) {
+			return end, true, nil
+		}
+		e := bytes.IndexByte(chunk[s:], '\n')
+		if e < 0 {
+			e = len(chunk)
+		} else {
+			e += s
+		}
+		next := chunk[s:e]
+		if len(next) > MaxLine {
+			break
+		}
+		if _, _, ok := ParsePrefix(cleanLine(next), loc); ok {
+			break
+		}
+		if err := emit(next); err != nil {
+			return end, false, err
+		}
+		end = e
+	}
+	return end, false, nil
 }
 
 func indexFrom(b, m []byte, from int) int {

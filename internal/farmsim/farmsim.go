@@ -142,6 +142,9 @@ func (s *Sim) Status(b []byte) []byte {
 		b = fmt.Appendf(b, " StratumServer 192.168.1.%d:%d         no     9h 29m 58s   131880         %.3f KH/s     %s\n", 20+i, 40000+i, hr/1000, r)
 	}
 	b = s.stamp(b, "")
+	b = fmt.Appendf(b, " StratumServer status\nHashrate (15m est)   = %.3f KH/s\nHashrate (1h  est)   = %.3f KH/s\nHashrate (24h est)   = %.3f KH/s\nAverage effort       = %.3f%%\nCurrent effort       = %.3f%%\nConnections          = %d (0 incoming)\n",
+		total/1000, total/1000, total/1000, 80+s.rng.Float64()*40, s.rng.Float64()*150, len(s.Rigs))
+	b = s.stamp(b, "")
 	b = append(b, " P2Pool status\n"...)
 	b = fmt.Appendf(b, "Main chain height         = %d\nMain chain hashrate       = %.3f GH/s\nSide chain ID             = mini\nSide chain height         = %d\nSide chain hashrate       = %.3f MH/s\nYour hashrate (pool-side) = %.3f KH/s\n",
 		s.mainHeight, 4.5+s.rng.Float64(), s.sideHeight, 11+s.rng.Float64()*3, total/1000)
