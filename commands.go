@@ -92,6 +92,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	if err := q.Validate(); err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}
 	}
+	e.cfg.Store.Reader = true
 	return withConsole(ctx, e, func(c ops.Console) error {
 		r, err := c.Report(ctx, q)
 		if err != nil {
@@ -142,6 +143,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("export: --to: %w", err)}
 	}
+	e.cfg.Store.Reader = true
 	return withConsole(ctx, e, func(c ops.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
 }
 
@@ -172,6 +174,7 @@ func cmdExportCSV(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	e.cfg.Store.Reader = true
 	return withConsole(ctx, e, func(c ops.Console) error {
 		r, err := c.Report(ctx, ops.ReportQuery{})
 		if err != nil {
@@ -194,6 +197,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
+	e.cfg.Store.Reader = true
 	return withConsole(ctx, e, func(c ops.Console) error {
 		st, err := c.Status(ctx)
 		if err != nil {
@@ -209,6 +213,45 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		}
 		if down := st.Down(); len(down) > 0 {
 			return fmt.Errorf("%w: %s", errDown, strings.Join(down, ", "))
+		}
+		return nil
+	})
+}
+
+// errDamaged makes `check` exit 1 when it found damage.
+var errDamaged = errors.New("the store is damaged")
+
+func cmdCheck(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "check")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("check takes no arguments")}
+	}
+	e.cfg.Store.Reader = true
+	return withConsole(ctx, e, func(c ops.Console) error {
+		r, err := c.Check(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			err = json.NewEncoder(e.stdout).Encode(r)
+		} else {
+			fmt.Fprintf(e.stdout, "checked %d table(s), %d key(s): %d event(s), %d day view(s), %d host view(s)\n", r.Tables, r.Keys, r.Events, r.Days, r.Hosts)
+			for _, p := range r.Problems {
+				fmt.Fprintln(e.stdout, "DAMAGED:", p)
+			}
+			if len(r.Problems) == 0 {
+				fmt.Fprintln(e.stdout, "no damage found")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(r.Problems) > 0 {
+			return fmt.Errorf("%w: %d problem(s); restore a backup (db4e restore FILE into an empty data dir), or db4e rebuild if only views differ", errDamaged, len(r.Problems))
 		}
 		return nil
 	})

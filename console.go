@@ -48,7 +48,7 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	// `db4e restart all` or a `db4e report` still work.
 	if ln, err := ops.Listen(e.cfg.Socket); err == nil {
 		defer os.Remove(e.cfg.Socket)
-		go ops.Serve(ctx, ln, l, l.Log.With("component", "socket"))
+		go ops.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket"))
 	} else {
 		l.Log.Warn("no socket for other db4e commands", "err", err)
 	}

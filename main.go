@@ -39,6 +39,7 @@ const usage = `usage:
   db4e backup [DIR]                          snapshot backup; through the service when it runs
   db4e restore FILE                          restore into an empty data dir
   db4e status [--json]                       health of monerod, P2Pool, miners, store; exit 1 if down
+  db4e check [--json]                        verify the whole store; exit 1 if damaged
   db4e version
 `
 
@@ -94,7 +95,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			// rather than let the heap double (GOMEMLIMIT overrides this).
 			debug.SetMemoryLimit(serviceMemoryLimit)
 		}
-		l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops(), e.log)
+		l, err := ops.OpenService(ctx, cfg.DataDir, cfg.Store, cfg.Ops(), e.log)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -127,6 +131,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRestore(ctx, e, cargs)
 	case "status":
 		return cmdStatus(ctx, e, cargs)
+	case "check":
+		return cmdCheck(ctx, e, cargs)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Errorf("unknown command %q", cmd)}

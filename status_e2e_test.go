@@ -35,6 +35,9 @@ miners:
 `, filepath.Join(dir, "data"), filepath.Join(dir, "db4e.sock"), monerod.URL, xmrigURL)), 0o644)
 	}
 	write(good.URL)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", "ingest/testdata/sample.log"); code != 0 {
+		t.Fatalf("a store to report on: %s", errs) // status, a reader, creates none
+	}
 	out, errs, code := db4e(t, nil, "--config", cfg, "status")
 	if code != 0 || !strings.Contains(out, "height 3350301") || !strings.Contains(out, "rig-01") {
 		t.Fatalf("all up: exit %d\n%s\n%s", code, out, errs)

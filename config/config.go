@@ -60,6 +60,10 @@ type Miners struct {
 	Xmrig    []ops.XmrigConfig `yaml:"xmrig"`
 	// Leases is dnsmasq's leases file, for the inventory of miners.
 	Leases string `yaml:"leases"`
+	// MaxHosts bounds the miners that get a row of their own in the views, the metrics and
+	// the hashrate series; the shares of any more are counted under "(other)" (each event
+	// keeps its own name).
+	MaxHosts int `yaml:"max_hosts"`
 }
 
 // Monerod is the monerod section.
@@ -94,7 +98,7 @@ func Default() File {
 		LogLevel: "info",
 		P2Pool:   ingest.DefaultConfig(),
 		Store:    store.DefaultConfig(),
-		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: time.Minute, Timeout: 5 * time.Second},
+		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: time.Minute, Timeout: 5 * time.Second, MaxHosts: 500},
 		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		CSV:      CSV{Every: time.Minute},
 		Alerts:   ops.DefaultAlerts(),
@@ -216,6 +220,12 @@ func (c *File) validate() error {
 	if c.Store.SeriesRetentionDays < 0 {
 		return fmt.Errorf("store.series_retention_days: must not be negative, got %d", c.Store.SeriesRetentionDays)
 	}
+	if c.Store.MinFreeMB < 0 {
+		return fmt.Errorf("store.min_free_mb: must not be negative, got %d", c.Store.MinFreeMB)
+	}
+	if c.Miners.MaxHosts < 1 {
+		return fmt.Errorf("miners.max_hosts: want at least 1, got %d", c.Miners.MaxHosts)
+	}
 	if c.Miners.StaleAfter < time.Minute {
 		return fmt.Errorf("miners.stale_after: want at least 1m, got %s", c.Miners.StaleAfter)
 	}
@@ -275,6 +285,7 @@ func asService() bool {
 
 func (c *File) resolveDefaults() {
 	c.Store.Timezone = c.Timezone
+	c.Store.MaxHosts = c.Miners.MaxHosts
 	for i := range c.SSH.KnownHosts {
 		c.SSH.KnownHosts[i] = expandHome(c.SSH.KnownHosts[i])
 	}

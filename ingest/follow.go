@@ -58,6 +58,9 @@ type Follower struct {
 	OnLine func(time.Time)
 	// OnError, when set, is told of a problem reading the log (it goes on trying).
 	OnError func(error)
+	// OnPause, when set, is told why reading stopped (the disk is full: store.ErrDiskFull),
+	// and nil when it goes on.
+	OnPause func(error)
 
 	set      logSet
 	cur      *reading
@@ -70,7 +73,11 @@ type Follower struct {
 	unsynced bool // stored since the last sync
 	stats    Stats
 	lastErr  string
+	paused   error // why nothing is read: the store cannot write
 }
+
+// errPaused stops a read in the middle: the batch is full and the store cannot take it.
+var errPaused = errors.New("paused")
 
 // reading is the file being read.
 type reading struct {
@@ -209,8 +216,32 @@ func (f *Follower) offset() int64 {
 	return f.cur.mark.Offset
 }
 
-// step reads whatever the log's files hold now, moving through rotations, and stores it.
+// step reads whatever the log's files hold now, moving through rotations, and stores it. While
+// the store cannot write (a full disk) it reads nothing: what it holds unstored is kept, and the
+// checkpoint stays where it was.
 func (f *Follower) step() error {
+	if f.paused != nil {
+		if err := f.Store.SpaceOK(); err != nil {
+			f.paused = err
+			return nil
+		}
+		if f.batch.Len() == 0 {
+			f.unpause()
+		}
+	}
+	if f.batch.Len() > 0 {
+		if err := f.flush(true); err != nil {
+			return err
+		}
+	}
+	if f.paused == nil {
+		if err := f.Store.SpaceOK(); err != nil {
+			f.pause(err)
+		}
+	}
+	if f.paused != nil {
+		return nil
+	}
 	for range 1000 { // each round moves to another file; bounded in case files churn
 		if f.cur == nil && !f.pickNext() {
 			break
@@ -223,6 +254,9 @@ func (f *Follower) step() error {
 		}
 		if err := f.readCur(false); err != nil {
 			return err
+		}
+		if f.paused != nil {
+			return nil
 		}
 		state := f.curState()
 		if state == stateLive {
@@ -237,6 +271,9 @@ func (f *Follower) step() error {
 		}
 		if err := f.readCur(true); err != nil {
 			return err
+		}
+		if f.paused != nil {
+			return nil
 		}
 		f.Log.Info("done with rotated log; reading the next one", "path", f.cur.mark.Path, "offset", f.cur.mark.Offset, "next", next.path)
 		if !f.open(next, 0) {
@@ -402,6 +439,9 @@ func (f *Follower) readCur(final bool) error {
 			_, err = streamLines(r, c.mark.Offset, sink)
 			closer()
 		}
+		if errors.Is(err, errPaused) {
+			return nil // read on from the checkpoint once the store can write
+		}
 		c.done = true
 		if err == nil && sink.err != nil {
 			err = sink.err
@@ -414,7 +454,9 @@ func (f *Follower) readCur(final bool) error {
 		}
 	} else {
 		_, err = c.lines.read(c.fd, c.mark.Offset, final, sink)
-		if sink.err != nil {
+		if errors.Is(err, errPaused) {
+			err = nil
+		} else if sink.err != nil {
 			err = sink.err
 		} else if err != nil {
 			f.problem(fmt.Errorf("read %s: %w", c.mark.Path, err))
@@ -491,6 +533,9 @@ func (s *followSink) advance(end int64) error {
 			s.err = err
 			return err
 		}
+		if f.paused != nil {
+			return errPaused
+		}
 	}
 	return nil
 }
@@ -514,13 +559,18 @@ func (f *Follower) flush(sync bool) error {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
 	if cp.Cur.HeadLen > 0 {
-		f.batch.Checkpoints = append(f.batch.Checkpoints, store.Checkpoint{Name: f.Name, Value: v})
+		f.batch.Checkpoints = append(f.batch.Checkpoints[:0], store.Checkpoint{Name: f.Name, Value: v})
 	}
-	f.stats.count(&f.batch)
 	a, err := f.Store.Apply(&f.batch)
+	if errors.Is(err, store.ErrDiskFull) {
+		f.pause(err) // the batch waits, whole, for the disk to have room again
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("store lines of %s: %w", f.Path, err)
 	}
+	f.unpause()
+	f.stats.count(&f.batch)
 	f.stats.add(a)
 	if cp.Cur.HeadLen > 0 {
 		f.stored, f.haveCP = cp, true
@@ -556,6 +606,29 @@ func fileID(fd *os.File) (dev, ino uint64, ok bool) {
 		return 0, 0, false
 	}
 	return uint64(sys.Dev), sys.Ino, true
+}
+
+// pause stops reading until the store can write again, saying why once.
+func (f *Follower) pause(err error) {
+	if f.paused == nil {
+		f.Log.Warn("paused: nothing is read from P2Pool's log until the disk has room", "path", f.Path, "err", err)
+		if f.OnPause != nil {
+			f.OnPause(err)
+		}
+	}
+	f.paused = err
+}
+
+// unpause goes on reading after a pause.
+func (f *Follower) unpause() {
+	if f.paused == nil {
+		return
+	}
+	f.paused = nil
+	f.Log.Info("the disk has room again: reading P2Pool's log on", "path", f.Path)
+	if f.OnPause != nil {
+		f.OnPause(nil)
+	}
 }
 
 // problem says once what keeps the follower from reading something; it goes on trying.

@@ -31,6 +31,7 @@ func (c *collectSink) Apply(b *store.Batch) (store.Applied, error) {
 }
 func (c *collectSink) Checkpoint(string) ([]byte, error) { return nil, nil }
 func (c *collectSink) Sync() error                       { return nil }
+func (c *collectSink) SpaceOK() error                    { return nil }
 
 func fuzzSeeds(f *testing.F) {
 	if b, err := os.ReadFile("testdata/sample.log"); err == nil {

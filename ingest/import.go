@@ -45,6 +45,8 @@ type Sink interface {
 	Apply(*store.Batch) (store.Applied, error)
 	Checkpoint(name string) ([]byte, error)
 	Sync() error
+	// SpaceOK says why nothing can be written now (store.ErrDiskFull), if so.
+	SpaceOK() error
 }
 
 // batcher fills a batch and writes it to the store whenever it is full.

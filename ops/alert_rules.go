@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -148,7 +149,7 @@ func (l *Local) conditions(now time.Time) []Condition {
 	var out []Condition
 	on := func(r string) bool { return rules[r].Enabled }
 	if on(RuleMinerSilent) {
-		out = append(out, l.silentMiners(now, rules[RuleMinerSilent].After)...)
+		out = append(out, collapseSilent(l.silentMiners(now, rules[RuleMinerSilent].After))...)
 	}
 	rows, _, _ := l.healthRows()
 	if on(RuleNodeDown) && l.Cfg.Telemetry.MonerodRPC != "" {
@@ -182,12 +183,47 @@ func (l *Local) conditions(now time.Time) []Condition {
 		var fs syscall.Statfs_t
 		if err := syscall.Statfs(l.Store.Dir(), &fs); err == nil {
 			freeMiB := float64(fs.Bavail) * float64(fs.Bsize) / (1 << 20)
-			out = append(out, Condition{Rule: RuleDiskLow, Target: l.Store.Dir(), Active: freeMiB < rules[RuleDiskLow].Floor,
-				Detail: fmt.Sprintf("%.0f MiB free", freeMiB)})
+			l.mu.Lock()
+			paused := l.ingest.Paused
+			l.mu.Unlock()
+			detail := fmt.Sprintf("%.0f MiB free", freeMiB)
+			if paused != "" {
+				detail += "; reading P2Pool's log is paused until there is room"
+			}
+			out = append(out, Condition{Rule: RuleDiskLow, Target: l.Store.Dir(), Active: freeMiB < rules[RuleDiskLow].Floor || paused != "",
+				Detail: detail})
 		}
 	}
 	return out
 }
+
+// manySilent is how many miners silent at once make one alert instead of one each: a switch or
+// a power cut silences a whole rack, and a farm's operator wants one message saying so.
+const manySilent = 10
+
+// collapseSilent turns more than manySilent active miner_silent conditions into one, listing
+// them; the alerts of the miners it replaces resolve on their own.
+func collapseSilent(conds []Condition) []Condition {
+	var active []string
+	for _, c := range conds {
+		if c.Active {
+			active = append(active, c.Target)
+		}
+	}
+	if len(active) <= manySilent {
+		return conds
+	}
+	slices.Sort(active)
+	list := strings.Join(active[:min(len(active), 20)], ", ")
+	if len(active) > 20 {
+		list += fmt.Sprintf(" (+%d more)", len(active)-20)
+	}
+	return []Condition{{Rule: RuleMinerSilent, Target: ManyMiners, Active: true,
+		Detail: fmt.Sprintf("%d miners silent at once: %s", len(active), list)}}
+}
+
+// ManyMiners is the target of the one alert for many miners at once.
+const ManyMiners = "(many miners)"
 
 // silentMiners: no share, no hashrate sample and no answer from its xmrig API for longer than
 // after (miners silent for over a week are taken as retired).

@@ -47,10 +47,29 @@ func (l *Local) Backup(ctx context.Context, dir string) (BackupResult, error) {
 	if dir == "" {
 		return BackupResult{}, errors.New("backup: no directory: name one or set backup.dir")
 	}
+	res, err := writeBackup(dir, l.Now(), l.Cfg.Backup.Keep, l.Store.Backup)
+	if res.Path != "" {
+		l.Log.Info("backup written", "path", res.Path, "bytes", res.Bytes, "removed", len(res.Removed))
+	}
+	l.recordAction(ctx, "backup", res.Path, err)
+	return res, err
+}
+
+// BackupStream writes the store's snapshot stream (Badger's, uncompressed) to w: what a client
+// that is not the service's user writes into a directory of its own.
+func (l *Local) BackupStream(ctx context.Context, w io.Writer) error {
+	err := l.Store.Backup(w)
+	l.recordAction(ctx, "backup", "streamed through the socket", err)
+	return err
+}
+
+// writeBackup writes what snapshot produces into dir as db4e-TIME.backup.gz: magic, gzip, a
+// temporary file synced and renamed, then retention (keep; 0 keeps all).
+func writeBackup(dir string, now time.Time, keep int, snapshot func(io.Writer) error) (BackupResult, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return BackupResult{}, fmt.Errorf("backup: %w", err)
 	}
-	final := filepath.Join(dir, "db4e-"+l.Now().UTC().Format("20060102T150405Z")+".backup.gz")
+	final := filepath.Join(dir, "db4e-"+now.UTC().Format("20060102T150405Z")+".backup.gz")
 	tmp, err := os.CreateTemp(dir, ".db4e-backup-*.tmp")
 	if err != nil {
 		return BackupResult{}, fmt.Errorf("backup: %w", err)
@@ -59,7 +78,7 @@ func (l *Local) Backup(ctx context.Context, dir string) (BackupResult, error) {
 	zw := gzip.NewWriter(tmp)
 	bw := bufio.NewWriterSize(zw, 256<<10)
 	bw.WriteString(backupMagic)
-	err = l.Store.Backup(bw)
+	err = snapshot(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -83,9 +102,7 @@ func (l *Local) Backup(ctx context.Context, dir string) (BackupResult, error) {
 	}
 	st, _ := os.Stat(final)
 	res := BackupResult{Path: final, Bytes: st.Size()}
-	res.Removed, err = prune(dir, l.Cfg.Backup.Keep)
-	l.Log.Info("backup written", "path", final, "bytes", res.Bytes, "removed", len(res.Removed))
-	l.recordAction(ctx, "backup", final, err)
+	res.Removed, err = prune(dir, keep)
 	return res, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/db4e/db4e/store"
 )
@@ -23,6 +24,7 @@ type Opened struct {
 func Connect(ctx context.Context, socket, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (Opened, error) {
 	if socket != "" {
 		if r, err := Dial(ctx, socket); err == nil {
+			r.BackupKeep = cfg.Backup.Keep
 			return Opened{Console: r, Close: func() error { return nil }}, nil
 		}
 	}
@@ -38,8 +40,10 @@ func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if !scfg.Reader { // a reader creates nothing
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
 	}
 	st, err := store.Open(dataDir, scfg, log.With("component", "store"))
 	if errors.Is(err, store.ErrLocked) {
@@ -49,4 +53,29 @@ func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) 
 		return nil, err
 	}
 	return NewLocal(st, cfg, log), nil
+}
+
+// OpenService opens the store for the service. On a disk under store.min_free_mb it waits,
+// saying so once, rather than exit: under systemd that would be a restart loop, and opening
+// read-write can itself write (a crash's memtables are flushed at once).
+func OpenService(ctx context.Context, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (*Local, error) {
+	said := false
+	for {
+		l, err := OpenLocal(dataDir, scfg, cfg, log)
+		if !errors.Is(err, store.ErrDiskFull) {
+			if said && err == nil {
+				log.Info("the disk has room: the store is open")
+			}
+			return l, err
+		}
+		if !said {
+			log.Warn("waiting for free space before opening the store", "err", err)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+	}
 }

@@ -27,8 +27,12 @@ type Console interface {
 	Record(ctx context.Context, e store.Event) error
 	// Backup writes a snapshot into dir (empty: the configured one), with retention.
 	Backup(ctx context.Context, dir string) (BackupResult, error)
+	// BackupStream writes the store's snapshot stream to w.
+	BackupStream(ctx context.Context, w io.Writer) error
 	// Status is the health of monerod, P2Pool, the miners and the store.
 	Status(ctx context.Context) (StatusReport, error)
+	// Check verifies the whole store and lists what is damaged.
+	Check(ctx context.Context) (store.CheckReport, error)
 }
 
 // SnapshotQuery asks for what the dashboard shows.
@@ -96,6 +100,8 @@ type IngestStatus struct {
 	LastBatch time.Time `json:"last_batch"`
 	LastLine  time.Time `json:"last_line"`
 	Error     string    `json:"error,omitempty"`
+	// Paused says why nothing is read from the log now (the disk is full).
+	Paused string `json:"paused,omitempty"`
 }
 
 // notifier hands out versions; Watch waits for the next.

@@ -303,3 +303,6 @@ func fillDays(have []ReportDay, today time.Time, n int) []ReportDay {
 	}
 	return out
 }
+
+// Check verifies the whole store.
+func (l *Local) Check(ctx context.Context) (store.CheckReport, error) { return l.Store.Check(ctx) }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -21,6 +20,8 @@ import (
 type Remote struct {
 	socket string
 	client *http.Client
+	// BackupKeep is the retention of backups this process writes itself (backup.keep).
+	BackupKeep int
 }
 
 var _ Console = (*Remote)(nil)
@@ -180,17 +181,14 @@ func (r *Remote) Record(ctx context.Context, e store.Event) error {
 	return r.do(req, nil)
 }
 
-// Backup asks the service to write a backup into dir (absolute; empty: its configured one).
+// Backup asks the service to write a backup into its backup.dir (dir empty), or writes one
+// into dir itself, with this process's rights, from the service's snapshot stream: the service
+// writes nowhere but under backup.dir.
 func (r *Remote) Backup(ctx context.Context, dir string) (BackupResult, error) {
-	v := url.Values{}
 	if dir != "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return BackupResult{}, err
-		}
-		v.Set("dir", abs)
+		return writeBackup(dir, time.Now(), r.BackupKeep, func(w io.Writer) error { return r.BackupStream(ctx, w) })
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathBackup, v), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(pathBackup, nil), nil)
 	if err != nil {
 		return BackupResult{}, err
 	}
@@ -204,4 +202,41 @@ func (r *Remote) Status(ctx context.Context) (StatusReport, error) {
 	var s StatusReport
 	err := r.get(ctx, pathStatus, nil, &s)
 	return s, err
+}
+
+func (r *Remote) Check(ctx context.Context) (store.CheckReport, error) {
+	var c store.CheckReport
+	err := r.get(ctx, pathCheck, nil, &c)
+	return c, err
+}
+
+// BackupStream copies the service's snapshot stream to w; a failure on the service's side
+// after the stream began comes in a trailer, so a cut stream is never taken for a whole one.
+func (r *Remote) BackupStream(ctx context.Context, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(pathBackupStream, nil), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e apiError
+		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("db4e service: %s", resp.Status)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("backup stream from the service: %w", err)
+	}
+	if msg := resp.Trailer.Get(trailerBackupError); msg != "" {
+		return fmt.Errorf("backup stream from the service: %s", msg)
+	}
+	if resp.Trailer.Get(trailerBackupDone) == "" {
+		return errors.New("backup stream from the service: cut short")
+	}
+	return nil
 }

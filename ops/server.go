@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/db4e/db4e/store"
@@ -30,13 +31,19 @@ const (
 	pathRecord   = "/v1/record"
 	pathBackup   = "/v1/backup"
 	pathStatus   = "/v1/status"
+	pathCheck    = "/v1/check"
+	// pathBackupStream is a read: the snapshot goes to the client, which writes it itself.
+	pathBackupStream = "/v1/backup/stream"
+	// The stream's trailers: done, or why not.
+	trailerBackupDone  = "X-Db4e-Backup-Done"
+	trailerBackupError = "X-Db4e-Backup-Error"
 )
 
 // maxWatch bounds a long poll, under any proxy's or client's idle timeout.
 const maxWatch = 25 * time.Second
 
 // Handler serves a Console to remote consoles and subcommands.
-func Handler(c Console, log *slog.Logger) http.Handler {
+func Handler(c Console, backupDir string, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux() // never http.DefaultServeMux: Badger registers expvar there
 	mux.HandleFunc("GET "+pathPing, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"mode": "service"})
@@ -77,15 +84,15 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 		}
 		writeJSON(w, rep)
 	})
-	mux.HandleFunc("POST "+pathRebuild, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+pathRebuild, ownerOnly("rebuild", func(w http.ResponseWriter, r *http.Request) {
 		n, err := c.Rebuild(r.Context())
 		if err != nil {
 			httpError(w, http.StatusInternalServerError, err)
 			return
 		}
 		writeJSON(w, map[string]int{"events": n})
-	})
-	mux.HandleFunc("POST "+pathImport, func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.HandleFunc("POST "+pathImport, ownerOnly("import", func(w http.ResponseWriter, r *http.Request) {
 		format := r.URL.Query().Get("format")
 		source := r.URL.Query().Get("source")
 		if len(source) > 512 {
@@ -97,7 +104,7 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 			return
 		}
 		writeJSON(w, res)
-	})
+	}))
 	mux.HandleFunc("GET "+pathExport, func(w http.ResponseWriter, r *http.Request) {
 		from, err1 := timeParam(r, "from")
 		to, err2 := timeParam(r, "to")
@@ -129,7 +136,24 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 		}
 		writeJSON(w, st)
 	})
-	mux.HandleFunc("POST "+pathRecord, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+pathBackupStream, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", trailerBackupDone+", "+trailerBackupError)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if err := c.BackupStream(r.Context(), w); err != nil {
+			w.Header().Set(trailerBackupError, err.Error())
+			return
+		}
+		w.Header().Set(trailerBackupDone, "1")
+	})
+	mux.HandleFunc("GET "+pathCheck, func(w http.ResponseWriter, r *http.Request) {
+		rep, err := c.Check(r.Context())
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, err)
+			return
+		}
+		writeJSON(w, rep)
+	})
+	mux.HandleFunc("POST "+pathRecord, ownerOnly("recording an event", func(w http.ResponseWriter, r *http.Request) {
 		var e store.Event
 		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&e); err != nil {
 			httpError(w, http.StatusBadRequest, fmt.Errorf("record: %w", err))
@@ -140,11 +164,17 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 			return
 		}
 		writeJSON(w, map[string]bool{"ok": true})
-	})
-	mux.HandleFunc("POST "+pathBackup, func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.HandleFunc("POST "+pathBackup, ownerOnly("a backup", func(w http.ResponseWriter, r *http.Request) {
 		dir := r.URL.Query().Get("dir")
 		if dir != "" && !filepath.IsAbs(dir) {
 			httpError(w, http.StatusBadRequest, fmt.Errorf("backup: the directory must be absolute, got %q", dir))
+			return
+		}
+		// The service writes backups under backup.dir only: a client may not have it create
+		// or fill any other directory with the service's rights.
+		if dir != "" && !within(dir, backupDir) {
+			httpError(w, http.StatusForbidden, fmt.Errorf("backup: the service writes backups under backup.dir (%q) only, not in %q", backupDir, dir))
 			return
 		}
 		res, err := c.Backup(r.Context(), dir)
@@ -153,8 +183,17 @@ func Handler(c Console, log *slog.Logger) http.Handler {
 			return
 		}
 		writeJSON(w, res)
-	})
+	}))
 	return mux
+}
+
+// within reports whether dir is base or below it.
+func within(dir, base string) bool {
+	if base == "" {
+		return false
+	}
+	rel, err := filepath.Rel(filepath.Clean(base), filepath.Clean(dir))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 func intParam(r *http.Request, name string, lo, hi int) (int, error) {
@@ -223,8 +262,10 @@ func Listen(path string) (net.Listener, error) {
 }
 
 // Serve answers on ln until ctx ends.
-func Serve(ctx context.Context, ln net.Listener, c Console, log *slog.Logger) error {
-	srv := &http.Server{Handler: Handler(c, log), ReadHeaderTimeout: 10 * time.Second}
+func Serve(ctx context.Context, ln net.Listener, c Console, backupDir string, log *slog.Logger) error {
+	srv := &http.Server{Handler: Handler(c, backupDir, log), ReadHeaderTimeout: 10 * time.Second,
+		// An idle connection is closed: a client that opens many and leaves them costs memory.
+		IdleTimeout: 30 * time.Second, ConnContext: withPeer}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

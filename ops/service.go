@@ -40,6 +40,15 @@ func (l *Local) RunIngest(ctx context.Context) error {
 			l.mu.Unlock()
 			l.changes.bump()
 		},
+		OnPause: func(err error) {
+			l.mu.Lock()
+			l.ingest.Paused = ""
+			if err != nil {
+				l.ingest.Paused = err.Error()
+			}
+			l.mu.Unlock()
+			l.changes.bump()
+		},
 	}
 	l.mu.Lock()
 	l.ingest.Following = true
@@ -105,7 +114,7 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	workers := 2
-	go func() { errc <- Serve(ctx, ln, l, l.Log.With("component", "socket")) }()
+	go func() { errc <- Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket")) }()
 	go func() { errc <- l.RunIngest(ctx) }()
 	if l.Cfg.MetricsListen != "" {
 		workers++

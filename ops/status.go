@@ -32,6 +32,9 @@ func (s StatusReport) Down() []string {
 	for _, a := range s.Alerts {
 		out = append(out, "alert "+a.Rule+" "+a.Target)
 	}
+	if s.Ingest.Paused != "" {
+		out = append(out, "ingest paused")
+	}
 	return out
 }
 
@@ -97,6 +100,9 @@ func (s StatusReport) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "log: %s", s.Ingest.Path)
 	if s.Ingest.Following {
 		fmt.Fprintf(w, " (followed by the service)")
+	}
+	if s.Ingest.Paused != "" {
+		fmt.Fprintf(w, "\n  PAUSED: %s", s.Ingest.Paused)
 	}
 	fmt.Fprintln(w)
 	return err

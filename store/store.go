@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -36,15 +37,24 @@ type Config struct {
 	SeriesRetentionDays int `yaml:"series_retention_days"`
 	// Timezone cuts days for the views; empty means the system's.
 	Timezone string `yaml:"timezone"`
+	// MinFreeMB is the free space, in MiB, below which nothing is written to the data dir:
+	// room for Badger to flush and compact (a table, a value log file, two memtables). Under it
+	// the service pauses reading P2Pool's log and one-off writers stop with an error.
+	MinFreeMB int `yaml:"min_free_mb"`
 	// Bulk trades memory for write throughput, for a one-off import process. The memtable
 	// size stays the same: a store left by a crash must not be opened with a smaller one
 	// (badger #2002).
 	Bulk bool `yaml:"-"`
+	// Reader is set by a process that only reads (report, export, status, check): it never
+	// creates a store, and opens one read-only when the disk is full.
+	Reader bool `yaml:"-"`
+	// MaxHosts bounds the hosts that get a row of their own in the views (miners.max_hosts).
+	MaxHosts int `yaml:"-"`
 }
 
 // DefaultConfig is what an absent key means.
 // The default keeps a month: 50 miners polled every minute make ~7 M samples a month (~300 MB).
-func DefaultConfig() Config { return Config{SeriesRetentionDays: 30} }
+func DefaultConfig() Config { return Config{SeriesRetentionDays: 30, MinFreeMB: 256} }
 
 // Store is an open db4e data directory. It is safe for concurrent use.
 type Store struct {
@@ -56,7 +66,11 @@ type Store struct {
 
 	// writeMu serialises writers: views are read-modify-write, and one writer at a time means
 	// no transaction ever conflicts.
-	writeMu sync.Mutex
+	writeMu  sync.Mutex
+	space    *spaceGuard
+	readOnly bool
+	// hostCount is how many hosts have a row of their own (h/ keys), under writeMu.
+	hostCount int
 }
 
 // ErrLocked is returned when another process (usually the db4e service) holds the store.
@@ -86,7 +100,10 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 		WithValueThreshold(1 << 10).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
-		WithCompactL0OnClose(true)
+		WithCompactL0OnClose(true).
+		// A damaged block or value is an error, not a silently shorter answer.
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true)
 	// Every table the same small size: a compaction holds up to 8 table builders at once, each
 	// with a buffer of twice its table size, and the default doubles the size at every level.
 	opt.TableSizeMultiplier = 1
@@ -102,24 +119,73 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := badgerOptions(dir, log)
+	guard := &spaceGuard{dir: dir, need: uint64(max(cfg.MinFreeMB, 0)) << 20}
+	space := guard.check()
+	readOnly := false
+	if cfg.Reader {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open store %s: %w: nothing to read (is data_dir, or --data, right?)", dir, ErrNoStore)
+		}
+		// Opening read-write may flush what a crash left in memory: on a full disk, read only.
+		readOnly = space != nil
+	} else if space != nil {
+		// Even opening read-write can write (a crash's memtables are flushed at once).
+		return nil, fmt.Errorf("open store %s: %w", dir, space)
+	}
+	// Every table is verified, block by block, before Badger opens it: a flipped bit is an
+	// error naming the file, not a wrong count (Badger's iterators stop quietly at a bad block).
+	exists, err := preflight(dir, readOnly, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Reader && !exists {
+		return nil, fmt.Errorf("open store %s: %w: the directory holds no db4e store (is data_dir, or --data, right?)", dir, ErrNoStore)
+	}
+	opt := badgerOptions(dir, log).WithReadOnly(readOnly)
 	if cfg.Bulk {
 		opt = opt.WithBaseTableSize(4 << 20).WithBaseLevelSize(32 << 20).WithNumLevelZeroTables(5).WithNumLevelZeroTablesStall(15)
 	}
-	db, err := badger.Open(opt)
+	db, err := openBadger(opt)
 	if err != nil {
 		if isLockError(err) {
 			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
 		}
+		if errors.Is(err, badger.ErrTruncateNeeded) {
+			return nil, fmt.Errorf("open store %s: a crash left a cut write that needs free space to recover: %w", dir, space)
+		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir}
+	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly}
+
+	if readOnly {
+		log.Warn("the disk is full: the store is open read-only", "dir", dir, "err", space)
+	}
+	if err := s.loadHostCount(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.checkMeta(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// openBadger opens Badger, turning a panic on a damaged file into an error.
+func openBadger(opt badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: %w", firstLineOf(fmt.Sprint(r)), ErrDamaged)
+		}
+	}()
+	return badger.Open(opt)
+}
+
+// ReadOnly reports a store opened read-only (a reader on a full disk).
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// SpaceOK reports whether there is room to write, and if not why.
+func (s *Store) SpaceOK() error { return s.space.check() }
 
 // LoadLocation reads a time zone name; empty means the system's.
 func LoadLocation(name string) (*time.Location, error) {
@@ -175,6 +241,12 @@ func (s *Store) checkMeta() error {
 		pending = err == nil
 		return nil
 	})
+	if s.readOnly {
+		if pending || (zone != "" && zone != s.loc.String()) {
+			s.log.Warn("the views need a rebuild, which needs free space: they may be out of date until then")
+		}
+		return nil
+	}
 	if pending {
 		s.log.Warn("a rebuild of the views was interrupted; rebuilding")
 		if _, err := s.Rebuild(context.Background()); err != nil {

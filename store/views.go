@@ -26,14 +26,15 @@ type DayTotals struct {
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 }
 
-func (d *DayTotals) add(e *Event) {
+// add counts e; a share under row, its host's row (OtherHost past miners.max_hosts).
+func (d *DayTotals) add(e *Event, row string) {
 	switch e.Kind {
 	case KindShare:
 		d.Shares++
 		if d.SharesByHost == nil {
 			d.SharesByHost = map[string]uint64{}
 		}
-		d.SharesByHost[e.Host]++
+		d.SharesByHost[row]++
 	case KindBlock:
 		d.Blocks++
 	case KindPayment:
@@ -275,49 +276,104 @@ func (s *Store) Latest(prefix string) (map[string]Sample, error) {
 	return out, err
 }
 
-// PruneSeries drops the time-series days older than the retention. Dropping whole day
-// prefixes is what reliably gives the space back; TTLs come back slowly.
+// PruneSeries drops the time-series days older than the retention, a few thousand keys at a
+// time between other writers: Badger's DropPrefix would block every write while it runs, and a
+// concurrent write would fail (the follower would stop).
 func (s *Store) PruneSeries(now time.Time) (int, error) {
 	if s.cfg.SeriesRetentionDays <= 0 {
 		return 0, nil
 	}
-	cutoff := now.UTC().AddDate(0, 0, -s.cfg.SeriesRetentionDays).Format("20060102")
-	var old [][]byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); {
-			k := it.Item().Key()
-			day := string(k[len(prefixSeries) : len(prefixSeries)+8])
-			if day >= cutoff {
-				break
+	cutoff := []byte(prefixSeries + now.UTC().AddDate(0, 0, -s.cfg.SeriesRetentionDays).Format("20060102"))
+	days := map[string]bool{}
+	for {
+		var keys [][]byte
+		err := s.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
+			defer it.Close()
+			for it.Rewind(); it.Valid() && int64(len(keys)) < s.db.MaxBatchCount()/4; it.Next() {
+				k := it.Item().KeyCopy(nil)
+				if bytes.Compare(k, cutoff) >= 0 {
+					break
+				}
+				keys = append(keys, k)
+				days[string(k[len(prefixSeries):len(prefixSeries)+8])] = true
 			}
-			old = append(old, []byte(prefixSeries+day+"/"))
-			it.Seek([]byte(prefixSeries + day + "0")) // '0' sorts right after '/'
+			return nil
+		})
+		if err != nil {
+			return len(days), fmt.Errorf("prune series: %w", err)
+		}
+		if len(keys) == 0 {
+			return len(days), nil
+		}
+		if err := s.deleteKeys(keys); err != nil {
+			return len(days), fmt.Errorf("prune series: %w", err)
+		}
+	}
+}
+
+// deleteKeys deletes keys in one transaction, between other writers.
+func (s *Store) deleteKeys(keys [][]byte) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err != nil || len(old) == 0 {
-		return 0, err
-	}
-	if err := s.db.DropPrefix(old...); err != nil {
-		return 0, fmt.Errorf("drop old series: %w", err)
-	}
-	return len(old), nil
 }
 
 // Rebuild recomputes every view from the event log alone. It holds the writers off while it
-// runs; a crash half way is finished by the next Open.
+// runs; a crash half way is finished by the next Open. The hosts that have a row of their own
+// keep it, so a rebuild gives the rows the live views had.
 func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyRebuilding), []byte{1}) }); err != nil {
 		return 0, fmt.Errorf("mark rebuild: %w", err)
+	}
+	admitted := map[string]bool{}
+	var old [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, prefix := range []string{prefixDay, prefixHost} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+			for it.Rewind(); it.Valid(); it.Next() {
+				k := it.Item().KeyCopy(nil)
+				old = append(old, k)
+				if host, ok := bytes.CutPrefix(k, []byte(prefixHost)); ok && string(host) != OtherHost {
+					admitted[string(host)] = true
+				}
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: read views: %w", err)
+	}
+	row := func(host string) string {
+		if admitted[host] {
+			return host
+		}
+		if s.cfg.MaxHosts > 0 && len(admitted) >= s.cfg.MaxHosts {
+			return OtherHost
+		}
+		admitted[host] = true
+		return host
 	}
 	days := map[string]*DayTotals{}
 	hosts := map[string]*HostTotals{}
 	n := 0
-	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
+	err = s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
 		n++
 		date := e.Time.In(s.loc).Format(time.DateOnly)
 		d := days[date]
@@ -325,25 +381,29 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 			d = &DayTotals{Date: date}
 			days[date] = d
 		}
-		d.add(e)
+		r := e.Host
 		if e.Kind == KindShare && e.Host != "" {
-			h := hosts[e.Host]
+			r = row(e.Host)
+			h := hosts[r]
 			if h == nil {
-				h = &HostTotals{Host: e.Host}
-				hosts[e.Host] = h
+				h = &HostTotals{Host: r}
+				hosts[r] = h
 			}
 			h.add(e)
 		}
+		d.add(e, r)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: read log: %w", err)
 	}
-	if err := s.db.DropPrefix([]byte(prefixDay), []byte(prefixHost)); err != nil {
-		return 0, fmt.Errorf("rebuild: drop views: %w", err)
-	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	for _, k := range old {
+		if err := wb.Delete(k); err != nil {
+			return 0, fmt.Errorf("rebuild: drop views: %w", err)
+		}
+	}
 	for _, d := range days {
 		b, _ := json.Marshal(d)
 		if err := wb.Set(dayKey(d.Date), b); err != nil {
@@ -361,6 +421,10 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	}
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("rebuild: flush views: %w", err)
+	}
+	s.hostCount = len(hosts)
+	if _, ok := hosts[OtherHost]; ok {
+		s.hostCount--
 	}
 	return n, nil
 }

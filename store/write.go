@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -63,88 +64,220 @@ type Applied struct {
 	Events     []Event
 }
 
-// Apply writes a batch in one transaction: new events go to the log and into the day views,
-// events already stored are ignored, and checkpoints move with them.
+// Apply writes a batch: new events go to the log and into the day views, events already stored
+// are ignored, and checkpoints move with them. A batch too big for one Badger transaction is
+// written in several, each holding the view updates of its own events; the checkpoints go with
+// the last, so a crash between two leaves stored events whose lines are read again and found
+// already there. Nothing is written while the disk is under store.min_free_mb (ErrDiskFull).
 func (s *Store) Apply(b *Batch) (Applied, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.writable(); err != nil {
+		return Applied{}, err
+	}
+	w := s.newTxnWriter()
+	defer w.discard()
 	var res Applied
-	err := s.db.Update(func(txn *badger.Txn) error {
-		res = Applied{}
-		days := map[string]*DayTotals{}
-		hosts := map[string]*HostTotals{}
-		seen := make(map[string]bool, len(b.Events))
-		for i := range b.Events {
-			e := &b.Events[i]
-			k := eventKey(e)
-			if seen[string(k)] {
-				res.Duplicates++
-				continue
-			}
-			seen[string(k)] = true
-			switch _, err := txn.Get(k); {
-			case err == nil:
-				res.Duplicates++
-				continue
-			case !errors.Is(err, badger.ErrKeyNotFound):
-				return fmt.Errorf("look up event: %w", err)
-			}
-			v, err := json.Marshal(e)
-			if err != nil {
-				return fmt.Errorf("encode event: %w", err)
-			}
-			if err := txn.Set(k, v); err != nil {
-				return fmt.Errorf("write event: %w", err)
-			}
-			date := e.Time.In(s.loc).Format(time.DateOnly)
-			d, err := loadDay(txn, days, date)
-			if err != nil {
-				return err
-			}
-			d.add(e)
-			if e.Kind == KindShare && e.Host != "" {
-				h, err := loadHost(txn, hosts, e.Host)
-				if err != nil {
-					return err
-				}
-				h.add(e)
-			}
-			res.Added++
-			res.Events = append(res.Events, *e)
+	seen := make(map[string]bool, len(b.Events))
+	for i := range b.Events {
+		e := &b.Events[i]
+		k := eventKey(e)
+		if seen[string(k)] {
+			res.Duplicates++
+			continue
 		}
-		for _, d := range days {
-			if err := setJSON(txn, dayKey(d.Date), d); err != nil {
-				return err
-			}
+		seen[string(k)] = true
+		switch _, err := w.txn.Get(k); {
+		case err == nil:
+			res.Duplicates++
+			continue
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return Applied{}, fmt.Errorf("look up event: %w", err)
 		}
-		for _, h := range hosts {
-			if err := setJSON(txn, []byte(prefixHost+h.Host), h); err != nil {
-				return err
-			}
+		v, err := json.Marshal(e)
+		if err != nil {
+			return Applied{}, fmt.Errorf("encode event: %w", err)
 		}
-		if err := s.writeSkips(txn, b.Skips, &res); err != nil {
+		if err := w.set(k, v); err != nil {
+			return Applied{}, fmt.Errorf("write event: %w", err)
+		}
+		if err := w.addToViews(e); err != nil {
+			return Applied{}, err
+		}
+		res.Added++
+		res.Events = append(res.Events, *e)
+	}
+	if err := s.writeSkips(w, b.Skips, &res); err != nil {
+		return Applied{}, err
+	}
+	if err := s.writeSamples(w, b.Samples); err != nil {
+		return Applied{}, err
+	}
+	for _, c := range b.Checkpoints {
+		if err := w.set([]byte(prefixCheckpoint+c.Name), c.Value); err != nil {
+			return Applied{}, fmt.Errorf("write checkpoint %s: %w", c.Name, err)
+		}
+	}
+	if err := w.commit(); err != nil {
+		return Applied{}, err
+	}
+	return res, nil
+}
+
+// writable says why nothing may be written now, if so.
+func (s *Store) writable() error {
+	if s.readOnly {
+		return fmt.Errorf("store %s is open read-only: %w", s.dir, ErrDiskFull)
+	}
+	return s.space.check()
+}
+
+// OtherHost is the one row the views keep for the hosts past miners.max_hosts; their events
+// keep their own names.
+const OtherHost = "(other)"
+
+// txnWriter writes through as many transactions as it takes, each kept well under Badger's
+// limit, with the view updates of each one's events in it.
+type txnWriter struct {
+	s        *Store
+	txn      *badger.Txn
+	size     int64
+	count    int64
+	days     map[string]*DayTotals
+	hosts    map[string]*HostTotals
+	admitted int // new hosts given a row in this transaction
+}
+
+func (s *Store) newTxnWriter() *txnWriter {
+	return &txnWriter{s: s, txn: s.db.NewTransaction(true), days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}
+}
+
+// set writes k=v, first committing what is pending when it would make the transaction too big.
+func (w *txnWriter) set(k, v []byte) error {
+	n := int64(len(k) + len(v) + 32)
+	if (w.size+n+w.viewsSize() > w.s.db.MaxBatchSize()/2 || w.count+1+int64(len(w.days)+len(w.hosts)) > w.s.db.MaxBatchCount()/2) && w.count > 0 {
+		if err := w.commit(); err != nil {
 			return err
 		}
-		if err := writeSamples(txn, b.Samples); err != nil {
+		w.txn = w.s.db.NewTransaction(true)
+	}
+	w.size += n
+	w.count++
+	return w.txn.Set(k, v)
+}
+
+func (w *txnWriter) viewsSize() int64 {
+	n := int64(160 * len(w.hosts))
+	for _, d := range w.days {
+		n += 200 + 40*int64(len(d.SharesByHost)+len(d.Kinds))
+	}
+	return n
+}
+
+// commit writes the pending views and commits.
+func (w *txnWriter) commit() error {
+	for _, d := range w.days {
+		if err := setJSON(w.txn, dayKey(d.Date), d); err != nil {
 			return err
 		}
-		for _, c := range b.Checkpoints {
-			if err := txn.Set([]byte(prefixCheckpoint+c.Name), c.Value); err != nil {
-				return fmt.Errorf("write checkpoint %s: %w", c.Name, err)
+	}
+	for _, h := range w.hosts {
+		if err := setJSON(w.txn, []byte(prefixHost+h.Host), h); err != nil {
+			return err
+		}
+	}
+	if err := w.txn.Commit(); err != nil {
+		return fmt.Errorf("commit to store %s: %w", w.s.dir, err)
+	}
+	w.s.hostCount += w.admitted
+	w.admitted, w.size, w.count = 0, 0, 0
+	clear(w.days)
+	clear(w.hosts)
+	return nil
+}
+
+func (w *txnWriter) discard() { w.txn.Discard() }
+
+// addToViews counts e in its day and, for a share, under its host's row.
+func (w *txnWriter) addToViews(e *Event) error {
+	date := e.Time.In(w.s.loc).Format(time.DateOnly)
+	d, err := loadDay(w.txn, w.days, date)
+	if err != nil {
+		return err
+	}
+	host := e.Host
+	if e.Kind == KindShare && host != "" {
+		h, err := w.hostRow(host)
+		if err != nil {
+			return err
+		}
+		host = h.Host
+		h.add(e)
+	}
+	d.add(e, host)
+	return nil
+}
+
+// hostRow is the row a host's shares are counted under: its own, while there is room for it.
+func (w *txnWriter) hostRow(host string) (*HostTotals, error) {
+	if h, ok := w.hosts[host]; ok {
+		return h, nil
+	}
+	h := &HostTotals{Host: host}
+	found, err := getJSON(w.txn, []byte(prefixHost+host), h)
+	if err != nil {
+		return nil, err
+	}
+	if !found && host != OtherHost {
+		if max := w.s.cfg.MaxHosts; max > 0 && w.s.hostCount+w.admitted >= max {
+			return w.hostRow(OtherHost)
+		}
+		w.admitted++
+	}
+	w.hosts[host] = h
+	return h, nil
+}
+
+// hasRow reports whether host has a row of its own, or could get one.
+func (w *txnWriter) hasRow(host string) (bool, error) {
+	if max := w.s.cfg.MaxHosts; max <= 0 || w.s.hostCount+w.admitted < max {
+		return true, nil
+	}
+	if _, ok := w.hosts[host]; ok {
+		return true, nil
+	}
+	_, err := w.txn.Get([]byte(prefixHost + host))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// loadHostCount counts the hosts that have a row.
+func (s *Store) loadHostCount() error {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixHost)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if string(it.Item().Key()) != prefixHost+OtherHost {
+				n++
 			}
 		}
 		return nil
 	})
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		return Applied{}, fmt.Errorf("apply batch of %d records: %w (write smaller batches)", b.Len(), err)
+	if err != nil {
+		return fmt.Errorf("count hosts in %s: %w", s.dir, err)
 	}
-	return res, err
+	s.hostCount = n
+	return nil
 }
 
-func (s *Store) writeSkips(txn *badger.Txn, skips []Skip, res *Applied) error {
+func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 	if len(skips) == 0 {
 		return nil
 	}
+	added := 0
 	for i := range skips {
 		sk := &skips[i]
 		id := sk.ID
@@ -152,34 +285,46 @@ func (s *Store) writeSkips(txn *badger.Txn, skips []Skip, res *Applied) error {
 			id = HashID([]byte(sk.Record))
 		}
 		k := []byte(prefixSkip + id)
-		switch _, err := txn.Get(k); {
+		switch _, err := w.txn.Get(k); {
 		case err == nil:
 			continue
 		case !errors.Is(err, badger.ErrKeyNotFound):
 			return fmt.Errorf("look up skip: %w", err)
 		}
-		if err := setJSON(txn, k, sk); err != nil {
+		b, err := json.Marshal(sk)
+		if err != nil {
+			return fmt.Errorf("encode skip: %w", err)
+		}
+		if err := w.set(k, b); err != nil {
+			return fmt.Errorf("write skip: %w", err)
+		}
+		// The counter goes with each skip: the batch may be split after any of them.
+		n, err := getUint(w.txn, []byte(keySkipped))
+		if err != nil {
 			return err
 		}
-		res.Skipped++
+		if err := w.set([]byte(keySkipped), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
+			return err
+		}
+		added++
 	}
-	if res.Skipped == 0 {
-		return nil
-	}
-	n, err := getUint(txn, []byte(keySkipped))
-	if err != nil {
-		return err
-	}
-	return txn.Set([]byte(keySkipped), binary.BigEndian.AppendUint64(nil, n+uint64(res.Skipped)))
+	res.Skipped += added
+	return nil
 }
 
-func writeSamples(txn *badger.Txn, samples []Sample) error {
+func (s *Store) writeSamples(w *txnWriter, samples []Sample) error {
 	latest := map[string]Sample{}
 	for _, sm := range samples {
 		if math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
 			continue
 		}
-		if err := txn.Set(seriesKey(sm.Series, sm.Time), binary.BigEndian.AppendUint64(nil, math.Float64bits(sm.Value))); err != nil {
+		if host, ok := strings.CutPrefix(sm.Series, "worker/"); ok {
+			// A series per host costs memory and disk: only hosts with a row have one.
+			if keep, err := w.hasRow(host); err != nil || !keep {
+				continue
+			}
+		}
+		if err := w.set(seriesKey(sm.Series, sm.Time), binary.BigEndian.AppendUint64(nil, math.Float64bits(sm.Value))); err != nil {
 			return fmt.Errorf("write sample: %w", err)
 		}
 		if l, ok := latest[sm.Series]; !ok || sm.Time.After(l.Time) {
@@ -189,14 +334,18 @@ func writeSamples(txn *badger.Txn, samples []Sample) error {
 	for name, sm := range latest {
 		k := []byte(prefixLatest + name)
 		var old Sample
-		found, err := getJSON(txn, k, &old)
+		found, err := getJSON(w.txn, k, &old)
 		if err != nil {
 			return err
 		}
 		if found && old.Time.After(sm.Time) {
 			continue // an import of old data must not hide the newest value
 		}
-		if err := setJSON(txn, k, sm); err != nil {
+		b, err := json.Marshal(sm)
+		if err != nil {
+			return fmt.Errorf("encode sample: %w", err)
+		}
+		if err := w.set(k, b); err != nil {
 			return err
 		}
 	}
@@ -225,18 +374,6 @@ func loadDay(txn *badger.Txn, days map[string]*DayTotals, date string) (*DayTota
 	}
 	days[date] = d
 	return d, nil
-}
-
-func loadHost(txn *badger.Txn, hosts map[string]*HostTotals, host string) (*HostTotals, error) {
-	if h, ok := hosts[host]; ok {
-		return h, nil
-	}
-	h := &HostTotals{Host: host}
-	if _, err := getJSON(txn, []byte(prefixHost+host), h); err != nil {
-		return nil, err
-	}
-	hosts[host] = h
-	return h, nil
 }
 
 func getJSON(txn *badger.Txn, k []byte, v any) (bool, error) {

@@ -288,6 +288,8 @@ func (a *App) renderHeader() {
 	switch {
 	case a.fetchErr != nil:
 		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, tview.Escape(shorten(a.fetchErr.Error(), 50))+" — retrying"))
+	case s.Ingest.Paused != "":
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "log PAUSED: disk full"))
 	case s.Ingest.Error != "":
 		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "log: "+tview.Escape(shorten(s.Ingest.Error, 50))))
 	case s.Ingest.Following && !s.Ingest.LastBatch.IsZero():
