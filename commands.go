@@ -16,7 +16,7 @@ import (
 )
 
 // importMemoryLimit is the Go heap's soft limit for a one-off import.
-const importMemoryLimit = 128 << 20
+const importMemoryLimit = 64 << 20
 
 func subFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("db4e "+name, flag.ContinueOnError)

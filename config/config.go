@@ -220,8 +220,8 @@ func (c *File) validate() error {
 	if c.Store.SeriesRetentionDays < 0 {
 		return fmt.Errorf("store.series_retention_days: must not be negative, got %d", c.Store.SeriesRetentionDays)
 	}
-	if c.Store.MinFreeMB < 0 {
-		return fmt.Errorf("store.min_free_mb: must not be negative, got %d", c.Store.MinFreeMB)
+	if c.Store.MinFreeMB < store.MinFreeFloorMB {
+		return fmt.Errorf("store.min_free_mb: want at least %d (what Badger may write in one compaction once db4e stops writing), got %d", store.MinFreeFloorMB, c.Store.MinFreeMB)
 	}
 	if c.Miners.MaxHosts < 1 {
 		return fmt.Errorf("miners.max_hosts: want at least 1, got %d", c.Miners.MaxHosts)

@@ -24,7 +24,13 @@ type alerting struct {
 	engine Engine
 	loaded bool
 	hook   Hook
+	// unstored are alert events the store refused (a full disk: the disk_low alert itself),
+	// stored with the next pass that can.
+	unstored []store.Event
 }
+
+// maxUnstored bounds the alert events kept for a store that cannot write.
+const maxUnstored = 1000
 
 func (l *Local) loadAlerts() {
 	l.alerts.mu.Lock()
@@ -76,8 +82,9 @@ func (l *Local) EvaluateAlerts(ctx context.Context) []Transition {
 	conds := l.conditions(now)
 	l.alerts.mu.Lock()
 	trans := l.alerts.engine.Evaluate(now, conds)
+	unstored := len(l.alerts.unstored)
 	l.alerts.mu.Unlock()
-	if len(trans) == 0 {
+	if len(trans) == 0 && unstored == 0 {
 		return nil
 	}
 	l.commitTransitions(ctx, trans)
@@ -91,13 +98,17 @@ func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
 		list = append(list, a)
 	}
 	state, _ := json.Marshal(list)
+	b := store.Batch{Checkpoints: []store.Checkpoint{{Name: checkpointAlerts, Value: state}}, Events: l.alerts.unstored}
+	l.alerts.unstored = nil
 	l.alerts.mu.Unlock()
-	b := store.Batch{Checkpoints: []store.Checkpoint{{Name: checkpointAlerts, Value: state}}}
 	for _, t := range trans {
 		b.Events = append(b.Events, alertEvent(t))
 	}
 	if _, err := l.Store.Apply(&b); err != nil {
-		l.Log.Error("store alerts", "err", err)
+		l.Log.Error("store alerts; kept to store later", "err", err)
+		l.alerts.mu.Lock()
+		l.alerts.unstored = append(l.alerts.unstored, b.Events[max(0, len(b.Events)-maxUnstored):]...)
+		l.alerts.mu.Unlock()
 	}
 	l.changes.bump()
 	for _, t := range trans {

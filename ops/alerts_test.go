@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,22 @@ func TestHookDoesNotBlock(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("evaluation waited %v for the hook", d)
+	}
+}
+
+// Many miners silent at once (a switch, a power cut) are one alert naming them, not one each.
+func TestManySilentMinersAreOneAlert(t *testing.T) {
+	var conds []Condition
+	for i := range 40 {
+		conds = append(conds, Condition{Rule: RuleMinerSilent, Target: fmt.Sprintf("rig-%02d", i), Active: i < 30})
+	}
+	got := collapseSilent(conds)
+	if len(got) != 1 || got[0].Target != ManyMiners || !got[0].Active || !strings.Contains(got[0].Detail, "30 miners silent") ||
+		!strings.Contains(got[0].Detail, "rig-00") || !strings.Contains(got[0].Detail, "(+10 more)") {
+		t.Fatalf("%+v", got)
+	}
+	few := conds[25:35] // 5 silent
+	if got := collapseSilent(few); len(got) != len(few) {
+		t.Fatalf("a few silent miners are alerted one by one: %+v", got)
 	}
 }

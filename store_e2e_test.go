@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/internal/farmsim"
+)
+
+// tmpfs mounts a real tmpfs of size MiB at a new directory until the test ends. It needs root.
+func tmpfs(t *testing.T, size int) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a full disk is tested on a real tmpfs, which only root may mount: run the tests as root")
+	}
+	dir := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(dir, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", size), "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+func resizeTmpfs(t *testing.T, dir string, size int) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", fmt.Sprintf("remount,size=%dm", size), dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount: %v %s", err, out)
+	}
+}
+
+// fill writes a file on dir's disk until only leave bytes are free (0: until the disk is full).
+func fill(t *testing.T, dir string, leave int64) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		var st syscall.Statfs_t
+		syscall.Statfs(dir, &st)
+		free := int64(st.Bavail) * st.Bsize
+		if free <= leave {
+			return path
+		}
+		n := min(int64(len(buf)), free-leave)
+		if _, err := f.Write(buf[:n]); err != nil {
+			return path // full
+		}
+	}
+}
+
+// noCrash fails when a command died of a fault instead of saying what went wrong.
+func noCrash(t *testing.T, what, stderr string, code int) {
+	t.Helper()
+	if code == 2 || strings.Contains(stderr, "fatal error") || strings.Contains(stderr, "SIGBUS") || strings.Contains(stderr, "panic") {
+		t.Fatalf("%s crashed (exit %d):\n%s", what, code, stderr)
+	}
+}
+
+// An import that fills the disk stops at store.min_free_mb with exit 1 and a sentence naming
+// the directory, the free and the needed space; with room again, the next import is exact.
+func TestDiskFullDuringImport(t *testing.T) {
+	mnt := tmpfs(t, 176)
+	dir := t.TempDir()
+	data := filepath.Join(mnt, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\nstore:\n  min_free_mb: 128\n", data, filepath.Join(dir, "db4e.sock"))), 0o644)
+	logPath := filepath.Join(dir, "p2pool.log")
+	sim := writeLog(t, logPath, 400_000, 1) // every line an event: the store outgrows the disk
+	_, errs, code := db4e(t, nil, "--config", cfg, "import", logPath)
+	noCrash(t, "import on a filling disk", errs, code)
+	if code != 1 || !strings.Contains(errs, data) || !strings.Contains(errs, "MB free") || !strings.Contains(errs, "needs 128.0 MB") {
+		t.Fatalf("import on a filling disk: exit %d\n%s", code, errs)
+	}
+	// A reader still works on the full disk, and says what is stored so far.
+	if _, errs, code := db4e(t, nil, "--config", cfg, "report", "--json"); code != 0 {
+		t.Fatalf("report on a full disk: exit %d\n%s", code, errs)
+	}
+	resizeTmpfs(t, mnt, 2048)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
+		t.Fatalf("import with room again: exit %d\n%s", code, errs)
+	}
+	if d := sameTotals(report(t, "--config", cfg), sim); d != "" {
+		t.Fatal(d)
+	}
+	if out, errs, code := db4e(t, nil, "--config", cfg, "check"); code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// The service, its disk filled under store.min_free_mb, pauses reading P2Pool's log and says
+// so (status exits 1 with PAUSED, the disk_low alert), reads on by itself when there is room,
+// and in the end has counted every share once.
+func TestDiskFullWhileFollowing(t *testing.T) {
+	mnt := tmpfs(t, 256)
+	dir := t.TempDir()
+	data := filepath.Join(mnt, "data")
+	logPath := filepath.Join(dir, "p2pool.log")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\nstore:\n  min_free_mb: 128\nalerts:\n  interval: 1s\n  rules:\n    disk_low: {for: 1s, clear: 1s}\n",
+		data, filepath.Join(dir, "db4e.sock"), logPath)), 0o644)
+	var copy strings.Builder
+	sim := farmsim.New(5, 4, time.Date(2025, 8, 1, 12, 0, 0, 0, time.UTC))
+	sim.EventEvery, sim.Step = 2, time.Second
+	w := &farmsim.Writer{Path: logPath, Sim: sim, Copy: &copy, ReopenEvery: time.Second, Gap: 2 * time.Millisecond}
+	ctx, stop := context.WithCancel(context.Background())
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(ctx) }()
+	svc := startService(t, cfg)
+	waitSocket(t, filepath.Join(dir, "db4e.sock"))
+	time.Sleep(time.Second)
+
+	filler := fill(t, mnt, 96<<20) // under the floor, with room for a compaction under way
+	var out, errs string
+	var code int
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		if out, errs, code = db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
+			break
+		}
+	}
+	if code != 1 || !strings.Contains(out, "PAUSED") || !strings.Contains(out, "disk") {
+		t.Fatalf("status on a full disk: exit %d\n%s\n%s", code, out, errs)
+	}
+	time.Sleep(1500 * time.Millisecond) // P2Pool writes on meanwhile
+	os.Remove(filler)
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	if err := <-werr; err != nil {
+		t.Fatal(err)
+	}
+	var d string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		r := report(t, "--config", cfg)
+		r.Days = stripKinds(r.Days) // the disk_low alert's events are on today
+		if d = sameTotals(r, sim); d == "" {
+			break
+		}
+	}
+	if d != "" {
+		t.Fatal(d)
+	}
+	if out, _, _ := db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
+		t.Fatalf("still paused with room:\n%s", out)
+	}
+	seq, _, _ := db4e(t, nil, "--config", cfg, "export", "jsonseq")
+	if !strings.Contains(seq, data) || !strings.Contains(seq, "disk_low") {
+		t.Errorf("no disk_low alert recorded for %s", data)
+	}
+	svc.Process.Signal(syscall.SIGTERM)
+	if err := svc.Wait(); err != nil {
+		t.Fatalf("service: %v", err)
+	}
+}
+
+// On a disk with not a byte free, read commands work (read-only) and writers refuse clearly.
+func TestReadOnlyOnAFullDisk(t *testing.T) {
+	mnt := tmpfs(t, 160)
+	dir := t.TempDir()
+	data := filepath.Join(mnt, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\nstore:\n  min_free_mb: 128\n", data, filepath.Join(dir, "db4e.sock"))), 0o644)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", "ingest/testdata/sample.log"); code != 0 {
+		t.Fatal(errs)
+	}
+	want := report(t, "--config", cfg)
+	fill(t, mnt, 0)
+	for _, args := range [][]string{{"report", "--json"}, {"export", "jsonseq"}, {"check"}} {
+		_, errs, code := db4e(t, nil, append([]string{"--config", cfg}, args...)...)
+		noCrash(t, args[0], errs, code)
+		if code != 0 {
+			t.Fatalf("%s on a full disk: exit %d\n%s", args[0], code, errs)
+		}
+	}
+	if got := report(t, "--config", cfg); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("report on a full disk %+v, want %+v", got, want)
+	}
+	_, errs, code := db4e(t, nil, "--config", cfg, "import", "ingest/testdata/sample.log")
+	noCrash(t, "import", errs, code)
+	if code != 1 || !strings.Contains(errs, "0.0 MB free") {
+		t.Fatalf("import on a full disk: exit %d\n%s", code, errs)
+	}
+}
+
+// A million distinct worker names import in batches Badger takes, with the views and series
+// bounded by miners.max_hosts, in a bounded amount of memory.
+func TestMillionNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million shares")
+	}
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	f, _ := os.Create(logPath)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	start := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	const n = 1_000_000
+	for i := range n {
+		fmt.Fprintf(bw, "NOTICE  %s StratumServer SHARE FOUND: mainchain height 3400000, sidechain height %d, diff 1000, client 10.%d.%d.%d:3333, user w%07d, effort 50.000%%\n",
+			start.Add(time.Duration(i)*100*time.Millisecond).Format("2006-01-02 15:04:05.0000"), 11000000+i, i>>16&255, i>>8&255, i&255, i)
+	}
+	bw.Flush()
+	f.Close()
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\n", filepath.Join(dir, "data"), filepath.Join(dir, "db4e.sock"))), 0o644)
+	cmd := exec.Command(db4eBin, "--config", cfg, "import", logPath)
+	cmd.Env = testEnv(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+	t.Logf("a million distinct names: peak RSS %d MB; %s", rss>>10, strings.TrimSpace(lastLine(string(out))))
+	if !strings.Contains(string(out), fmt.Sprintf("%d new event(s)", n)) {
+		t.Fatalf("import said %s", out)
+	}
+	if rss > 150<<10 {
+		t.Fatalf("peak RSS %d MB, want under 150", rss>>10)
+	}
+	r := report(t, "--config", cfg)
+	rows, shares := 0, uint64(0)
+	for _, d := range r.Days {
+		rows = max(rows, len(d.SharesByHost))
+		shares += d.Shares
+	}
+	if rows > 501 || shares != n {
+		t.Fatalf("%d rows in a day (want at most 500 and (other)), %d shares", rows, shares)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// The service's group may read through the socket; only the service's user (or root) may
+// write: import, record, rebuild, a backup by the service. A backup into the client's own
+// directory is written by the client from the service's snapshot stream.
+func TestSocketWritesOwnerOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a second user is needed: run the tests as root")
+	}
+	base, err := os.MkdirTemp("", "db4e-socket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755)
+	run := filepath.Join(base, "run")
+	os.Mkdir(run, 0o750) // root's group may enter
+	bin := filepath.Join(base, "db4e")
+	b, _ := os.ReadFile(db4eBin)
+	os.WriteFile(bin, b, 0o755)
+	logPath := filepath.Join(base, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock := filepath.Join(run, "db4e.sock")
+	cfg := filepath.Join(base, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\nbackup:\n  dir: %s\n",
+		filepath.Join(base, "data"), sock, logPath, filepath.Join(base, "backups"))), 0o644)
+	svc := startService(t, cfg)
+	defer svc.Process.Kill()
+	waitSocket(t, sock)
+	home := filepath.Join(base, "home")
+	mine := filepath.Join(base, "mine")
+	for _, d := range []string{home, mine} {
+		os.Mkdir(d, 0o755)
+		os.Chown(d, 65534, 0)
+	}
+	// uid 65534 (nobody) in root's group: a member of the service's group, not its user.
+	member := func(args ...string) (string, string, int) {
+		cmd := exec.Command(bin, append([]string{"--config", cfg}, args...)...)
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 0}}
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+	var out, errs string
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if out, errs, code = member("report"); code == 0 && strings.Contains(out, "0.001611286503") {
+			break
+		}
+	}
+	if code != 0 || !strings.Contains(out, "0.001611286503") {
+		t.Fatalf("a group member reads: exit %d\n%s%s", code, out, errs)
+	}
+	fake := filepath.Join(base, "fake.log")
+	os.WriteFile(fake, []byte("NOTICE  2025-03-02 10:00:00.0000 P2Pool Your wallet 4A got a payout of 999.000000000000 XMR in block 1\n"), 0o644)
+	for _, args := range [][]string{{"import", fake}, {"rebuild"}, {"backup"}} {
+		_, errs, code := member(args...)
+		if code != 1 || !strings.Contains(errs, "uid 65534") || !strings.Contains(errs, "own user (uid 0) or root") {
+			t.Fatalf("a group member %s: exit %d\n%s", args[0], code, errs)
+		}
+	}
+	if out, errs, code := member("backup", mine); code != 0 || !strings.Contains(out, mine) {
+		t.Logf("backup into %s by uid 65534: %s %s", mine, out, errs)
+		t.Fatalf("a group member's backup into its own directory: exit %d\n%s%s", code, out, errs)
+	}
+	if r := report(t, "--config", cfg); len(stripKinds(r.Days)) != 2 || r.Days[1].XMR != "0.000000000000" {
+		t.Fatalf("the fake payout counted: %+v", r)
+	}
+	// The owner may write, but a backup the service writes goes under backup.dir only.
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", fake); code != 0 {
+		t.Fatalf("the owner's import: exit %d %s", code, errs)
+	}
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := c.Post("http://db4e/v1/backup?dir=/etc/db4e-evil", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "backup.dir") {
+		t.Fatalf("a backup outside backup.dir: %s %s", resp.Status, body)
+	}
+	if _, err := os.Stat("/etc/db4e-evil"); err == nil {
+		os.RemoveAll("/etc/db4e-evil")
+		t.Fatal("the service created /etc/db4e-evil")
+	}
+}
