@@ -77,22 +77,9 @@ func (r *fileLines) read(fd io.ReaderAt, off int64, final bool, sink lineSink) (
 		if err != nil && err != io.EOF {
 			return off, err
 		}
-		data := r.buf[:n]
-		for {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				break
-			}
-			if i > MaxLine {
-				// Whole in the buffer but too long: one bad record.
-				if err := sink.overlong(data[:MaxLine], int64(i), off+int64(i)+1); err != nil {
-					return off, err
-				}
-			} else if err := sink.line(data[:i], off+int64(i)+1); err != nil {
-				return off, err
-			}
-			off += int64(i) + 1
-			data = data[i+1:]
+		var data []byte
+		if data, off, err = wholeLines(r.buf[:n], off, sink); err != nil {
+			return off, err
 		}
 		switch {
 		case len(data) > MaxLine:
@@ -110,6 +97,27 @@ func (r *fileLines) read(fd io.ReaderAt, off int64, final bool, sink lineSink) (
 			}
 			return off, nil
 		}
+	}
+}
+
+// wholeLines hands sink every line of data that has its newline, data starting at offset off,
+// and returns what is left after the last newline and the offset there.
+func wholeLines(data []byte, off int64, sink lineSink) ([]byte, int64, error) {
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return data, off, nil
+		}
+		if i > MaxLine {
+			// Whole in the buffer but too long: one bad record.
+			if err := sink.overlong(data[:MaxLine], int64(i), off+int64(i)+1); err != nil {
+				return data, off, err
+			}
+		} else if err := sink.line(data[:i], off+int64(i)+1); err != nil {
+			return data, off, err
+		}
+		off += int64(i) + 1
+		data = data[i+1:]
 	}
 }
 
@@ -172,22 +180,15 @@ func streamLines(r io.Reader, skip int64, sink lineSink) (int64, error) {
 				inLong, data = false, data[i+1:]
 				continue
 			}
-			if i < 0 {
-				if len(data) > MaxLine {
-					inLong, longHead, longN = true, append(longHead[:0], data[:MaxLine]...), int64(len(data))
-					data = data[:0]
-				}
-				break
-			}
-			if i > MaxLine {
-				if err := sink.overlong(data[:MaxLine], int64(i), off+int64(i)+1); err != nil {
-					return off, err
-				}
-			} else if err := sink.line(data[:i], off+int64(i)+1); err != nil {
+			var err error
+			if data, off, err = wholeLines(data, off, sink); err != nil {
 				return off, err
 			}
-			off += int64(i) + 1
-			data = data[i+1:]
+			if len(data) > MaxLine {
+				inLong, longHead, longN = true, append(longHead[:0], data[:MaxLine]...), int64(len(data))
+				data = data[:0]
+			}
+			break
 		}
 		if eof {
 			switch {

@@ -64,12 +64,8 @@ func (r *Remote) do(req *http.Request, out any) error {
 		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e apiError
-		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("db4e service: %s", resp.Status)
+	if err := answerError(resp); err != nil {
+		return err
 	}
 	if out == nil {
 		return nil
@@ -222,12 +218,8 @@ func (r *Remote) BackupStream(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e apiError
-		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("db4e service: %s", resp.Status)
+	if err := answerError(resp); err != nil {
+		return err
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("backup stream from the service: %w", err)
@@ -239,4 +231,16 @@ func (r *Remote) BackupStream(ctx context.Context, w io.Writer) error {
 		return errors.New("backup stream from the service: cut short")
 	}
 	return nil
+}
+
+// answerError is the service's error for an answer that is not 200 OK.
+func answerError(resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var e apiError
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) == nil && e.Error != "" {
+		return errors.New(e.Error)
+	}
+	return fmt.Errorf("db4e service: %s", resp.Status)
 }

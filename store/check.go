@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -103,34 +102,16 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	}
 
 	// What a rebuild would make, with the same hosts given rows.
-	days := map[string]*DayTotals{}
-	hosts := map[string]*HostTotals{}
-	err = s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
-		r.Events++
-		date := e.Time.In(s.loc).Format(time.DateOnly)
-		d := days[date]
-		if d == nil {
-			d = &DayTotals{Date: date}
-			days[date] = d
+	days, hosts, n, err := s.viewsOf(ctx, func(host string) string {
+		if admitted[host] {
+			return host
 		}
-		row := e.Host
-		if e.Kind == KindShare && e.Host != "" {
-			if !admitted[row] {
-				row = OtherHost
-			}
-			h := hosts[row]
-			if h == nil {
-				h = &HostTotals{Host: row}
-				hosts[row] = h
-			}
-			h.add(e)
-		}
-		d.add(e, row)
-		return nil
+		return OtherHost
 	})
 	if err != nil {
 		return r, fmt.Errorf("check %s: read the event log: %w", s.dir, err)
 	}
+	r.Events = n
 	r.Days, r.Hosts = len(storedDays), len(storedHosts)
 	for date, want := range days {
 		got, ok := storedDays[date]

@@ -370,30 +370,7 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 		admitted[host] = true
 		return host
 	}
-	days := map[string]*DayTotals{}
-	hosts := map[string]*HostTotals{}
-	n := 0
-	err = s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
-		n++
-		date := e.Time.In(s.loc).Format(time.DateOnly)
-		d := days[date]
-		if d == nil {
-			d = &DayTotals{Date: date}
-			days[date] = d
-		}
-		r := e.Host
-		if e.Kind == KindShare && e.Host != "" {
-			r = row(e.Host)
-			h := hosts[r]
-			if h == nil {
-				h = &HostTotals{Host: r}
-				hosts[r] = h
-			}
-			h.add(e)
-		}
-		d.add(e, r)
-		return nil
-	})
+	days, hosts, n, err := s.viewsOf(ctx, row)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: read log: %w", err)
 	}
@@ -427,6 +404,36 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 		s.hostCount--
 	}
 	return n, nil
+}
+
+// viewsOf computes the day and host views of the whole event log; row names the row a share's
+// host is counted under.
+func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[string]*DayTotals, map[string]*HostTotals, int, error) {
+	days := map[string]*DayTotals{}
+	hosts := map[string]*HostTotals{}
+	n := 0
+	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
+		n++
+		date := e.Time.In(s.loc).Format(time.DateOnly)
+		d := days[date]
+		if d == nil {
+			d = &DayTotals{Date: date}
+			days[date] = d
+		}
+		r := e.Host
+		if e.Kind == KindShare && e.Host != "" {
+			r = row(e.Host)
+			h := hosts[r]
+			if h == nil {
+				h = &HostTotals{Host: r}
+				hosts[r] = h
+			}
+			h.add(e)
+		}
+		d.add(e, r)
+		return nil
+	})
+	return days, hosts, n, err
 }
 
 // SanitizeName makes an untrusted name (worker, DHCP host) safe to show and to use in a key:
