@@ -139,20 +139,28 @@ func (r *Remote) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Wri
 	if !to.IsZero() {
 		v.Set("to", to.Format(time.RFC3339Nano))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(pathExport, v), nil)
+	_, err := r.stream(ctx, pathExport, v, w)
+	return err
+}
+
+// stream copies the answer to a GET to w and returns its trailers.
+func (r *Remote) stream(ctx context.Context, path string, q url.Values, w io.Writer) (http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(path, q), nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
+		return nil, fmt.Errorf("db4e service on %s: %w", r.socket, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("db4e service: %s", resp.Status)
+	if err := answerError(resp); err != nil {
+		return nil, err
 	}
-	_, err = io.Copy(w, resp.Body)
-	return err
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return nil, fmt.Errorf("stream from the db4e service: %w", err)
+	}
+	return resp.Trailer, nil
 }
 
 // Watch long-polls the service.
@@ -209,25 +217,14 @@ func (r *Remote) Check(ctx context.Context) (store.CheckReport, error) {
 // BackupStream copies the service's snapshot stream to w; a failure on the service's side
 // after the stream began comes in a trailer, so a cut stream is never taken for a whole one.
 func (r *Remote) BackupStream(ctx context.Context, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url(pathBackupStream, nil), nil)
+	trailer, err := r.stream(ctx, pathBackupStream, nil, w)
 	if err != nil {
-		return err
+		return fmt.Errorf("backup: %w", err)
 	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
-	}
-	defer resp.Body.Close()
-	if err := answerError(resp); err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("backup stream from the service: %w", err)
-	}
-	if msg := resp.Trailer.Get(trailerBackupError); msg != "" {
+	if msg := trailer.Get(trailerBackupError); msg != "" {
 		return fmt.Errorf("backup stream from the service: %s", msg)
 	}
-	if resp.Trailer.Get(trailerBackupDone) == "" {
+	if trailer.Get(trailerBackupDone) == "" {
 		return errors.New("backup stream from the service: cut short")
 	}
 	return nil
