@@ -30,7 +30,7 @@ const usage = `usage:
   db4e [--config F] [--data DIR]            console (default)
   db4e --headless                            ingest + pollers + local socket (+ /metrics)
   db4e --demo                                console over a simulated farm, no P2Pool needed
-  db4e import [--format p2pool|jsonseq] FILE...   backfill; plain or .gz; '-' is stdin
+  db4e import [--format p2pool|jsonseq] FILE...   backfill; plain, gz, bz2, zst; '-' is stdin
   db4e report [--json] [--days N] [--from D --to D]
   db4e export csv [--legacy] DIR             the daily-total CSV files
   db4e export jsonseq [--from T --to T]      the event log as RFC 7464 on stdout

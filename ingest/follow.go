@@ -434,7 +434,7 @@ func (f *Follower) readCur(final bool) error {
 	var err error
 	if c.lf.compressed {
 		var r io.Reader
-		var closer func()
+		var closer func() error
 		if r, closer, _, err = openContent(c.fd); err == nil {
 			_, err = streamLines(r, c.mark.Offset, sink)
 			closer()

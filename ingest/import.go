@@ -3,12 +3,15 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/db4e/db4e/store"
 )
@@ -94,20 +97,36 @@ const batchLimit = 2000
 // chunkSize is how much of a log is scanned at once.
 const chunkSize = 4 << 20
 
-// Decompress returns r itself or, when it starts with the gzip magic, a reader of its contents;
-// the extension is not trusted either way.
+// Decompress returns r itself or, when it starts with a gzip, bzip2 or zstd magic number, a
+// reader of its contents (logrotate's compresscmd may be any of them); the name is not trusted
+// either way.
 func Decompress(r io.Reader) (io.Reader, func() error, error) {
+	rd, closer, _, err := decompress(r)
+	return rd, closer, err
+}
+
+// decompress is Decompress, also saying whether r was compressed.
+func decompress(r io.Reader) (io.Reader, func() error, bool, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(2)
-	if err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+	magic, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
+			return nil, nil, true, fmt.Errorf("gzip: %w", err)
 		}
 		zr.Multistream(true)
-		return zr, zr.Close, nil
+		return zr, zr.Close, true, nil
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		return bzip2.NewReader(br), func() error { return nil }, true, nil
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, func() error { zr.Close(); return nil }, true, nil
 	}
-	return br, func() error { return nil }, nil
+	return br, func() error { return nil }, false, nil
 }
 
 // ImportP2Pool reads a P2Pool log from r. Only the lines that can hold an event or a sample are

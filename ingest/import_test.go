@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/store"
@@ -196,4 +199,30 @@ func readAsFollower(t testing.TB, data []byte) *lineByLine {
 	}
 	l.samples = len(l.batch.Samples)
 	return l
+}
+
+// The importer and the follower read the same compressions, by their magic numbers.
+func TestDecompressFormats(t *testing.T) {
+	plain, err := os.ReadFile("testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz, zs bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(plain)
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write(plain)
+	zw.Close()
+	for name, data := range map[string][]byte{"plain": plain, "gzip": gz.Bytes(), "zstd": zs.Bytes()} {
+		r, closeFn, err := Decompress(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := io.ReadAll(r)
+		closeFn()
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("%s: %d bytes read, %v", name, len(got), err)
+		}
+	}
 }

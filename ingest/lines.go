@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -208,6 +207,3 @@ func streamLines(r io.Reader, skip int64, sink lineSink) (int64, error) {
 		carry = copy(buf, data)
 	}
 }
-
-// isRegular reports a regular file (not a directory, FIFO or device in the log's place).
-func isRegular(fi os.FileInfo) bool { return fi.Mode().IsRegular() }

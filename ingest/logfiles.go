@@ -1,10 +1,7 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/zstd"
 )
 
 // headLen is how much of a file's start identifies it: a P2Pool log starts with a record whose
@@ -49,7 +45,6 @@ type logFile struct {
 	live       bool
 	head       []byte    // its content's first bytes (decompressed), up to firstLen
 	first      time.Time // its first record's time; zero when none was found
-	short      bool      // head is the whole content
 }
 
 // empty reports a file with no content yet.
@@ -191,7 +186,7 @@ func sameStart(a, b *logFile) bool {
 // inspect fingerprints one file.
 func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 	fi, err := os.Stat(name)
-	if err != nil || !isRegular(fi) {
+	if err != nil || !fi.Mode().IsRegular() {
 		return nil, fileKey{}, err
 	}
 	sys, ok := fi.Sys().(*syscall.Stat_t)
@@ -227,7 +222,7 @@ func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 			return nil, key, err
 		}
 	}
-	lf.head, lf.short = buf[:n], n < firstLen
+	lf.head = buf[:n]
 	lf.first = firstRecordTime(lf.head, ls.loc)
 	// A file still growing is looked at again when it changes; only its key changes then.
 	ls.cache[key] = lf
@@ -251,30 +246,12 @@ func firstRecordTime(head []byte, loc *time.Location) time.Time {
 	return time.Time{}
 }
 
-// openContent returns a reader of fd's content: the file itself, or its decompressed content
-// when it starts with a gzip, bzip2 or zstd magic number (logrotate's compresscmd may be any
-// of them; the name is not trusted either way).
-func openContent(fd *os.File) (io.Reader, func(), bool, error) {
-	var magic [4]byte
-	n, _ := fd.ReadAt(magic[:], 0)
-	m := magic[:n]
-	br := bufio.NewReaderSize(io.NewSectionReader(fd, 0, 1<<62), 64<<10)
-	switch {
-	case bytes.HasPrefix(m, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, true, fmt.Errorf("gzip %s: %w", fd.Name(), err)
-		}
-		zr.Multistream(true)
-		return zr, func() { zr.Close() }, true, nil
-	case bytes.HasPrefix(m, []byte("BZh")):
-		return bzip2.NewReader(br), func() {}, true, nil
-	case bytes.HasPrefix(m, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, nil, true, fmt.Errorf("zstd %s: %w", fd.Name(), err)
-		}
-		return zr, zr.Close, true, nil
+// openContent returns a reader of fd's content from its start, decompressed if need be
+// (Decompress), and whether it was compressed.
+func openContent(fd *os.File) (io.Reader, func() error, bool, error) {
+	r, closer, compressed, err := decompress(io.NewSectionReader(fd, 0, 1<<62))
+	if err != nil {
+		return nil, nil, compressed, fmt.Errorf("%s: %w", fd.Name(), err)
 	}
-	return fd, func() {}, false, nil
+	return r, closer, compressed, nil
 }

@@ -17,7 +17,7 @@ type Console interface {
 	Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	Report(ctx context.Context, q ReportQuery) (Report, error)
 	Rebuild(ctx context.Context) (int, error)
-	// Import reads one file or stream (plain or gzip) in the given format.
+	// Import reads one file or stream (plain, gzip, bzip2 or zstd) in the given format.
 	Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error)
 	ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error
 	// Watch returns when the data changed after version since (or ctx ends), with the new

@@ -143,7 +143,7 @@ func (r *ImportResult) Add(o ImportResult) {
 	r.Samples += o.Samples
 }
 
-// Import reads one file or stream, plain or gzip whatever its name says.
+// Import reads one file or stream, plain or compressed (gzip, bzip2, zstd) whatever its name says.
 func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error) {
 	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location()}
 	dr, closeFn, err := ingest.Decompress(r)
