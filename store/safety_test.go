@@ -260,3 +260,22 @@ func copyDir(t *testing.T, from, to string) {
 		os.WriteFile(filepath.Join(to, e.Name()), b, 0o644)
 	}
 }
+
+// Bad records far beyond one transaction are each counted once, split or not.
+func TestManySkipsCountedOnce(t *testing.T) {
+	s := openTest(t, t.TempDir(), "UTC")
+	defer s.Close()
+	var b Batch
+	for i := range 20000 {
+		rec := fmt.Sprintf("bad record %d %s", i, strings.Repeat("x", 150))
+		b.Skips = append(b.Skips, Skip{ID: HashID([]byte(rec)), Seen: time.Now(), Source: "t", Reason: "bad", Record: rec})
+	}
+	for range 2 {
+		if _, err := s.Apply(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.Skipped(); n != 20000 {
+		t.Fatalf("%d bad records counted, want 20000", n)
+	}
+}

@@ -145,7 +145,8 @@ type txnWriter struct {
 	count    int64
 	days     map[string]*DayTotals
 	hosts    map[string]*HostTotals
-	admitted int // new hosts given a row in this transaction
+	admitted int    // new hosts given a row in this transaction
+	skipped  uint64 // new bad records in it, added to the counter at commit
 }
 
 func (s *Store) newTxnWriter() *txnWriter {
@@ -155,7 +156,7 @@ func (s *Store) newTxnWriter() *txnWriter {
 // set writes k=v, first committing what is pending when it would make the transaction too big.
 func (w *txnWriter) set(k, v []byte) error {
 	n := int64(len(k) + len(v) + 32)
-	if (w.size+n+w.viewsSize() > w.s.db.MaxBatchSize()/2 || w.count+1+int64(len(w.days)+len(w.hosts)) > w.s.db.MaxBatchCount()/2) && w.count > 0 {
+	if (w.size+n+w.viewsSize() > w.s.db.MaxBatchSize()/2 || w.count+2+int64(len(w.days)+len(w.hosts)) > w.s.db.MaxBatchCount()/2) && w.count > 0 {
 		if err := w.commit(); err != nil {
 			return err
 		}
@@ -174,7 +175,7 @@ func (w *txnWriter) viewsSize() int64 {
 	return n
 }
 
-// commit writes the pending views and commits.
+// commit writes the pending views and the bad record count, and commits.
 func (w *txnWriter) commit() error {
 	for _, d := range w.days {
 		if err := setJSON(w.txn, dayKey(d.Date), d); err != nil {
@@ -186,11 +187,20 @@ func (w *txnWriter) commit() error {
 			return err
 		}
 	}
+	if w.skipped > 0 {
+		n, err := getUint(w.txn, []byte(keySkipped))
+		if err != nil {
+			return err
+		}
+		if err := w.txn.Set([]byte(keySkipped), binary.BigEndian.AppendUint64(nil, n+w.skipped)); err != nil {
+			return fmt.Errorf("write the bad record count: %w", err)
+		}
+	}
 	if err := w.txn.Commit(); err != nil {
 		return fmt.Errorf("commit to store %s: %w", w.s.dir, err)
 	}
 	w.s.hostCount += w.admitted
-	w.admitted, w.size, w.count = 0, 0, 0
+	w.admitted, w.skipped, w.size, w.count = 0, 0, 0, 0
 	clear(w.days)
 	clear(w.hosts)
 	return nil
@@ -298,14 +308,7 @@ func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 		if err := w.set(k, b); err != nil {
 			return fmt.Errorf("write skip: %w", err)
 		}
-		// The counter goes with each skip: the batch may be split after any of them.
-		n, err := getUint(w.txn, []byte(keySkipped))
-		if err != nil {
-			return err
-		}
-		if err := w.set([]byte(keySkipped), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
-			return err
-		}
+		w.skipped++
 		added++
 	}
 	res.Skipped += added
