@@ -92,8 +92,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	if err := q.Validate(); err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}
 	}
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c ops.Console) error {
 		r, err := c.Report(ctx, q)
 		if err != nil {
 			return err
@@ -143,8 +142,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("export: --to: %w", err)}
 	}
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, func(c ops.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
+	return withReader(ctx, e, func(c ops.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
 }
 
 func parseInstant(s string, loc *time.Location) (time.Time, error) {
@@ -174,8 +172,7 @@ func cmdExportCSV(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c ops.Console) error {
 		r, err := c.Report(ctx, ops.ReportQuery{})
 		if err != nil {
 			return err
@@ -197,8 +194,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c ops.Console) error {
 		st, err := c.Status(ctx)
 		if err != nil {
 			return err
@@ -230,8 +226,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("check takes no arguments")}
 	}
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c ops.Console) error {
 		r, err := c.Check(ctx)
 		if err != nil {
 			return err

@@ -145,7 +145,7 @@ func manifestTables(dir string) ([]uint64, error) {
 		return nil, err
 	}
 	defer fp.Close()
-	m, _, err := replayManifest(fp)
+	m, err := replayManifest(fp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -156,13 +156,14 @@ func manifestTables(dir string) ([]uint64, error) {
 	return ids, nil
 }
 
-func replayManifest(fp *os.File) (m badger.Manifest, off int64, err error) {
+func replayManifest(fp *os.File) (m badger.Manifest, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("damaged: %s", firstLineOf(fmt.Sprint(r)))
 		}
 	}()
-	return badger.ReplayManifestFile(fp, 0, badger.DefaultOptions(""))
+	m, _, err = badger.ReplayManifestFile(fp, 0, badger.DefaultOptions(""))
+	return m, err
 }
 
 // checkTable opens one table as Badger would and verifies its index and every block against
