@@ -256,12 +256,7 @@ func scanChunk(chunk []byte, p *Parser, ctxPre *Prefix, ctxMsg *[]byte, haveCtx 
 			break
 		}
 		start := bytes.LastIndexByte(chunk[:pos], '\n') + 1
-		end := bytes.IndexByte(chunk[pos:], '\n')
-		if end < 0 {
-			end = len(chunk)
-		} else {
-			end += pos
-		}
+		end := lineEnd(chunk, pos)
 		line := chunk[start:end]
 		if len(line) <= MaxLine { // a longer one was counted above, whatever it holds
 			_, _, record := ParsePrefix(cleanLine(line), p.Loc)
@@ -306,10 +301,7 @@ func overlongLines(chunk []byte) [][2]int {
 			i += j + 1
 			continue
 		}
-		end := len(chunk)
-		if e := bytes.IndexByte(chunk[i+MaxLine+1:], '\n'); e >= 0 {
-			end = i + MaxLine + 1 + e
-		}
+		end := lineEnd(chunk, i+MaxLine+1)
 		out = append(out, [2]int{i, end})
 		i = end + 1
 	}
@@ -326,12 +318,7 @@ func restOfBlock(chunk []byte, from int, loc *time.Location, emit func([]byte) e
 		if s >= len(chunk) {
 			return end, true, nil
 		}
-		e := bytes.IndexByte(chunk[s:], '\n')
-		if e < 0 {
-			e = len(chunk)
-		} else {
-			e += s
-		}
+		e := lineEnd(chunk, s)
 		next := chunk[s:e]
 		if len(next) > MaxLine {
 			break
@@ -345,6 +332,14 @@ func restOfBlock(chunk []byte, from int, loc *time.Location, emit func([]byte) e
 		end = e
 	}
 	return end, false, nil
+}
+
+// lineEnd is where the line holding b[from] ends: its newline, or the end of b.
+func lineEnd(b []byte, from int) int {
+	if e := bytes.IndexByte(b[from:], '\n'); e >= 0 {
+		return from + e
+	}
+	return len(b)
 }
 
 func indexFrom(b, m []byte, from int) int {
