@@ -25,8 +25,11 @@ type p2poolWriter struct {
 	all  []byte // everything written, in order
 }
 
-func newWriter(t *testing.T, path string) *p2poolWriter {
+// newWriter writes p2pool.log in a directory of its own until the test ends.
+func newWriter(t *testing.T) *p2poolWriter {
+	path := filepath.Join(t.TempDir(), "p2pool.log")
 	w := &p2poolWriter{t: t, path: path, sim: farmsim.New(3, 4, time.Date(2025, 5, 1, 22, 0, 0, 0, time.UTC))}
+	t.Cleanup(w.close)
 	w.sim.EventEvery = 4
 	w.sim.Step = 3 * time.Second
 	w.reopen()
@@ -169,10 +172,8 @@ func TestFollowRotations(t *testing.T) {
 	for _, style := range styles {
 		for _, poll := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/poll=%v", style.name, poll), func(t *testing.T) {
-				dir := t.TempDir()
-				path := filepath.Join(dir, "p2pool.log")
-				w := newWriter(t, path)
-				defer w.close()
+				w := newWriter(t)
+				path := w.path
 				s := openStore(t)
 				r := startFollower(t, s, path, poll)
 				// Rotations come a day apart on a farm: each is checked before the next.
@@ -196,10 +197,8 @@ func TestFollowRotations(t *testing.T) {
 
 // Truncation without a copy: what was read stays counted, what comes after is read.
 func TestFollowTruncate(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	s := openStore(t)
 	r := startFollower(t, s, path, false)
 	w.write(300)
@@ -207,7 +206,7 @@ func TestFollowTruncate(t *testing.T) {
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond) // tail notices a shrink only between two reads (nxadm/tail #28)
+	time.Sleep(600 * time.Millisecond) // the truncation seen before anything is written again
 	w.write(100)
 	waitTotals(t, s, w.sim)
 	r.stop(t)
@@ -215,10 +214,8 @@ func TestFollowTruncate(t *testing.T) {
 
 // Stopped, the log grows and rotates; started again, the follower reads exactly what it missed.
 func TestFollowResumesAcrossRotationWhileStopped(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	s := openStore(t)
 	r := startFollower(t, s, path, false)
 	w.write(200)
@@ -252,10 +249,8 @@ func TestFollowResumesAcrossRotationWhileStopped(t *testing.T) {
 
 // A restart with nothing new reads nothing twice, and the file is not read again from the start.
 func TestFollowRestartResumesAtCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	s := openStore(t)
 	cfg := DefaultConfig()
 	for i := range 3 {
@@ -289,10 +284,8 @@ func TestFollowUnreadableLog(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root reads any file")
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	w.write(50)
 	os.Chmod(path, 0o000)
 	f := &Follower{Path: path, Store: openStore(t), Cfg: DefaultConfig()}

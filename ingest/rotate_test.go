@@ -121,10 +121,8 @@ func waitStored(t testing.TB, s *store.Store, want map[string]bool) {
 func TestResumeAfterTwoRotationsWhileStopped(t *testing.T) {
 	for _, style := range logrotateStyles {
 		t.Run(style.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "p2pool.log")
-			w := newWriter(t, path)
-			defer w.close()
+			w := newWriter(t)
+			path := w.path
 			s := openStore(t)
 			r := startFollower(t, s, path, false)
 			w.write(200)
@@ -217,10 +215,8 @@ func TestRotationsWhileRunning(t *testing.T) {
 // Stopped with a backlog; started, the follower is still catching up when the log is rotated
 // twice: it finishes the old files and reads on.
 func TestRotationWhileCatchingUp(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	s := openStore(t)
 	w.write(30000)
 	r := startFollower(t, s, path, false)
@@ -236,10 +232,8 @@ func TestRotationWhileCatchingUp(t *testing.T) {
 // A 300 KB line of garbage in a file that is rotated before it is read is one bad record, and
 // every share after it is read.
 func TestGarbageLineInRotatedFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	s := openStore(t)
 	r := startFollower(t, s, path, false)
 	w.write(100)
@@ -261,10 +255,8 @@ func TestGarbageLineInRotatedFile(t *testing.T) {
 // Lines at and around the limit, followed and imported: the same events, the same bad records,
 // and importing the followed file adds nothing.
 func TestImportAfterFollowLongLines(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "p2pool.log")
-	w := newWriter(t, path)
-	defer w.close()
+	w := newWriter(t)
+	path := w.path
 	share := "2025-05-01 22:00:00.0001 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user r, effort 1.000%"
 	for _, n := range []int{MaxLine - 1, MaxLine, MaxLine + 1, 70_000, 300 << 10, 10 << 20} {
 		w.write(20)
