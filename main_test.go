@@ -45,6 +45,12 @@ func db4e(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	cmd := exec.Command(db4eBin, args...)
 	cmd.Env = testEnv(t)
 	cmd.Stdin = bytes.NewReader(stdin)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd to completion: its stdout, its stderr and its exit status.
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
