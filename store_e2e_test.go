@@ -254,11 +254,9 @@ wait:
 	if !strings.Contains(out, fmt.Sprintf("%d new event(s)", n)) {
 		t.Fatalf("import said %s", out)
 	}
-	// The aim is 150 MB; measured here 116-151 MB from one run to the next (the peaks are the
-	// pages a compaction maps between two releases). The bound leaves CI's noise a margin and
-	// still catches what this guards against: names blowing up memory (1.8 GB before).
-	if rss > 170<<10 {
-		t.Fatalf("peak RSS %d MB, want under 170 (aim: 150)", rss>>10)
+	// Measured here 81-88 MB (the peaks are the pages a compaction maps between two releases).
+	if rss > 150<<10 {
+		t.Fatalf("peak RSS %d MB, want under 150", rss>>10)
 	}
 	r := report(t, "--config", cfg)
 	rows, shares := 0, uint64(0)

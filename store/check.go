@@ -72,12 +72,12 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 				} else if !bytes.Equal(eventKey(&e), k) {
 					r.problem("event %x: its key is not its time and id", k)
 				}
-			case bytes.HasPrefix(k, []byte(prefixDay)):
+			case bytes.HasPrefix(k, []byte(s.keys.day)):
 				var d DayTotals
 				if err := json.Unmarshal(v, &d); err != nil {
 					r.problem("day view %s: does not decode: %v", k, err)
 				}
-				storedDays[string(k[len(prefixDay):])] = d
+				storedDays[string(k[len(s.keys.day):])] = d
 			case bytes.HasPrefix(k, []byte(prefixHost)):
 				var h HostTotals
 				if err := json.Unmarshal(v, &h); err != nil {

@@ -18,10 +18,17 @@ import (
 )
 
 // Key prefixes. Each kind of data lives under its own so it can be scanned or dropped alone.
+//
+// The event log sorts before every other prefix. A batch writes events (new, so at the log's
+// end) with view and checkpoint updates; a level-0 table then spans the log's newest tables and
+// the small keys after it, not the whole log, and compacting it rewrites a few tables. With the
+// views on both sides of the log (layout 1: d/ and c/ before e/), every compaction rewrote the
+// whole log: ~10x the store's size written, and an import's RSS peaked at ~150 MB with the
+// pages those compactions mapped (81-85 MB since). layout.go moves a store of layout 1.
 const (
 	prefixEvent      = "e/" // e/<unix ns BE><id>        -> Event JSON
-	prefixDay        = "d/" // d/<YYYY-MM-DD>            -> DayTotals JSON
-	prefixCheckpoint = "c/" // c/<reader name>           -> checkpoint bytes (owned by the reader)
+	prefixDay        = "v/" // v/<YYYY-MM-DD>            -> DayTotals JSON
+	prefixCheckpoint = "p/" // p/<reader name>           -> checkpoint bytes (owned by the reader)
 	prefixSkip       = "s/" // s/<hash of record>        -> Skip JSON
 	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE> -> float64 bits
 	prefixLatest     = "l/" // l/<series>                -> latest Sample JSON
@@ -71,6 +78,9 @@ type Store struct {
 	readOnly bool
 	// hostCount is how many hosts have a row of their own (h/ keys), under writeMu.
 	hostCount int
+	// keys are the prefixes reads use: the current layout's, or layout 1's in a store that
+	// could not be moved because it was opened read-only (a full disk).
+	keys layout
 }
 
 // ErrLocked is returned when another process (usually the db4e service) holds the store.
@@ -144,10 +154,10 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	opt := badgerOptions(dir, log).WithReadOnly(readOnly)
 	if cfg.Bulk {
 		// Small, frequent compactions (1 MB tables, each level-0 table compacted at once) keep
-		// what one compaction maps and allocates small: a million events import with a peak
-		// RSS of 116-151 MB (VmHWM; 390-470 MB with 4 MB tables and 5 level-0 tables), for
-		// about a third more time. Tables are sized per level, so this changes nothing for a
-		// store opened later with the service's options.
+		// what one compaction maps and allocates small: a million events with distinct names
+		// import with a peak RSS of 81-88 MB (VmHWM over 8 runs; 89-116 MB with the service's
+		// options, for a tenth less time). Tables are sized per level, so this changes nothing
+		// for a store opened later with the service's options.
 		opt = opt.WithBaseTableSize(1 << 20).WithBaseLevelSize(4 << 20).WithNumLevelZeroTables(1).WithNumLevelZeroTablesStall(4)
 	}
 	db, err := openBadger(opt)
@@ -160,7 +170,11 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly}
+	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly, keys: currentLayout}
+	if err := s.moveLayout(); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	if readOnly {
 		log.Warn("the disk is full: the store is open read-only", "dir", dir, "err", space)

@@ -71,10 +71,11 @@ func (h *HostTotals) add(e *Event) {
 func (s *Store) Days(from, to string) ([]DayTotals, error) {
 	var out []DayTotals
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(prefixDay)})
+		prefix := []byte(s.keys.day)
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix})
 		defer it.Close()
-		for it.Seek(dayKey(from)); it.Valid(); it.Next() {
-			date := string(it.Item().Key()[len(prefixDay):])
+		for it.Seek(append(prefix, from...)); it.Valid(); it.Next() {
+			date := string(it.Item().Key()[len(prefix):])
 			if to != "" && date > to {
 				break
 			}
@@ -148,7 +149,7 @@ func (s *Store) scanJSON(prefix string, fn func([]byte) error) error {
 func (s *Store) Checkpoint(name string) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get([]byte(prefixCheckpoint + name))
+		it, err := txn.Get([]byte(s.keys.checkpoint + name))
 		if err == badger.ErrKeyNotFound {
 			return nil
 		}
