@@ -56,6 +56,11 @@ func FreeSpace(dir string) (uint64, error) {
 	return st.Bavail * uint64(st.Bsize), nil
 }
 
+// closeRoom is the free space Badger's close needs: a memtable flushed (4 MiB) and level 0
+// compacted into the tables it overlaps, which with the event log sorted first (layout 2) are
+// the newest few and the views.
+const closeRoom = 64 << 20
+
 // spaceGuard answers "may we write now?": one statfs (a microsecond or two) before every write,
 // since a bulk import fills megabytes between two batches.
 type spaceGuard struct {
@@ -81,7 +86,9 @@ func (g *spaceGuard) check() error {
 // badly: tables without their MANIFEST (Badger would start an empty store and delete them),
 // a table cut short or damaged at its end (Badger would panic), and what kill -9 can leave (an
 // empty memtable file, which Badger refuses to open). It returns whether a store is there.
-func preflight(dir string, readOnly bool, log *slog.Logger) (bool, error) {
+// full is why the store is to be opened read-only (the disk is full), nil if it may be written.
+func preflight(dir string, full error, log *slog.Logger) (bool, error) {
+	readOnly := full != nil
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -102,7 +109,16 @@ func preflight(dir string, readOnly bool, log *slog.Logger) (bool, error) {
 			vlogs = append(vlogs, name)
 		case strings.HasSuffix(name, ".mem"):
 			fi, err := e.Info()
-			if err != nil || fi.Size() > 0 {
+			if err != nil {
+				continue
+			}
+			if fi.Size() > 0 && readOnly {
+				// Badger replays it only by writing (read-only it refuses, and on tmpfs reading
+				// its unwritten end faults on a full disk).
+				return true, fmt.Errorf("open store %s: %s holds writes not yet flushed (the last db4e stopped on a full disk, or was killed); reading them needs free space: %w",
+					dir, filepath.Join(dir, name), full)
+			}
+			if fi.Size() > 0 {
 				continue
 			}
 			// Created, not yet sized, when the process was killed: it holds nothing.

@@ -131,20 +131,21 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	guard := &spaceGuard{dir: dir, need: uint64(max(cfg.MinFreeMB, 0)) << 20}
 	space := guard.check()
-	readOnly := false
+	var full error // why the store is opened read-only
 	if cfg.Reader {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("open store %s: %w: nothing to read (is data_dir, or --data, right?)", dir, ErrNoStore)
 		}
 		// Opening read-write may flush what a crash left in memory: on a full disk, read only.
-		readOnly = space != nil
+		full = space
 	} else if space != nil {
 		// Even opening read-write can write (a crash's memtables are flushed at once).
 		return nil, fmt.Errorf("open store %s: %w", dir, space)
 	}
 	// Every table is verified, block by block, before Badger opens it: a flipped bit is an
 	// error naming the file, not a wrong count (Badger's iterators stop quietly at a bad block).
-	exists, err := preflight(dir, readOnly, log)
+	readOnly := full != nil
+	exists, err := preflight(dir, full, log)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +166,8 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		if isLockError(err) {
 			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
 		}
-		if errors.Is(err, badger.ErrTruncateNeeded) {
-			return nil, fmt.Errorf("open store %s: a crash left a cut write that needs free space to recover: %w", dir, space)
+		if isTruncateNeeded(err) {
+			return nil, fmt.Errorf("open store %s: a crash, or a stop on a full disk, left writes that need free space to recover: %w", dir, space)
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -224,10 +225,18 @@ func (s *Store) Location() *time.Location { return s.loc }
 // Dir is the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Close flushes and closes the store.
+// Close flushes and closes the store. With less than closeRoom free it writes nothing:
+// Badger's close flushes the memtable into a table and compacts level 0, through mapped files,
+// and on a full disk that is a SIGBUS. What the memtable holds is in its write-ahead file
+// already, so the store is left as kill -9 leaves it, and the next open recovers it.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
+		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
+			"dir", s.dir, "free_mb", free>>20, "needed_mb", closeRoom>>20)
+		return nil
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.dir, err)
 	}
@@ -304,6 +313,12 @@ func trimNL(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// isTruncateNeeded: Badger formats this error into its message (y.Wrapf), so errors.Is alone
+// misses it.
+func isTruncateNeeded(err error) bool {
+	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())
 }
 
 func isLockError(err error) bool {

@@ -71,8 +71,10 @@ func (w *Writer) Run(ctx context.Context) error {
 		if _, err := f.Write(b); err != nil {
 			return err
 		}
-		if _, err := w.Copy.Write(b); err != nil {
-			return err
+		if w.Copy != nil {
+			if _, err := w.Copy.Write(b); err != nil {
+				return err
+			}
 		}
 		w.mu.Lock()
 		// as the log has it: to a tenth of a millisecond
