@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
-	"github.com/db4e/db4e/store"
 )
 
 // db4eBin is the binary under test, built once for the tests that run it as a child process.
@@ -92,7 +92,7 @@ func sameTotals(r ops.Report, sim *farmsim.Sim) string {
 		if w == nil {
 			return "unexpected day " + d.Date
 		}
-		if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.XMR != store.PiconeroFromInt(w.Piconero).XMR() {
+		if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.XMR != model.PiconeroFromInt(w.Piconero).XMR() {
 			return fmt.Sprintf("%s: report %d shares %d blocks %d payments %s XMR; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.XMR, w)
 		}
 		for h, n := range w.ByHost {

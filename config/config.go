@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/store"
 )
@@ -240,7 +241,7 @@ func (c *File) validate() error {
 	}
 	names := map[string]bool{}
 	for i, x := range c.Miners.Xmrig {
-		if x.Name == "" || store.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
+		if x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
 			return fmt.Errorf("miners.xmrig[%d].name: want a unique printable name, got %q", i, x.Name)
 		}
 		names[x.Name] = true

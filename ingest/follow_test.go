@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -116,7 +117,7 @@ func compareTotals(s *store.Store, sim *farmsim.Sim) string {
 	for _, d := range days {
 		w := sim.Totals[d.Date]
 		if w == nil || int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments ||
-			d.Piconero.String() != store.PiconeroFromInt(w.Piconero).String() {
+			d.Piconero.String() != model.PiconeroFromInt(w.Piconero).String() {
 			return fmt.Sprintf("%s: stored %d shares %d blocks %d payments %s; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.Piconero, w)
 		}
 		for h, n := range w.ByHost {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // TestP2PoolForms reads one line of every form P2Pool has written, as docs/P2POOL-LOG.md lists
@@ -17,34 +17,34 @@ func TestP2PoolForms(t *testing.T) {
 	const ts = "NOTICE  2025-03-01 00:11:42.9913 "
 	tests := []struct {
 		source, versions, line string
-		want                   *store.Event // nil: not an event
+		want                   *model.Event // nil: not an event
 		sample                 string       // a sample of this series
 		bad                    bool         // a bad record
 	}{
 		{"src/stratum_server.cpp", "v1.0-v1.2", "StratumServer SHARE FOUND: mainchain height 2402123, diff 1000123, effort 52.345%",
-			&store.Event{Kind: "share", Host: UnknownHost, MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
+			&model.Event{Kind: "share", Host: UnknownHost, MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
 		{"src/stratum_server.cpp", "v1.3-v2.5", "StratumServer SHARE FOUND: mainchain height 2402123, diff 1000123, client 192.168.1.21:50112 user rig-01, effort 52.345%",
-			&store.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
+			&model.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
 		{"src/stratum_server.cpp", "v1.3-v2.5, no user", "StratumServer SHARE FOUND: mainchain height 2402123, diff 1000123, client 192.168.1.21:50112, effort 52.345%",
-			&store.Event{Kind: "share", Host: "192.168.1.21", ClientIP: "192.168.1.21", MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
+			&model.Event{Kind: "share", Host: "192.168.1.21", ClientIP: "192.168.1.21", MainHeight: 2402123, Difficulty: 1000123, Effort: 52.345}, "", false},
 		{"src/stratum_server.cpp", "v2.6-v3.1", "StratumServer SHARE FOUND: mainchain height 2602123, sidechain height 1500000, diff 1000123, client [2001:db8::7]:50112 user rig-02, effort 1.000%",
-			&store.Event{Kind: "share", Host: "rig-02", ClientIP: "2001:db8::7", MainHeight: 2602123, SideHeight: 1500000, Difficulty: 1000123, Effort: 1}, "", false},
+			&model.Event{Kind: "share", Host: "rig-02", ClientIP: "2001:db8::7", MainHeight: 2602123, SideHeight: 1500000, Difficulty: 1000123, Effort: 1}, "", false},
 		{"src/stratum_server.cpp", "v3.2-v4.18", "StratumServer SHARE FOUND: mainchain height 3350105, sidechain height 10412233, diff 131880441, client 192.168.1.21:50112, user rig-01, effort 48.219%",
-			&store.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 48.219}, "", false},
+			&model.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 48.219}, "", false},
 		{"src/miner.cpp", "v2.0-v2.5", "StratumServer SHARE FOUND: mainchain height 2502123, diff 1000123, worker thread 1/4",
-			&store.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 2502123, Difficulty: 1000123}, "", false},
+			&model.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 2502123, Difficulty: 1000123}, "", false},
 		{"src/miner.cpp", "v2.6-v4.18", "P2Pool SHARE FOUND: mainchain height 3350105, sidechain height 10412233, diff 131880441, worker thread 3/4",
-			&store.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441}, "", false},
+			&model.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441}, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v1.0-v3.3", "P2Pool BLOCK FOUND: main chain block at height 2402200 was mined by this p2pool",
-			&store.Event{Kind: "block", Height: 2402200, MinedBy: "pool"}, "", false},
+			&model.Event{Kind: "block", Height: 2402200, MinedBy: "pool"}, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v3.4-v4.18", "P2Pool BLOCK FOUND: main chain block at height 3350252 was mined by you",
-			&store.Event{Kind: "block", Height: 3350252, MinedBy: "you"}, "", false},
+			&model.Event{Kind: "block", Height: 3350252, MinedBy: "you"}, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v3.4-v4.18", "SideChain BLOCK FOUND: main chain block at height 3350252 was mined by someone else in this p2pool",
-			&store.Event{Kind: "block", Height: 3350252, MinedBy: "other"}, "", false},
+			&model.Event{Kind: "block", Height: 3350252, MinedBy: "other"}, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v1.7-v2.6", "P2Pool You received a payout of 0.000812345678 XMR in block 2602200",
-			&store.Event{Kind: "payment", Height: 2602200, Piconero: store.PiconeroFromInt(812345678)}, "", false},
+			&model.Event{Kind: "payment", Height: 2602200, Piconero: model.PiconeroFromInt(812345678)}, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v2.7-v4.18", "P2Pool Your wallet 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge got a payout of 1.000000000001 XMR in block 3350252",
-			&store.Event{Kind: "payment", Height: 3350252, Piconero: store.PiconeroFromInt(1000000000001)}, "", false},
+			&model.Event{Kind: "payment", Height: 3350252, Piconero: model.PiconeroFromInt(1000000000001)}, "", false},
 		// Not events, and not bad records either.
 		{"src/miner.cpp", "v4.0-v4.18 (merge mining)", "P2Pool AUX BLOCK FOUND: chain_id 0f28c4960d96647e77e7ab6d13b85bd16c7ca56f45df802cdc763a5e5c0c7863, diff 1234567, worker thread 1/4", nil, "", false},
 		{"src/p2pool.cpp, src/side_chain.cpp", "v2.7-v4.18", "P2Pool Your wallet 4Ad didn't get a payout in block 3350252 because you had no shares in PPLNS window", nil, "", false},
@@ -87,7 +87,7 @@ func TestP2PoolForms(t *testing.T) {
 				if got.Piconero.Cmp(want.Piconero) != 0 {
 					t.Fatalf("piconero %s, want %s", got.Piconero, want.Piconero)
 				}
-				got.Piconero, want.Piconero = store.Piconero{}, store.Piconero{}
+				got.Piconero, want.Piconero = model.Piconero{}, model.Piconero{}
 				if got.Host != want.Host || got.ClientIP != want.ClientIP || got.Kind != want.Kind || got.MainHeight != want.MainHeight ||
 					got.SideHeight != want.SideHeight || got.Difficulty != want.Difficulty || got.Effort != want.Effort || got.Height != want.Height || got.MinedBy != want.MinedBy {
 					t.Fatalf("got  %+v\nwant %+v", got, want)

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -157,7 +158,7 @@ func TestImportMatchesLineByLine(t *testing.T) {
 		for _, d := range days {
 			shares += d.Shares
 			w := sim.Totals[d.Date]
-			if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.Piconero.String() != store.PiconeroFromInt(w.Piconero).String() {
+			if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.Piconero.String() != model.PiconeroFromInt(w.Piconero).String() {
 				t.Errorf("chunk %d %s: %+v, want %+v", chunk, d.Date, d, w)
 			}
 		}

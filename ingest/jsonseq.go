@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // RecordSeparator starts every RFC 7464 record.
@@ -163,11 +163,11 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 // ParseJSONRecord reads one record: an event db4e exported (time, kind, id and its fields), or
 // any other JSON object with a time (`time`, `created_at_ms` or `ts`) and a kind (`type` or
 // `cmd`), kept whole.
-func ParseJSONRecord(rec []byte) (store.Event, string) {
+func ParseJSONRecord(rec []byte) (model.Event, string) {
 	rec = bytes.TrimSpace(rec)
 	i := bytes.IndexByte(rec, '{')
 	if i < 0 {
-		return store.Event{}, "no JSON object"
+		return model.Event{}, "no JSON object"
 	}
 	rec = rec[i:]
 	// Only the fields db4e reads are decoded; the record is kept whole as it came.
@@ -181,7 +181,7 @@ func ParseJSONRecord(rec []byte) (store.Event, string) {
 		Cmd         json.RawMessage `json:"cmd"`
 	}
 	if err := json.Unmarshal(rec, &head); err != nil {
-		return store.Event{}, "bad JSON: " + firstLine(err.Error())
+		return model.Event{}, "bad JSON: " + firstLine(err.Error())
 	}
 	if head.Kind != nil && head.ID != nil {
 		return parseExported(rec)
@@ -199,7 +199,7 @@ func ParseJSONRecord(rec []byte) (store.Event, string) {
 		reason = "no time (time, created_at_ms or ts)"
 	}
 	if reason != "" {
-		return store.Event{}, reason
+		return model.Event{}, reason
 	}
 	kind := ""
 	if head.Kind != nil {
@@ -212,14 +212,14 @@ func ParseJSONRecord(rec []byte) (store.Event, string) {
 		kind = rawString(head.Cmd)
 	}
 	if kind == "" {
-		return store.Event{}, "no kind (type or cmd)"
+		return model.Event{}, "no kind (type or cmd)"
 	}
-	kind = store.SanitizeName(kind, 40)
+	kind = model.SanitizeName(kind, 40)
 	switch kind {
-	case store.KindShare, store.KindBlock, store.KindPayment:
-		return store.Event{}, "a " + kind + " record must be one db4e exported (with kind and id)"
+	case model.KindShare, model.KindBlock, model.KindPayment:
+		return model.Event{}, "a " + kind + " record must be one db4e exported (with kind and id)"
 	}
-	return store.Event{Time: t, Kind: kind, ID: store.HashID(rec), Fields: append(json.RawMessage(nil), rec...)}, ""
+	return model.Event{Time: t, Kind: kind, ID: model.HashID(rec), Fields: append(json.RawMessage(nil), rec...)}, ""
 }
 
 func rawString(raw json.RawMessage) string {
@@ -230,8 +230,8 @@ func rawString(raw json.RawMessage) string {
 	return s
 }
 
-func parseExported(rec []byte) (store.Event, string) {
-	var e store.Event
+func parseExported(rec []byte) (model.Event, string) {
+	var e model.Event
 	if err := json.Unmarshal(rec, &e); err != nil {
 		return e, "bad event: " + firstLine(err.Error())
 	}
@@ -242,13 +242,13 @@ func parseExported(rec []byte) (store.Event, string) {
 		return e, "event with a bad id"
 	case e.Kind == "":
 		return e, "event without kind"
-	case e.Kind == store.KindShare && e.Host == "":
+	case e.Kind == model.KindShare && e.Host == "":
 		return e, "share without host"
-	case e.Kind == store.KindPayment && e.Piconero.IsZero():
+	case e.Kind == model.KindPayment && e.Piconero.IsZero():
 		return e, "payment without amount"
 	}
-	e.Kind = store.SanitizeName(e.Kind, 40)
-	e.Host = store.SanitizeName(e.Host, MaxHostLen)
+	e.Kind = model.SanitizeName(e.Kind, 40)
+	e.Host = model.SanitizeName(e.Host, MaxHostLen)
 	return e, ""
 }
 
@@ -284,7 +284,7 @@ func firstLine(s string) string {
 }
 
 // WriteJSONSeq writes one event as an RFC 7464 record: 0x1E, the JSON, a newline.
-func WriteJSONSeq(w *bufio.Writer, e *store.Event) error {
+func WriteJSONSeq(w *bufio.Writer, e *model.Event) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err

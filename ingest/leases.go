@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // MaxLeaseName bounds a DHCP host name (RFC 1035 labels are at most 63 characters).
@@ -52,7 +52,7 @@ func ReadLeases(r io.Reader) ([]Lease, int, error) {
 			l.Expires = time.Unix(exp, 0).UTC()
 		}
 		if f[3] != "*" {
-			l.Name = store.SanitizeName(f[3], MaxLeaseName)
+			l.Name = model.SanitizeName(f[3], MaxLeaseName)
 		}
 		out = append(out, l)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -19,7 +20,7 @@ const MaxLine = 64 << 10
 // overlongSkip is the bad record of a line longer than MaxLine. Its ID hashes the line's first
 // MaxLine bytes and its length, which every reader can compute without holding the line.
 func overlongSkip(source string, head []byte, n int64) store.Skip {
-	id := store.HashID(append(strconv.AppendInt([]byte("overlong "), n, 10), head...))
+	id := model.HashID(append(strconv.AppendInt([]byte("overlong "), n, 10), head...))
 	if len(head) > store.MaxSkipExcerpt {
 		head = head[:store.MaxSkipExcerpt]
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -16,7 +17,7 @@ const MaxHostLen = 64
 
 // Result is what one log line yields: nothing, an event, a sample, or a skip with its reason.
 type Result struct {
-	Event  *store.Event
+	Event  *model.Event
 	Sample *store.Sample
 	// Reason is set when the line looked like an event but could not be read.
 	Reason string
@@ -196,7 +197,7 @@ func eventID(line []byte) string {
 			break
 		}
 	}
-	return store.HashID(line)
+	return model.HashID(line)
 }
 
 // UnknownHost stands for the miner of a share whose line names none (P2Pool v1.0 to v1.2).
@@ -213,7 +214,7 @@ const UnknownHost = "(unknown)"
 //	SHARE FOUND: mainchain height H, sidechain height S, diff D, worker thread i/n       v2.6+
 func parseShare(pre Prefix, msg, line []byte) Result {
 	s := string(msg[len("SHARE FOUND:"):])
-	e := store.Event{Time: pre.Time, Kind: store.KindShare, ID: eventID(line)}
+	e := model.Event{Time: pre.Time, Kind: model.KindShare, ID: eventID(line)}
 	var err string
 	if e.MainHeight, err = uintAfter(s, "mainchain height "); err != "" {
 		return Result{Reason: "share: mainchain height " + err}
@@ -254,7 +255,7 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	}
 	switch {
 	case user != "" && user != "x":
-		e.Host = store.SanitizeName(user, MaxHostLen)
+		e.Host = model.SanitizeName(user, MaxHostLen)
 	case e.ClientIP != "":
 		e.Host = e.ClientIP
 	case strings.Contains(s, "worker thread"):
@@ -273,7 +274,7 @@ func hostOfAddr(addr string) string {
 		if end < 0 {
 			return ""
 		}
-		return store.SanitizeName(addr[1:end], MaxHostLen)
+		return model.SanitizeName(addr[1:end], MaxHostLen)
 	}
 	if strings.Count(addr, ":") == 1 {
 		addr = addr[:strings.IndexByte(addr, ':')]
@@ -281,7 +282,7 @@ func hostOfAddr(addr string) string {
 	if addr == "" {
 		return ""
 	}
-	return store.SanitizeName(addr, MaxHostLen)
+	return model.SanitizeName(addr, MaxHostLen)
 }
 
 // uintAfter reads the unsigned integer that follows key in s.
@@ -313,7 +314,7 @@ func parseBlock(pre Prefix, msg, line []byte) Result {
 	if err != "" {
 		return Result{Reason: "block: height " + err}
 	}
-	e := store.Event{Time: pre.Time, Kind: store.KindBlock, ID: eventID(line), Height: h}
+	e := model.Event{Time: pre.Time, Kind: model.KindBlock, ID: eventID(line), Height: h}
 	switch {
 	case strings.Contains(s, "mined by you"):
 		e.MinedBy = "you"
@@ -340,7 +341,7 @@ func parsePayout(pre Prefix, msg, line []byte) Result {
 	if !ok {
 		return Result{Reason: "payout: no amount or block"}
 	}
-	pico, err := store.ParseXMR(strings.TrimSpace(amount))
+	pico, err := model.ParseXMR(strings.TrimSpace(amount))
 	if err != nil {
 		return Result{Reason: "payout: " + err.Error()}
 	}
@@ -348,7 +349,7 @@ func parsePayout(pre Prefix, msg, line []byte) Result {
 	if herr != "" {
 		return Result{Reason: "payout: block height " + herr}
 	}
-	return Result{Event: &store.Event{Time: pre.Time, Kind: store.KindPayment, ID: eventID(line), Piconero: pico, Height: h}}
+	return Result{Event: &model.Event{Time: pre.Time, Kind: model.KindPayment, ID: eventID(line), Piconero: pico, Height: h}}
 }
 
 const markPayoutStr = "a payout of "
@@ -416,7 +417,7 @@ func workerLine(pre Prefix, msg []byte) Result {
 	if name == "" {
 		return Result{}
 	}
-	return Result{Sample: &store.Sample{Series: "worker/" + store.SanitizeName(name, MaxHostLen), Time: pre.Time, Value: v}}
+	return Result{Sample: &store.Sample{Series: "worker/" + model.SanitizeName(name, MaxHostLen), Time: pre.Time, Value: v}}
 }
 
 // isAddr reads "1.2.3.4:5678" or "[2001:db8::1]:5678".

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 func TestParseLine(t *testing.T) {
@@ -16,44 +16,44 @@ func TestParseLine(t *testing.T) {
 	tests := []struct {
 		name   string
 		line   string
-		want   *store.Event // nil: no event
+		want   *model.Event // nil: no event
 		reason string       // non-empty: skipped with a reason containing this
 	}{
 		{"share v4", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 3350105, sidechain height 10412233, diff 131880441, client 192.168.1.21:50112, user rig-01, effort 48.219%",
-			&store.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 48.219}, ""},
+			&model.Event{Kind: "share", Host: "rig-01", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 48.219}, ""},
 		{"share v3 no comma before user", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 3350105, sidechain height 10412233, diff 131880441, client 192.168.1.21:50112 user rig-07, effort 1.5%",
-			&store.Event{Kind: "share", Host: "rig-07", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 1.5}, ""},
+			&model.Event{Kind: "share", Host: "rig-07", ClientIP: "192.168.1.21", MainHeight: 3350105, SideHeight: 10412233, Difficulty: 131880441, Effort: 1.5}, ""},
 		{"share before v2.6, no sidechain height", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 2500000, diff 100, client 10.0.0.5:3333 user a, effort 10.000%",
-			&store.Event{Kind: "share", Host: "a", ClientIP: "10.0.0.5", MainHeight: 2500000, Difficulty: 100, Effort: 10}, ""},
+			&model.Event{Kind: "share", Host: "a", ClientIP: "10.0.0.5", MainHeight: 2500000, Difficulty: 100, Effort: 10}, ""},
 		{"share without user: host is the client IP", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 192.168.1.9:4444, effort 5.000%",
-			&store.Event{Kind: "share", Host: "192.168.1.9", ClientIP: "192.168.1.9", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "192.168.1.9", ClientIP: "192.168.1.9", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share with user x: host is the client IP", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 192.168.1.9:4444, user x, effort 5.000%",
-			&store.Event{Kind: "share", Host: "192.168.1.9", ClientIP: "192.168.1.9", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "192.168.1.9", ClientIP: "192.168.1.9", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share IPv6 client", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client [2001:db8::7]:4444, effort 5.000%",
-			&store.Event{Kind: "share", Host: "2001:db8::7", ClientIP: "2001:db8::7", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "2001:db8::7", ClientIP: "2001:db8::7", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share built-in miner", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, worker thread 1/4, effort 5.000%",
-			&store.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "p2pool-miner", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share with colours and CRLF", "\x1b[0;32m2025-03-01 00:11:42.9913 StratumServer \x1b[0mSHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user r, effort 5.000%\r",
-			&store.Event{Kind: "share", Host: "r", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "r", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share with hostile user name", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user [red]$(rm -rf /)\x07, effort 5.000%",
-			&store.Event{Kind: "share", Host: "_red_$(rm -rf _)?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "_red_$(rm -rf _)?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share height not a number", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height abc, diff 3", nil, "mainchain height not a number"},
 		{"share height overflows", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 99999999999999999999999, diff 3", nil, "out of range"},
 		{"share cut short", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5", nil, "diff missing"},
 		{"share cut before its effort", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5, sidechain height 7, diff 9, client 1.2.3.4:5", nil, "cut short"},
 		{"block by someone else", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height 3350252 was mined by someone else in this p2pool",
-			&store.Event{Kind: "block", Height: 3350252, MinedBy: "other"}, ""},
+			&model.Event{Kind: "block", Height: 3350252, MinedBy: "other"}, ""},
 		{"block by this p2pool (to v3.3)", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height 3350555 was mined by this p2pool",
-			&store.Event{Kind: "block", Height: 3350555, MinedBy: "pool"}, ""},
+			&model.Event{Kind: "block", Height: 3350555, MinedBy: "pool"}, ""},
 		{"block by you", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height 7 was mined by you",
-			&store.Event{Kind: "block", Height: 7, MinedBy: "you"}, ""},
+			&model.Event{Kind: "block", Height: 7, MinedBy: "you"}, ""},
 		{"block garbled", "2025-03-01 05:12:39.0001 P2Pool BLOCK FOUND: main chain block at height ??", nil, "block: height"},
 		{"payout v2.7+", "NOTICE  2025-03-01 05:12:39.0007 P2Pool Your wallet 4AdUnd got a payout of 0.000531220018 XMR in block 3350252",
-			&store.Event{Kind: "payment", Height: 3350252, Piconero: store.PiconeroFromInt(531220018)}, ""},
+			&model.Event{Kind: "payment", Height: 3350252, Piconero: model.PiconeroFromInt(531220018)}, ""},
 		{"payout v1.7-2.6", "NOTICE  2025-03-01 05:12:39.0007 P2Pool You received a payout of 1.5 XMR in block 12",
-			&store.Event{Kind: "payment", Height: 12, Piconero: store.PiconeroFromInt(1_500_000_000_000)}, ""},
+			&model.Event{Kind: "payment", Height: 12, Piconero: model.PiconeroFromInt(1_500_000_000_000)}, ""},
 		{"payout larger than uint64 piconero", "NOTICE  2025-03-01 05:12:39.0007 P2Pool You received a payout of 123456789012.000000000001 XMR in block 12",
-			&store.Event{Kind: "payment", Height: 12, Piconero: mustXMR("123456789012.000000000001")}, ""},
+			&model.Event{Kind: "payment", Height: 12, Piconero: mustXMR("123456789012.000000000001")}, ""},
 		{"payout 13 decimals", "NOTICE  2025-03-01 05:12:39.0007 P2Pool You received a payout of 0.0000000000001 XMR in block 12", nil, "bad XMR amount"},
 		{"payout negative", "NOTICE  2025-03-01 05:12:39.0007 P2Pool You received a payout of -1.0 XMR in block 12", nil, "bad XMR amount"},
 		{"not a payout", "NOTICE  2025-03-01 05:12:39.0007 P2Pool Your wallet 4Ad didn't get a payout in block 3350252 because you had no shares in PPLNS window", nil, ""},
@@ -61,7 +61,7 @@ func TestParseLine(t *testing.T) {
 		{"bad timestamp", "2025-13-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1", nil, "without a readable timestamp"},
 		{"other line", "2025-03-01 00:03:17.4410 ZMQReader new main chain block: height = 3350101", nil, ""},
 		{"invalid UTF-8", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user \xff\xfe, effort 5.000%",
-			&store.Event{Kind: "share", Host: "?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+			&model.Event{Kind: "share", Host: "?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"empty", "", nil, ""},
 		{"long garbage", strings.Repeat("SHARE FOUND ", 100000), nil, "without a readable timestamp"},
 	}
@@ -95,7 +95,7 @@ func TestParseLine(t *testing.T) {
 			if got.Piconero.Cmp(want.Piconero) != 0 {
 				t.Fatalf("piconero = %s, want %s", got.Piconero, want.Piconero)
 			}
-			got.Piconero, want.Piconero = store.Piconero{}, store.Piconero{}
+			got.Piconero, want.Piconero = model.Piconero{}, model.Piconero{}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("got  %+v\nwant %+v", got, want)
 			}
@@ -107,8 +107,8 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-func mustXMR(s string) store.Piconero {
-	p, err := store.ParseXMR(s)
+func mustXMR(s string) model.Piconero {
+	p, err := model.ParseXMR(s)
 	if err != nil {
 		panic(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -51,7 +52,7 @@ func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time
 		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %w", base, err)
 	}
 	if resp.Error != nil {
-		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", base, store.SanitizeName(resp.Error.Message, 200))
+		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", base, model.SanitizeName(resp.Error.Message, 200))
 	}
 	if resp.Result == nil || resp.Result.Status != "OK" {
 		return NodeInfo{}, nil, fmt.Errorf("monerod %s: get_info without status OK", base)
@@ -112,8 +113,8 @@ func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, no
 		store.Sample{Series: prefix + "shares_good", Time: now, Value: float64(s.Results.SharesGood)},
 		store.Sample{Series: prefix + "shares_total", Time: now, Value: float64(s.Results.SharesTotal)},
 	)
-	s.Connection.Pool = store.SanitizeName(s.Connection.Pool, 100)
-	s.WorkerID = store.SanitizeName(s.WorkerID, MaxHostLen)
+	s.Connection.Pool = model.SanitizeName(s.Connection.Pool, 100)
+	s.WorkerID = model.SanitizeName(s.WorkerID, MaxHostLen)
 	return s, out, nil
 }
 
@@ -206,7 +207,7 @@ func parseWorker(s string) (string, float64, bool) {
 	if name == "" {
 		return "", 0, false
 	}
-	return store.SanitizeName(name, MaxHostLen), hr, true
+	return model.SanitizeName(name, MaxHostLen), hr, true
 }
 
 func readJSONFile(path string, v any) error {

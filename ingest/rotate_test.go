@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -87,7 +88,7 @@ func filesEvents(t testing.TB, path string) map[string]bool {
 func storedEvents(t testing.TB, s *store.Store) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
-	if err := s.Events(context.Background(), time.Time{}, time.Time{}, func(e *store.Event) error {
+	if err := s.Events(context.Background(), time.Time{}, time.Time{}, func(e *model.Event) error {
 		ids[e.ID] = true
 		return nil
 	}); err != nil {

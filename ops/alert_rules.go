@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -26,7 +27,7 @@ type alerting struct {
 	hook   Hook
 	// unstored are alert events the store refused (a full disk: the disk_low alert itself),
 	// stored with the next pass that can.
-	unstored []store.Event
+	unstored []model.Event
 }
 
 // maxUnstored bounds the alert events kept for a store that cannot write.
@@ -131,14 +132,14 @@ func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
 }
 
 // goodNews raises the off-by-default notices for blocks and payouts as they are stored.
-func (l *Local) goodNews(ctx context.Context, events []store.Event) {
+func (l *Local) goodNews(ctx context.Context, events []model.Event) {
 	var trans []Transition
 	for _, e := range events {
 		var rule, detail string
 		switch e.Kind {
-		case store.KindBlock:
+		case model.KindBlock:
 			rule, detail = RuleBlockFound, fmt.Sprintf("Monero block %d found (%s)", e.Height, e.MinedBy)
-		case store.KindPayment:
+		case model.KindPayment:
 			rule, detail = RulePayout, fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
 		default:
 			continue

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // Alert rules.
@@ -276,7 +276,7 @@ func (h *Hook) Run(ctx context.Context, argv []string, t Transition) error {
 }
 
 // alertEvent records a transition in the log.
-func alertEvent(t Transition) store.Event {
-	return store.Event{Time: t.Time, Kind: "alert", Who: t.Rule, Host: t.Target, State: t.State, Result: t.Detail,
-		ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s|%s", t.Time.UnixNano(), t.Rule, t.Target, t.State))}
+func alertEvent(t Transition) model.Event {
+	return model.Event{Time: t.Time, Kind: "alert", Who: t.Rule, Host: t.Target, State: t.State, Result: t.Detail,
+		ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s|%s", t.Time.UnixNano(), t.Rule, t.Target, t.State))}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -69,8 +70,8 @@ func alertLocal(t *testing.T, dir string, hook []string) *Local {
 	return l
 }
 
-func shareAt(tm time.Time, host string) store.Event {
-	return store.Event{Time: tm, Kind: store.KindShare, Host: host, ID: store.HashID([]byte(host + tm.String()))}
+func shareAt(tm time.Time, host string) model.Event {
+	return model.Event{Time: tm, Kind: model.KindShare, Host: host, ID: model.HashID([]byte(host + tm.String()))}
 }
 
 // A miner goes silent: the alert fires once, is stored, survives a restart of the service
@@ -81,7 +82,7 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 	l := alertLocal(t, dir, nil)
 	l.Now = func() time.Time { return clock }
 	const host = "rig-\"01\"; $(reboot) `id`"
-	l.Store.Apply(&store.Batch{Events: []store.Event{shareAt(t0, store.SanitizeName(host, 64))}})
+	l.Store.Apply(&store.Batch{Events: []model.Event{shareAt(t0, model.SanitizeName(host, 64))}})
 	ctx := context.Background()
 	clock = t0.Add(20 * time.Minute)
 	if tr := l.EvaluateAlerts(ctx); len(tr) != 0 {
@@ -110,7 +111,7 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 	if len(l.OpenAlerts()) != 1 {
 		t.Fatal("the open alert was lost in the restart")
 	}
-	l.Store.Apply(&store.Batch{Events: []store.Event{shareAt(clock, store.SanitizeName(host, 64))}})
+	l.Store.Apply(&store.Batch{Events: []model.Event{shareAt(clock, model.SanitizeName(host, 64))}})
 	l.EvaluateAlerts(ctx)
 	clock = clock.Add(2 * time.Minute)
 	tr = l.EvaluateAlerts(ctx)
@@ -118,7 +119,7 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 		t.Fatalf("resolve: %+v", tr)
 	}
 	var kinds []string
-	l.Store.Events(ctx, time.Time{}, time.Time{}, func(e *store.Event) error {
+	l.Store.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
 		if e.Kind == "alert" {
 			kinds = append(kinds, e.State)
 		}
@@ -183,7 +184,7 @@ func TestHookDoesNotBlock(t *testing.T) {
 	l := alertLocal(t, t.TempDir(), []string{hang})
 	defer l.Store.Close()
 	l.Now = func() time.Time { return clock }
-	l.Store.Apply(&store.Batch{Events: []store.Event{shareAt(t0, "rig-01")}})
+	l.Store.Apply(&store.Batch{Events: []model.Event{shareAt(t0, "rig-01")}})
 	clock = t0.Add(31 * time.Minute)
 	start := time.Now()
 	if tr := l.EvaluateAlerts(context.Background()); len(tr) != 1 {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -112,8 +113,8 @@ func (l *Local) recordAction(ctx context.Context, what, detail string, err error
 		result = "failed: " + err.Error()
 	}
 	now := l.Now()
-	e := store.Event{Time: now, Kind: store.KindAction, Who: Operator(l.Via), Target: what, Result: result,
-		ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), what, detail))}
+	e := model.Event{Time: now, Kind: model.KindAction, Who: Operator(l.Via), Target: what, Result: result,
+		ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), what, detail))}
 	if rerr := l.Record(ctx, e); rerr != nil {
 		l.Log.Warn("record action", "err", rerr)
 	}

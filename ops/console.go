@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -24,7 +25,7 @@ type Console interface {
 	// version; a console redraws on it.
 	Watch(ctx context.Context, since uint64) (uint64, error)
 	// Record stores an action event (who restarted what, with which result).
-	Record(ctx context.Context, e store.Event) error
+	Record(ctx context.Context, e model.Event) error
 	// Backup writes a snapshot into dir (empty: the configured one), with retention.
 	Backup(ctx context.Context, dir string) (BackupResult, error)
 	// BackupStream writes the store's snapshot stream to w.
@@ -50,7 +51,7 @@ type Snapshot struct {
 	Days    []ReportDay   `json:"days"` // every day of the range, oldest first, empty days included
 	Today   ReportDay     `json:"today"`
 	Miners  []MinerRow    `json:"miners"`
-	Recent  []store.Event `json:"recent"` // newest first
+	Recent  []model.Event `json:"recent"` // newest first
 	Pool    PoolStatus    `json:"pool"`
 	Ingest  IngestStatus  `json:"ingest"`
 	Skipped uint64        `json:"skipped"`

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // CSVConfig is the service's CSV publishing.
@@ -87,7 +87,7 @@ func u(n uint64) string { return strconv.FormatUint(n, 10) }
 
 func cumulativeXMR(days []ReportDay, today string) [][]string {
 	rows := [][]string{{"Date", "Total"}}
-	var total store.Piconero
+	var total model.Piconero
 	byDate := map[string]ReportDay{}
 	first := ""
 	for _, d := range days {
@@ -106,7 +106,7 @@ func cumulativeXMR(days []ReportDay, today string) [][]string {
 	}
 	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
 		day := byDate[d.Format(time.DateOnly)]
-		if p, err := store.ParseXMR(day.XMR); err == nil {
+		if p, err := model.ParseXMR(day.XMR); err == nil {
 			total = total.Add(p)
 		}
 		rows = append(rows, []string{d.Format(time.DateOnly), total.XMR()})

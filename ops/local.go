@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -78,11 +79,11 @@ func (l *Local) Rebuild(ctx context.Context) (int, error) {
 }
 
 // Record stores an action event (a restart, a backup) in the log.
-func (l *Local) Record(ctx context.Context, e store.Event) error {
+func (l *Local) Record(ctx context.Context, e model.Event) error {
 	if err := validAction(&e); err != nil {
 		return err
 	}
-	if _, err := l.Store.Apply(&store.Batch{Events: []store.Event{e}}); err != nil {
+	if _, err := l.Store.Apply(&store.Batch{Events: []model.Event{e}}); err != nil {
 		return err
 	}
 	l.changes.bump()
@@ -90,17 +91,17 @@ func (l *Local) Record(ctx context.Context, e store.Event) error {
 }
 
 // validAction bounds what a client may write into the log through Record.
-func validAction(e *store.Event) error {
-	if e.Kind != store.KindAction {
+func validAction(e *model.Event) error {
+	if e.Kind != model.KindAction {
 		return fmt.Errorf("record: only action events, not %q", e.Kind)
 	}
 	if e.Time.IsZero() || len(e.ID) != 16 {
 		return fmt.Errorf("record: action without time or id")
 	}
-	e.Who = store.SanitizeName(e.Who, 120)
-	e.Target = store.SanitizeName(e.Target, 120)
-	e.Command = store.SanitizeName(e.Command, 500)
-	e.Result = store.SanitizeName(e.Result, 1000)
+	e.Who = model.SanitizeName(e.Who, 120)
+	e.Target = model.SanitizeName(e.Target, 120)
+	e.Command = model.SanitizeName(e.Command, 500)
+	e.Result = model.SanitizeName(e.Result, 1000)
 	e.Host, e.ClientIP, e.Fields = "", "", nil
 	return nil
 }
@@ -194,7 +195,7 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 // ExportJSONSeq writes the event log from..to as RFC 7464.
 func (l *Local) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	err := l.Store.Events(ctx, from, to, func(e *store.Event) error { return ingest.WriteJSONSeq(bw, e) })
+	err := l.Store.Events(ctx, from, to, func(e *model.Event) error { return ingest.WriteJSONSeq(bw, e) })
 	if ferr := bw.Flush(); err == nil {
 		err = ferr
 	}
@@ -298,7 +299,7 @@ func fillDays(have []ReportDay, today time.Time, n int) []ReportDay {
 		date := today.AddDate(0, 0, i-n+1).Format(time.DateOnly)
 		d, ok := byDate[date]
 		if !ok {
-			d = ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: store.Piconero{}.XMR()}
+			d = ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: model.Piconero{}.XMR()}
 		}
 		out[i] = d
 	}

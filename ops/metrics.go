@@ -10,10 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/db4e/db4e/store"
 )
 
 // metrics reads everything from the store and the pollers at scrape time: counters are the
@@ -142,7 +141,7 @@ func (m *metrics) refreshTotals() error {
 		return err
 	}
 	var blocks, payments uint64
-	var pico store.Piconero
+	var pico model.Piconero
 	for _, d := range days {
 		blocks += d.Blocks
 		payments += d.Payments

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -173,7 +174,7 @@ func (r *Remote) Watch(ctx context.Context, since uint64) (uint64, error) {
 }
 
 // Record asks the service to store an action event.
-func (r *Remote) Record(ctx context.Context, e store.Event) error {
+func (r *Remote) Record(ctx context.Context, e model.Event) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -37,7 +38,7 @@ type ReportDay struct {
 	// records, actions, miner changes).
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 
-	Piconero store.Piconero `json:"-"`
+	Piconero model.Piconero `json:"-"`
 }
 
 // Validate checks a query's dates.
@@ -91,7 +92,7 @@ func BuildReport(s *store.Store, q ReportQuery, now time.Time) (Report, error) {
 		}
 		for k, n := range d.Kinds {
 			switch k {
-			case store.KindShare, store.KindBlock, store.KindPayment:
+			case model.KindShare, model.KindBlock, model.KindPayment:
 			default:
 				if rd.Kinds == nil {
 					rd.Kinds = map[string]uint64{}
@@ -109,7 +110,7 @@ func (r Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "DATE\tSHARES\tBLOCKS\tPAYMENTS\tXMR\t\tSHARES BY HOST")
 	var shares, blocks, payments uint64
-	var xmr store.Piconero
+	var xmr model.Piconero
 	for _, d := range r.Days {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\t%s\n", d.Date, d.Shares, d.Blocks, d.Payments, d.XMR, byHost(d.SharesByHost))
 		shares, blocks, payments = shares+d.Shares, blocks+d.Blocks, payments+d.Payments

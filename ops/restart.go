@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // Step is progress of a restart, for the console's dialog and the command's output.
@@ -25,7 +25,7 @@ type Restarter struct {
 	SSH         *SSHRunner
 	Concurrency int // miners restarted at once
 	// Record stores the action event (Console.Record).
-	Record func(context.Context, store.Event) error
+	Record func(context.Context, model.Event) error
 	// Who is the operator, as recorded: "alice@node (console)".
 	Who string
 	// Progress, when set, is told every step; it may be called from several goroutines.
@@ -151,11 +151,11 @@ func (r *Restarter) record(ctx context.Context, t Target, start time.Time, resul
 	if r.Record == nil {
 		return
 	}
-	e := store.Event{
-		Time: start, Kind: store.KindAction, Who: r.Who, Target: t.Name, Command: t.Restart,
+	e := model.Event{
+		Time: start, Kind: model.KindAction, Who: r.Who, Target: t.Name, Command: t.Restart,
 		Result: result, DurationMS: time.Since(start).Milliseconds(),
 	}
-	e.ID = store.HashID([]byte(fmt.Sprintf("%d|%s|%s", start.UnixNano(), t.Name, r.Who)))
+	e.ID = model.HashID([]byte(fmt.Sprintf("%d|%s|%s", start.UnixNano(), t.Name, r.Who)))
 	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
 		r.progress(t, "failed", "could not record the action: "+err.Error())
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // monerodServer answers get_info, synchronized only from the syncAfter-th call on.
@@ -54,7 +54,7 @@ type farm struct {
 	order   string
 	targets []TargetConfig
 	mu      sync.Mutex
-	events  []store.Event
+	events  []model.Event
 	steps   []Step
 }
 
@@ -71,7 +71,7 @@ func (f *farm) add(name, kind, healthURL string, wait time.Duration) {
 
 func (f *farm) restarter() *Restarter {
 	return &Restarter{Concurrency: 2, Who: "test",
-		Record: func(_ context.Context, e store.Event) error {
+		Record: func(_ context.Context, e model.Event) error {
 			f.mu.Lock()
 			f.events = append(f.events, e)
 			f.mu.Unlock()
@@ -132,7 +132,7 @@ func TestDailySequence(t *testing.T) {
 		t.Fatalf("%d action events, want 5", len(f.events))
 	}
 	for _, e := range f.events {
-		if e.Kind != store.KindAction || e.Who != "test" || e.Result != "ok" || e.Command == "" || e.ID == "" {
+		if e.Kind != model.KindAction || e.Who != "test" || e.Result != "ok" || e.Command == "" || e.ID == "" {
 			t.Errorf("action event %+v", e)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // The socket API: the Console interface over HTTP+JSON on a Unix socket. Paths are versioned so a
@@ -154,7 +154,7 @@ func Handler(c Console, backupDir string, log *slog.Logger) http.Handler {
 		writeJSON(w, rep)
 	})
 	mux.HandleFunc("POST "+pathRecord, ownerOnly("recording an event", func(w http.ResponseWriter, r *http.Request) {
-		var e store.Event
+		var e model.Event
 		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&e); err != nil {
 			httpError(w, http.StatusBadRequest, fmt.Errorf("record: %w", err))
 			return

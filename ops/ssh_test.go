@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 )
@@ -176,7 +176,7 @@ func TestSSH(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		rs := &Restarter{SSH: r, Concurrency: 1, Who: "test", Record: func(_ context.Context, e store.Event) error {
+		rs := &Restarter{SSH: r, Concurrency: 1, Who: "test", Record: func(_ context.Context, e model.Event) error {
 			got = append(got, e.Target+" "+e.Result)
 			return nil
 		}}

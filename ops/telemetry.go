@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -248,17 +249,17 @@ func (l *Local) applyPoll(samples []store.Sample, results []healthResult) {
 	l.tele.polled = true
 	for _, r := range results {
 		old, known := l.tele.health[r.name]
-		row := HealthRow{Name: r.name, Kind: r.kind, Up: r.up, Since: old.Since, Checked: now, Detail: store.SanitizeName(r.detail, 300)}
+		row := HealthRow{Name: r.name, Kind: r.kind, Up: r.up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.detail, 300)}
 		if !known || old.Up != r.up {
 			row.Since = now
 			if known || !r.up { // a first answer that is up is not news
 				kind := "health"
 				if r.kind == "xmrig" {
-					kind = store.KindMiner
+					kind = model.KindMiner
 				}
 				state := map[bool]string{true: "up", false: "down"}[r.up]
-				b.Events = append(b.Events, store.Event{Time: now, Kind: kind, Host: r.name, State: state, Result: row.Detail,
-					ID: store.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), r.name, state))})
+				b.Events = append(b.Events, model.Event{Time: now, Kind: kind, Host: r.name, State: state, Result: row.Detail,
+					ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), r.name, state))})
 			}
 		}
 		l.tele.health[r.name] = row
@@ -305,8 +306,8 @@ func (l *Local) pollLeases(ctx context.Context) {
 			m = InventoryMiner{MAC: le.MAC, FirstSeen: now}
 		}
 		if !m.Present {
-			b.Events = append(b.Events, store.Event{Time: now, Kind: store.KindMiner, State: "appeared", MAC: le.MAC, ClientIP: le.IP, Host: le.Name,
-				ID: store.HashID(fmt.Appendf(nil, "%d|%s|appeared", now.UnixNano(), le.MAC))})
+			b.Events = append(b.Events, model.Event{Time: now, Kind: model.KindMiner, State: "appeared", MAC: le.MAC, ClientIP: le.IP, Host: le.Name,
+				ID: model.HashID(fmt.Appendf(nil, "%d|%s|appeared", now.UnixNano(), le.MAC))})
 		}
 		m.IP, m.Name, m.LastSeen, m.Present = le.IP, le.Name, now, true
 		l.tele.inventory[le.MAC] = m
@@ -315,8 +316,8 @@ func (l *Local) pollLeases(ctx context.Context) {
 		if m.Present && !seen[mac] {
 			m.Present = false
 			l.tele.inventory[mac] = m
-			b.Events = append(b.Events, store.Event{Time: now, Kind: store.KindMiner, State: "gone", MAC: mac, ClientIP: m.IP, Host: m.Name,
-				ID: store.HashID(fmt.Appendf(nil, "%d|%s|gone", now.UnixNano(), mac))})
+			b.Events = append(b.Events, model.Event{Time: now, Kind: model.KindMiner, State: "gone", MAC: mac, ClientIP: m.IP, Host: m.Name,
+				ID: model.HashID(fmt.Appendf(nil, "%d|%s|gone", now.UnixNano(), mac))})
 		}
 	}
 	state, _ := json.Marshal(l.tele.inventory)

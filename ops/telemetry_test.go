@@ -17,12 +17,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
-func events(t *testing.T, l *Local, kind string) []store.Event {
-	var out []store.Event
-	err := l.Store.Events(context.Background(), time.Time{}, time.Time{}, func(e *store.Event) error {
+func events(t *testing.T, l *Local, kind string) []model.Event {
+	var out []model.Event
+	err := l.Store.Events(context.Background(), time.Time{}, time.Time{}, func(e *model.Event) error {
 		if e.Kind == kind {
 			out = append(out, *e)
 		}
@@ -59,7 +60,7 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	clock := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	l.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
 	l.pollMiners(ctx) // up at first: not news
-	if n := len(events(t, l, store.KindMiner)); n != 0 {
+	if n := len(events(t, l, model.KindMiner)); n != 0 {
 		t.Fatalf("%d events for a miner that was up from the start", n)
 	}
 	down.Store(true)
@@ -80,7 +81,7 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	l.pollMiners(ctx)
 	down.Store(false)
 	l.pollMiners(ctx)
-	evs := events(t, l, store.KindMiner)
+	evs := events(t, l, model.KindMiner)
 	l.Store.Close()
 	if len(evs) != 2 || evs[0].State != "down" || evs[1].State != "up" || evs[0].Host != "rig-01" || !strings.Contains(evs[0].Result, "502") {
 		t.Fatalf("events %+v", evs)
@@ -101,7 +102,7 @@ func TestLeasesInventory(t *testing.T) {
 	l.pollLeases(ctx) // nothing new
 	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:22 192.168.1.32 $(halt) *\n"), 0o644)
 	l.pollLeases(ctx)
-	evs := events(t, l, store.KindMiner)
+	evs := events(t, l, model.KindMiner)
 	var got []string
 	for _, e := range evs {
 		got = append(got, e.State+" "+e.MAC+" "+e.Host)

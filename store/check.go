@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 )
 
@@ -66,7 +67,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 			}
 			switch {
 			case bytes.HasPrefix(k, []byte(prefixEvent)):
-				var e Event
+				var e model.Event
 				if err := json.Unmarshal(v, &e); err != nil {
 					r.problem("event %x: does not decode: %v", k, err)
 				} else if !bytes.Equal(eventKey(&e), k) {

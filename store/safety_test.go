@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/db4e/db4e/model"
 )
 
 // filledStore makes a store with n shares over several hosts and days, closed, and returns
@@ -149,7 +151,7 @@ func TestPruneUnderABusyWriter(t *testing.T) {
 				default:
 				}
 				ts := time.Now().UTC().Add(time.Duration(round*1_000_000+i) * time.Millisecond).Format(time.RFC3339Nano)
-				if _, err := s.Apply(&Batch{Events: []Event{share(ts, "rig-01")}, Checkpoints: []Checkpoint{{Name: "p2pool", Value: []byte(ts)}}}); err != nil {
+				if _, err := s.Apply(&Batch{Events: []model.Event{share(ts, "rig-01")}, Checkpoints: []Checkpoint{{Name: "p2pool", Value: []byte(ts)}}}); err != nil {
 					werr = err
 					return
 				}
@@ -231,7 +233,7 @@ func TestManyNamesBoundedViews(t *testing.T) {
 func TestCheckFindsAWrongView(t *testing.T) {
 	s := openTest(t, t.TempDir(), "UTC")
 	defer s.Close()
-	if _, err := s.Apply(&Batch{Events: []Event{share("2025-03-01T10:00:00Z", "a"), share("2025-03-01T11:00:00Z", "b")}}); err != nil {
+	if _, err := s.Apply(&Batch{Events: []model.Event{share("2025-03-01T10:00:00Z", "a"), share("2025-03-01T11:00:00Z", "b")}}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := s.Check(context.Background()); err != nil || len(r.Problems) > 0 || r.Events != 2 {
@@ -268,7 +270,7 @@ func TestManySkipsCountedOnce(t *testing.T) {
 	var b Batch
 	for i := range 20000 {
 		rec := fmt.Sprintf("bad record %d %s", i, strings.Repeat("x", 150))
-		b.Skips = append(b.Skips, Skip{ID: HashID([]byte(rec)), Seen: time.Now(), Source: "t", Reason: "bad", Record: rec})
+		b.Skips = append(b.Skips, Skip{ID: model.HashID([]byte(rec)), Seen: time.Now(), Source: "t", Reason: "bad", Record: rec})
 	}
 	for range 2 {
 		if _, err := s.Apply(&b); err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/db4e/db4e/model"
 )
 
 func openTest(t *testing.T, dir string, tz string) *Store {
@@ -17,25 +19,25 @@ func openTest(t *testing.T, dir string, tz string) *Store {
 	return s
 }
 
-func share(ts string, host string) Event {
+func share(ts string, host string) model.Event {
 	tm, _ := time.Parse(time.RFC3339, ts)
-	return Event{Time: tm, Kind: KindShare, ID: HashID([]byte(ts + host)), Host: host}
+	return model.Event{Time: tm, Kind: model.KindShare, ID: model.HashID([]byte(ts + host)), Host: host}
 }
 
-func payment(ts string, pico int64) Event {
+func payment(ts string, pico int64) model.Event {
 	tm, _ := time.Parse(time.RFC3339, ts)
-	return Event{Time: tm, Kind: KindPayment, ID: HashID([]byte(ts)), Piconero: PiconeroFromInt(pico), Height: 1}
+	return model.Event{Time: tm, Kind: model.KindPayment, ID: model.HashID([]byte(ts)), Piconero: model.PiconeroFromInt(pico), Height: 1}
 }
 
 func TestApplyIsIdempotentAndViewsFollow(t *testing.T) {
 	s := openTest(t, t.TempDir(), "UTC")
 	defer s.Close()
-	b := Batch{Events: []Event{
+	b := Batch{Events: []model.Event{
 		share("2025-03-01T10:00:00Z", "a"),
 		share("2025-03-01T11:00:00Z", "b"),
 		share("2025-03-01T11:00:00Z", "b"), // the same record twice in one batch
 		payment("2025-03-01T12:00:00Z", 1_204_000_000_001),
-		{Time: time.Date(2025, 3, 2, 1, 0, 0, 0, time.UTC), Kind: KindBlock, ID: "0000000000000001", Height: 5},
+		{Time: time.Date(2025, 3, 2, 1, 0, 0, 0, time.UTC), Kind: model.KindBlock, ID: "0000000000000001", Height: 5},
 	}}
 	a, err := s.Apply(&b)
 	if err != nil {
@@ -157,13 +159,13 @@ func TestPiconero(t *testing.T) {
 		{"1.5", "1.500000000000"},
 		{"123456789012.000000000001", "123456789012.000000000001"},
 	} {
-		p, err := ParseXMR(tt.in)
+		p, err := model.ParseXMR(tt.in)
 		if err != nil || p.XMR() != tt.xmr {
 			t.Errorf("%s -> %s %v", tt.in, p.XMR(), err)
 		}
 	}
 	for _, bad := range []string{"", ".", "1.0000000000001", "-1", "1e5", "1,5", " 1"} {
-		if _, err := ParseXMR(bad); err == nil {
+		if _, err := model.ParseXMR(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

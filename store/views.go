@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 )
 
@@ -21,23 +21,23 @@ type DayTotals struct {
 	SharesByHost map[string]uint64 `json:"shares_by_host,omitempty"`
 	Blocks       uint64            `json:"blocks"`
 	Payments     uint64            `json:"payments"`
-	Piconero     Piconero          `json:"piconero"`
+	Piconero     model.Piconero    `json:"piconero"`
 	// Kinds counts every event of the day by kind, imported kinds included.
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 }
 
 // add counts e; a share under row, its host's row (OtherHost past miners.max_hosts).
-func (d *DayTotals) add(e *Event, row string) {
+func (d *DayTotals) add(e *model.Event, row string) {
 	switch e.Kind {
-	case KindShare:
+	case model.KindShare:
 		d.Shares++
 		if d.SharesByHost == nil {
 			d.SharesByHost = map[string]uint64{}
 		}
 		d.SharesByHost[row]++
-	case KindBlock:
+	case model.KindBlock:
 		d.Blocks++
-	case KindPayment:
+	case model.KindPayment:
 		d.Payments++
 		d.Piconero = d.Piconero.Add(e.Piconero)
 	}
@@ -56,7 +56,7 @@ type HostTotals struct {
 	ClientIP  string    `json:"ip,omitempty"`
 }
 
-func (h *HostTotals) add(e *Event) {
+func (h *HostTotals) add(e *model.Event) {
 	h.Shares++
 	if !e.Time.Before(h.LastShare) {
 		h.LastShare, h.Effort = e.Time, e.Effort
@@ -166,7 +166,7 @@ func (s *Store) Checkpoint(name string) ([]byte, error) {
 }
 
 // Events calls fn for each event with from <= time < to (zero values for open ends), oldest first.
-func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*Event) error) error {
+func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*model.Event) error) error {
 	return s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 256, Prefix: []byte(prefixEvent)})
 		defer it.Close()
@@ -186,7 +186,7 @@ func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*Event) 
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var e Event
+			var e model.Event
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
 				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
 			}
@@ -199,14 +199,14 @@ func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*Event) 
 }
 
 // Recent returns up to n of the newest events for which keep (nil: all) is true, newest first.
-func (s *Store) Recent(n int, keep func(*Event) bool) ([]Event, error) {
-	var out []Event
+func (s *Store) Recent(n int, keep func(*model.Event) bool) ([]model.Event, error) {
+	var out []model.Event
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Reverse: true, Prefix: []byte(prefixEvent)})
 		defer it.Close()
 		seek := append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...)
 		for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
-			var e Event
+			var e model.Event
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
 				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
 			}
@@ -413,7 +413,7 @@ func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[
 	days := map[string]*DayTotals{}
 	hosts := map[string]*HostTotals{}
 	n := 0
-	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *Event) error {
+	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
 		n++
 		date := e.Time.In(s.loc).Format(time.DateOnly)
 		d := days[date]
@@ -422,7 +422,7 @@ func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[
 			days[date] = d
 		}
 		r := e.Host
-		if e.Kind == KindShare && e.Host != "" {
+		if e.Kind == model.KindShare && e.Host != "" {
 			r = row(e.Host)
 			h := hosts[r]
 			if h == nil {
@@ -435,25 +435,4 @@ func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[
 		return nil
 	})
 	return days, hosts, n, err
-}
-
-// SanitizeName makes an untrusted name (worker, DHCP host) safe to show and to use in a key:
-// printable, no separators that could confuse a key or a terminal, bounded length.
-func SanitizeName(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() >= max {
-			break
-		}
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteByte('?')
-		case r == '/' || r == '\\' || r == '[' || r == ']':
-			b.WriteByte('_') // '[' ']' would be read as tview colour tags
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 )
 
@@ -42,7 +43,7 @@ type Checkpoint struct {
 // Batch is what one transaction writes: events, bad records, samples and reader positions,
 // all or nothing.
 type Batch struct {
-	Events      []Event
+	Events      []model.Event
 	Skips       []Skip
 	Samples     []Sample
 	Checkpoints []Checkpoint
@@ -61,7 +62,7 @@ type Applied struct {
 	Added      int // new events
 	Duplicates int // events already in the log (read twice), not counted again
 	Skipped    int // new bad records
-	Events     []Event
+	Events     []model.Event
 }
 
 // Apply writes a batch: new events go to the log and into the day views, events already stored
@@ -209,14 +210,14 @@ func (w *txnWriter) commit() error {
 func (w *txnWriter) discard() { w.txn.Discard() }
 
 // addToViews counts e in its day and, for a share, under its host's row.
-func (w *txnWriter) addToViews(e *Event) error {
+func (w *txnWriter) addToViews(e *model.Event) error {
 	date := e.Time.In(w.s.loc).Format(time.DateOnly)
 	d, err := loadDay(w.txn, w.days, date)
 	if err != nil {
 		return err
 	}
 	host := e.Host
-	if e.Kind == KindShare && host != "" {
+	if e.Kind == model.KindShare && host != "" {
 		h, err := w.hostRow(host)
 		if err != nil {
 			return err
@@ -292,7 +293,7 @@ func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 		sk := &skips[i]
 		id := sk.ID
 		if id == "" {
-			id = HashID([]byte(sk.Record))
+			id = model.HashID([]byte(sk.Record))
 		}
 		k := []byte(prefixSkip + id)
 		switch _, err := w.txn.Get(k); {

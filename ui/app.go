@@ -12,8 +12,8 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
-	"github.com/db4e/db4e/store"
 )
 
 // Options shape the console.
@@ -335,7 +335,7 @@ func (a *App) renderCharts() {
 		} else {
 			right[i] = d.Piconero.Float()
 			if right[i] == 0 && d.XMR != "" {
-				p, _ := store.ParseXMR(d.XMR) // a snapshot from the socket carries the string only
+				p, _ := model.ParseXMR(d.XMR) // a snapshot from the socket carries the string only
 				right[i] = p.Float()
 			}
 		}
@@ -448,7 +448,7 @@ func (a *App) renderEvents() {
 		}
 		style := a.th.normal
 		switch e.Kind {
-		case store.KindBlock, store.KindPayment:
+		case model.KindBlock, model.KindPayment:
 			style = a.th.goodRow
 		}
 		t.SetCell(row, 0, tview.NewTableCell(when).SetStyle(style))
@@ -464,9 +464,9 @@ func (a *App) renderEvents() {
 }
 
 // describe is an event in a few words.
-func describe(e *store.Event) string {
+func describe(e *model.Event) string {
 	switch e.Kind {
-	case store.KindShare:
+	case model.KindShare:
 		s := e.Host
 		if e.ClientIP != "" && e.ClientIP != e.Host {
 			s += " (" + e.ClientIP + ")"
@@ -475,14 +475,14 @@ func describe(e *store.Event) string {
 			s += fmt.Sprintf(" effort %.1f%%", e.Effort)
 		}
 		return s
-	case store.KindBlock:
+	case model.KindBlock:
 		by := map[string]string{"you": "by us", "other": "by another miner of the pool", "pool": "by the pool"}[e.MinedBy]
 		return fmt.Sprintf("Monero block %d found %s", e.Height, by)
-	case store.KindPayment:
+	case model.KindPayment:
 		return fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
-	case store.KindAction:
+	case model.KindAction:
 		return strings.TrimSpace(fmt.Sprintf("%s: %s · %s", e.Target, e.Result, e.Who))
-	case store.KindMiner:
+	case model.KindMiner:
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.ClientIP, e.State))
 	case "alert":
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s: %s", e.Who, e.Host, e.State, e.Result))

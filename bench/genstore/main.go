@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -42,16 +43,16 @@ func main() {
 			host := fmt.Sprintf("rig-%02d", r+1)
 			for range rng.IntN(2**sharesPerRigDay + 1) {
 				t := day.Add(time.Duration(rng.Int64N(int64(24 * time.Hour))))
-				b.Events = append(b.Events, store.Event{Time: t, Kind: store.KindShare, ID: store.HashID(fmt.Appendf(nil, "%d%s", t.UnixNano(), host)),
+				b.Events = append(b.Events, model.Event{Time: t, Kind: model.KindShare, ID: model.HashID(fmt.Appendf(nil, "%d%s", t.UnixNano(), host)),
 					Host: host, ClientIP: fmt.Sprintf("192.168.1.%d", 20+r), MainHeight: height, SideHeight: height * 3, Difficulty: 130_000_000, Effort: rng.Float64() * 200})
 			}
 		}
 		for range 2 + rng.IntN(8) {
 			height += 90
 			t := day.Add(time.Duration(rng.Int64N(int64(24 * time.Hour))))
-			b.Events = append(b.Events, store.Event{Time: t, Kind: store.KindBlock, ID: store.HashID(fmt.Appendf(nil, "b%d", t.UnixNano())), Height: height, MinedBy: "other"})
-			b.Events = append(b.Events, store.Event{Time: t.Add(time.Millisecond), Kind: store.KindPayment, ID: store.HashID(fmt.Appendf(nil, "p%d", t.UnixNano())),
-				Height: height, Piconero: store.PiconeroFromInt(int64(200_000_000 + rng.IntN(2_000_000_000)))})
+			b.Events = append(b.Events, model.Event{Time: t, Kind: model.KindBlock, ID: model.HashID(fmt.Appendf(nil, "b%d", t.UnixNano())), Height: height, MinedBy: "other"})
+			b.Events = append(b.Events, model.Event{Time: t.Add(time.Millisecond), Kind: model.KindPayment, ID: model.HashID(fmt.Appendf(nil, "p%d", t.UnixNano())),
+				Height: height, Piconero: model.PiconeroFromInt(int64(200_000_000 + rng.IntN(2_000_000_000)))})
 		}
 		if end.Sub(day) <= 30*24*time.Hour {
 			for m := 0; m < 24*60; m += 10 {

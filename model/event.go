@@ -1,4 +1,6 @@
-package store
+// Package model holds the facts db4e keeps and shows, shared by every layer: events, their
+// kinds, and money. It depends on nothing of db4e's.
+package model
 
 import (
 	"encoding/binary"
@@ -19,6 +21,7 @@ const (
 	KindPayment = "payment"
 	KindAction  = "action"
 	KindMiner   = "miner"
+	KindAlert   = "alert"
 )
 
 // Event is one fact in the append-only log. Only the fields of its kind are set.
@@ -63,20 +66,6 @@ func HashID(record []byte) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], xxhash.Sum64(record))
 	return hex.EncodeToString(b[:])
-}
-
-// key orders events by time; the ID makes two records at the same instant distinct.
-func eventKey(e *Event) []byte {
-	k := make([]byte, 0, len(prefixEvent)+8+len(e.ID))
-	k = append(k, prefixEvent...)
-	k = binary.BigEndian.AppendUint64(k, uint64(e.Time.UnixNano()))
-	return append(k, e.ID...)
-}
-
-func timeKey(t time.Time) []byte {
-	k := append([]byte(prefixEvent), make([]byte, 8)...)
-	binary.BigEndian.PutUint64(k[len(prefixEvent):], uint64(t.UnixNano()))
-	return k
 }
 
 // Piconero is an amount of XMR in its smallest unit (1 XMR = 10^12). Any size.
@@ -170,4 +159,25 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// SanitizeName makes an untrusted name (worker, DHCP host) safe to show and to use in a key:
+// printable, no separators that could confuse a key or a terminal, bounded length.
+func SanitizeName(s string, max int) string {
+	s = strings.ToValidUTF8(s, "?")
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= max {
+			break
+		}
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			b.WriteByte('?')
+		case r == '/' || r == '\\' || r == '[' || r == ']':
+			b.WriteByte('_') // '[' ']' would be read as tview colour tags
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
