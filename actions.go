@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/runner"
 )
 
 func cmdRestart(ctx context.Context, e *env, args []string) error {
@@ -31,7 +32,7 @@ func cmdRestart(ctx context.Context, e *env, args []string) error {
 	// The restarts run here, not in the service: `all` restarts the service itself.
 	return withConsole(ctx, e, func(c ops.Console) error {
 		r := &ops.Restarter{
-			SSH:         ops.NewSSHRunner(e.cfg.SSH),
+			SSH:         runner.NewSSH(e.cfg.SSH),
 			Concurrency: e.cfg.Restart.Concurrency,
 			Record:      c.Record,
 			Who:         ops.Operator(via),

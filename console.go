@@ -11,6 +11,7 @@ import (
 
 	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/ui"
 )
 
@@ -65,7 +66,7 @@ func uiOptions(e *env, c ops.Console) ui.Options {
 			Targets: e.cfg.BuildTargets(),
 			// Restarts run in the console's process, as the operator who opened it.
 			Restarter: func(progress func(ops.Step)) *ops.Restarter {
-				return &ops.Restarter{SSH: ops.NewSSHRunner(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
+				return &ops.Restarter{SSH: runner.NewSSH(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
 					Record: c.Record, Who: ops.Operator("console"), Progress: progress}
 			},
 		},

@@ -16,6 +16,7 @@ import (
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/store"
 )
 
@@ -36,7 +37,7 @@ type File struct {
 
 	// Targets are what `db4e restart` and the console's restart menu act on.
 	Targets []ops.TargetConfig `yaml:"targets"`
-	SSH     ops.SSHConfig      `yaml:"ssh"`
+	SSH     runner.SSHConfig   `yaml:"ssh"`
 	Restart Restart            `yaml:"restart"`
 	Backup  ops.BackupConfig   `yaml:"backup"`
 
@@ -103,7 +104,7 @@ func Default() File {
 		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		CSV:      CSV{Every: time.Minute},
 		Alerts:   ops.DefaultAlerts(),
-		SSH:      ops.DefaultSSHConfig(),
+		SSH:      runner.DefaultSSHConfig(),
 		Restart:  Restart{Concurrency: 4},
 		Backup:   ops.BackupConfig{Keep: 7},
 	}

@@ -1,19 +1,15 @@
 package ops
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 )
 
 // Alert rules.
@@ -253,26 +249,12 @@ func (h *Hook) Run(ctx context.Context, argv []string, t Transition) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdin = bytes.NewReader(append(payload, '\n'))
-	cmd.Env = append(os.Environ(),
-		"DB4E_ALERT="+t.Rule, "DB4E_STATE="+t.State, "DB4E_TARGET="+t.Target, "DB4E_DETAIL="+t.Detail,
-		"DB4E_SINCE="+t.Since.Format(time.RFC3339), "DB4E_TIME="+t.Time.Format(time.RFC3339))
-	var stderr tailBuffer
-	cmd.Stdout, cmd.Stderr = nil, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	err = cmd.Run()
-	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return fmt.Errorf("alert hook %s %w after %s", argv[0], ErrTimeout, h.Timeout)
-	case err != nil:
-		return fmt.Errorf("alert hook %s: %w: %s", argv[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
+	_, err = runner.Run(ctx, runner.Command{
+		Argv: argv, Name: "alert hook " + argv[0], Stdin: append(payload, '\n'), Timeout: h.Timeout,
+		Env: []string{"DB4E_ALERT=" + t.Rule, "DB4E_STATE=" + t.State, "DB4E_TARGET=" + t.Target, "DB4E_DETAIL=" + t.Detail,
+			"DB4E_SINCE=" + t.Since.Format(time.RFC3339), "DB4E_TIME=" + t.Time.Format(time.RFC3339)},
+	})
+	return err
 }
 
 // alertEvent records a transition in the log.

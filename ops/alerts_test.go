@@ -13,6 +13,7 @@ import (
 
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/store"
 )
 
@@ -165,7 +166,7 @@ func TestAlertHook(t *testing.T) {
 	h.Timeout = 300 * time.Millisecond
 	start := time.Now()
 	err := h.Run(context.Background(), []string{hang}, tr)
-	if !errors.Is(err, ErrTimeout) || time.Since(start) > 3*time.Second {
+	if !errors.Is(err, runner.ErrTimeout) || time.Since(start) > 3*time.Second {
 		t.Fatalf("hanging hook: %v after %v", err, time.Since(start))
 	}
 	fail := filepath.Join(dir, "fail.sh")

@@ -6,13 +6,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 )
 
 // CSVConfig is the service's CSV publishing.
@@ -173,14 +173,8 @@ func (l *Local) publishCSV(ctx context.Context) {
 // gitPublish commits the files (if they changed) and pushes. Fixed arguments, no shell.
 func gitPublish(ctx context.Context, dir string, names []string) error {
 	git := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return string(out), fmt.Errorf("git %s: %w: %s", args[0], err, bytes.TrimSpace(out))
-		}
-		return string(out), nil
+		res, err := runner.Run(ctx, runner.Command{Argv: append([]string{"git", "-C", dir}, args...), Name: "git " + args[0], Timeout: 2 * time.Minute})
+		return res.Stdout, err
 	}
 	if _, err := git(append([]string{"add", "--"}, names...)...); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 )
 
 // Step is progress of a restart, for the console's dialog and the command's output.
@@ -22,7 +23,7 @@ type Step struct {
 
 // Restarter restarts targets and records every restart as an action event.
 type Restarter struct {
-	SSH         *SSHRunner
+	SSH         *runner.SSH
 	Concurrency int // miners restarted at once
 	// Record stores the action event (Console.Record).
 	Record func(context.Context, model.Event) error
@@ -121,9 +122,9 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	start := time.Now()
 	r.progress(t, "restarting", fmt.Sprintf("%s: %s", t.where(), t.Restart))
 	var err error
-	var res CommandResult
+	var res runner.Result
 	if t.Local {
-		res, err = RunLocal(ctx, t.Restart, t.Timeout)
+		res, err = runner.Run(ctx, runner.Command{Shell: t.Restart, Timeout: t.Timeout})
 	} else if r.SSH == nil {
 		err = fmt.Errorf("%s is remote and no SSH is configured", t.Name)
 	} else {
@@ -147,7 +148,7 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	return nil
 }
 
-func (r *Restarter) record(ctx context.Context, t Target, start time.Time, result string, res CommandResult) {
+func (r *Restarter) record(ctx context.Context, t Target, start time.Time, result string, res runner.Result) {
 	if r.Record == nil {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 )
 
 // monerodServer answers get_info, synchronized only from the syncAfter-th call on.
@@ -177,7 +178,7 @@ func TestFailedCommandStopsWithItsStderr(t *testing.T) {
 
 func TestLocalCommandTimeout(t *testing.T) {
 	start := time.Now()
-	_, err := RunLocal(context.Background(), "sleep 30", 300*time.Millisecond)
+	_, err := runner.Run(context.Background(), runner.Command{Shell: "sleep 30", Timeout: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "timed out") || time.Since(start) > 5*time.Second {
 		t.Fatalf("%v after %v", err, time.Since(start))
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/runner"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 )
@@ -115,16 +116,16 @@ func (s *sshd) writeKnownHosts(t *testing.T, key ssh.PublicKey) {
 	}
 }
 
-func (s *sshd) runner() *SSHRunner {
-	return NewSSHRunner(SSHConfig{KnownHosts: []string{s.knownHosts}, KeyFiles: []string{s.userKey}, ConnectTimeout: 5 * time.Second})
+func (s *sshd) runner() *runner.SSH {
+	return runner.NewSSH(runner.SSHConfig{KnownHosts: []string{s.knownHosts}, KeyFiles: []string{s.userKey}, ConnectTimeout: 5 * time.Second})
 }
 
-func (s *sshd) dest(t *testing.T) SSHDest {
+func (s *sshd) dest(t *testing.T) runner.Dest {
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return SSHDest{User: u.Username, Host: "127.0.0.1", Port: s.port}
+	return runner.Dest{User: u.Username, Host: "127.0.0.1", Port: s.port}
 }
 
 func TestSSH(t *testing.T) {
@@ -149,7 +150,7 @@ func TestSSH(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		start := time.Now()
 		_, err := r.Run(ctx, d, "sleep 30", time.Second)
-		if !errors.Is(err, ErrTimeout) || time.Since(start) > 5*time.Second {
+		if !errors.Is(err, runner.ErrTimeout) || time.Since(start) > 5*time.Second {
 			t.Fatalf("after %v: %v", time.Since(start), err)
 		}
 	})

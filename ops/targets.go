@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/db4e/db4e/runner"
 )
 
 // Target kinds, restarted in this order by `restart all`.
@@ -57,7 +59,7 @@ type Target struct {
 	Group   string // the configured name, for a target of a hosts list
 	Kind    string
 	Local   bool
-	Dest    SSHDest
+	Dest    runner.Dest
 	Restart string
 	Timeout time.Duration
 	Health  HealthConfig
@@ -132,7 +134,7 @@ func BuildTargets(list []TargetConfig, sshUser, socket string) ([]Target, error)
 			if host == "" || host == "local" {
 				t.Local = true
 			} else {
-				d, err := ParseDest(host, sshUser)
+				d, err := runner.ParseDest(host, sshUser)
 				if err != nil {
 					return nil, fmt.Errorf("%s.host: %w", where, err)
 				}

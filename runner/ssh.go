@@ -1,18 +1,14 @@
-package ops
+package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/skeema/knownhosts"
@@ -42,93 +38,15 @@ func DefaultSSHConfig() SSHConfig {
 	}
 }
 
-// CommandResult is what running a command gave.
-type CommandResult struct {
-	Stdout   string        `json:"stdout"`
-	Stderr   string        `json:"stderr"`
-	ExitCode int           `json:"exit_code"` // -1 when it did not run to an exit
-	Duration time.Duration `json:"duration"`
-}
-
-// maxOutput keeps the end of a command's output, where the error usually is.
-const maxOutput = 16 << 10
-
-// tailBuffer keeps the last maxOutput bytes written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > maxOutput {
-		t.b = append(t.b[:0], t.b[len(t.b)-maxOutput:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(bytes.ToValidUTF8(t.b, []byte("?")))
-}
-
-// ErrTimeout is a command that did not finish in its time.
-var ErrTimeout = errors.New("timed out")
-
-// RunLocal runs a configured command through /bin/sh on this machine. The command comes from
-// the configuration only: nothing untrusted is ever put into it.
-func RunLocal(ctx context.Context, command string, timeout time.Duration) (CommandResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var out, errb tailBuffer
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	// At the timeout the whole process group goes, not only the shell: a restart command's
-	// children must not outlive it holding our pipes.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	res := CommandResult{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
-	if cmd.ProcessState != nil {
-		res.ExitCode = cmd.ProcessState.ExitCode()
-	}
-	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return res, fmt.Errorf("%q %w after %s", command, ErrTimeout, timeout)
-	case err != nil:
-		return res, commandError(command, res, err)
-	}
-	return res, nil
-}
-
-func commandError(command string, res CommandResult, err error) error {
-	msg := strings.TrimSpace(res.Stderr)
-	if len(msg) > 400 {
-		msg = "…" + msg[len(msg)-400:]
-	}
-	if res.ExitCode > 0 {
-		if msg == "" {
-			return fmt.Errorf("%q exited with status %d", command, res.ExitCode)
-		}
-		return fmt.Errorf("%q exited with status %d: %s", command, res.ExitCode, msg)
-	}
-	return fmt.Errorf("%q: %w", command, err)
-}
-
-// SSHDest is user@host:port.
-type SSHDest struct {
+// Dest is user@host:port.
+type Dest struct {
 	User, Host string
 	Port       int
 }
 
 // ParseDest reads "user@host:port", "host:port", "user@host" or "host" ([v6addr]:port too).
-func ParseDest(s, defaultUser string) (SSHDest, error) {
-	d := SSHDest{User: defaultUser, Port: 22}
+func ParseDest(s, defaultUser string) (Dest, error) {
+	d := Dest{User: defaultUser, Port: 22}
 	if u, rest, ok := strings.Cut(s, "@"); ok {
 		d.User, s = u, rest
 	}
@@ -153,20 +71,20 @@ func ParseDest(s, defaultUser string) (SSHDest, error) {
 	return d, nil
 }
 
-func (d SSHDest) addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
+func (d Dest) addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
 
-func (d SSHDest) String() string { return d.User + "@" + d.addr() }
+func (d Dest) String() string { return d.User + "@" + d.addr() }
 
-// SSHRunner runs configured commands on remote hosts, checking their keys against known_hosts.
-type SSHRunner struct {
+// SSH runs configured commands on remote hosts, checking their keys against known_hosts.
+type SSH struct {
 	cfg SSHConfig
 }
 
-// NewSSHRunner returns a runner; known_hosts and key files are read at each connection, so a
+// NewSSH returns a runner; known_hosts and key files are read at each connection, so a
 // key added while the service runs is taken.
-func NewSSHRunner(cfg SSHConfig) *SSHRunner { return &SSHRunner{cfg: cfg} }
+func NewSSH(cfg SSHConfig) *SSH { return &SSH{cfg: cfg} }
 
-func (r *SSHRunner) clientConfig(d SSHDest) (*ssh.ClientConfig, func(), error) {
+func (r *SSH) clientConfig(d Dest) (*ssh.ClientConfig, func(), error) {
 	var files []string
 	for _, f := range r.cfg.KnownHosts {
 		if _, err := os.Stat(f); err == nil {
@@ -227,8 +145,8 @@ func first(ss []string) string {
 }
 
 // Run runs command on d, with timeout for the whole of it.
-func (r *SSHRunner) Run(ctx context.Context, d SSHDest, command string, timeout time.Duration) (CommandResult, error) {
-	res := CommandResult{ExitCode: -1}
+func (r *SSH) Run(ctx context.Context, d Dest, command string, timeout time.Duration) (Result, error) {
+	res := Result{ExitCode: -1}
 	start := time.Now()
 	cc, cleanup, err := r.clientConfig(d)
 	if err != nil {
@@ -261,14 +179,14 @@ func (r *SSHRunner) Run(ctx context.Context, d SSHDest, command string, timeout 
 	var out, errb tailBuffer
 	sess.Stdout, sess.Stderr = &out, &errb
 	err = sess.Run(command)
-	res = CommandResult{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
+	res = Result{Stdout: out.String(), Stderr: errb.String(), ExitCode: -1, Duration: time.Since(start)}
 	var exit *ssh.ExitError
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		return res, fmt.Errorf("ssh %s: %q %w after %s", d, command, ErrTimeout, timeout)
 	case errors.As(err, &exit):
 		res.ExitCode = exit.ExitStatus()
-		return res, fmt.Errorf("ssh %s: %w", d, commandError(command, res, err))
+		return res, fmt.Errorf("ssh %s: %w", d, commandError(fmt.Sprintf("%q", command), res, err))
 	case err != nil:
 		return res, fmt.Errorf("ssh %s: %q: %w", d, command, err)
 	}
@@ -277,7 +195,7 @@ func (r *SSHRunner) Run(ctx context.Context, d SSHDest, command string, timeout 
 }
 
 // hostKeyError says what to do about a refused host key.
-func hostKeyError(d SSHDest, err error, files []string) error {
+func hostKeyError(d Dest, err error, files []string) error {
 	switch {
 	case knownhosts.IsHostUnknown(err):
 		return fmt.Errorf("ssh %s: host key unknown, refused: check the host's fingerprint, then add it: ssh-keyscan -p %d %s >> %s",
