@@ -14,10 +14,10 @@ import (
 )
 
 func TestStatusCommand(t *testing.T) {
-	info, _ := os.ReadFile("ingest/testdata/monerod_get_info.json")
+	info, _ := os.ReadFile("collect/testdata/monerod_get_info.json")
 	monerod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(info) }))
 	defer monerod.Close()
-	summary, _ := os.ReadFile("ingest/testdata/xmrig_summary.json")
+	summary, _ := os.ReadFile("collect/testdata/xmrig_summary.json")
 	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(summary) }))
 	defer good.Close()
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 500) }))

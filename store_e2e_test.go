@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -440,7 +441,7 @@ func TestPruneAtStartUnderABusyFollower(t *testing.T) {
 		}
 		var b store.Batch
 		for i := range 30000 {
-			b.Samples = append(b.Samples, store.Sample{Series: fmt.Sprintf("worker/rig-%02d", i%6), Time: old.Add(time.Duration(round*30000+i) * time.Second), Value: 1})
+			b.Samples = append(b.Samples, model.Sample{Series: fmt.Sprintf("worker/rig-%02d", i%6), Time: old.Add(time.Duration(round*30000+i) * time.Second), Value: 1})
 		}
 		if _, err := st.Apply(&b); err != nil {
 			t.Fatal(err)

@@ -248,7 +248,7 @@ func parseExported(rec []byte) (model.Event, string) {
 		return e, "payment without amount"
 	}
 	e.Kind = model.SanitizeName(e.Kind, 40)
-	e.Host = model.SanitizeName(e.Host, MaxHostLen)
+	e.Host = model.SanitizeName(e.Host, model.MaxHostLen)
 	return e, ""
 }
 

@@ -9,16 +9,12 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/store"
 )
-
-// MaxHostLen bounds a worker or host name; P2Pool itself cuts user names at 31 characters.
-const MaxHostLen = 64
 
 // Result is what one log line yields: nothing, an event, a sample, or a skip with its reason.
 type Result struct {
 	Event  *model.Event
-	Sample *store.Sample
+	Sample *model.Sample
 	// Reason is set when the line looked like an event but could not be read.
 	Reason string
 }
@@ -248,14 +244,14 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	}
 	if i := strings.Index(s, "client "); i >= 0 {
 		addr := strings.TrimRight(strings.TrimSpace(s[i+len("client "):]), ",")
-		e.ClientIP = hostOfAddr(addr)
+		e.ClientIP = model.HostOfAddr(addr)
 		if e.ClientIP == "" {
 			return Result{Reason: "share: bad client address"}
 		}
 	}
 	switch {
 	case user != "" && user != "x":
-		e.Host = model.SanitizeName(user, MaxHostLen)
+		e.Host = model.SanitizeName(user, model.MaxHostLen)
 	case e.ClientIP != "":
 		e.Host = e.ClientIP
 	case strings.Contains(s, "worker thread"):
@@ -265,24 +261,6 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 		e.Host = UnknownHost
 	}
 	return Result{Event: &e}
-}
-
-// hostOfAddr returns the IP of "1.2.3.4:5", "[2001:db8::1]:5" or a bare IP.
-func hostOfAddr(addr string) string {
-	if strings.HasPrefix(addr, "[") {
-		end := strings.IndexByte(addr, ']')
-		if end < 0 {
-			return ""
-		}
-		return model.SanitizeName(addr[1:end], MaxHostLen)
-	}
-	if strings.Count(addr, ":") == 1 {
-		addr = addr[:strings.IndexByte(addr, ':')]
-	}
-	if addr == "" {
-		return ""
-	}
-	return model.SanitizeName(addr, MaxHostLen)
 }
 
 // uintAfter reads the unsigned integer that follows key in s.
@@ -364,7 +342,7 @@ func statusLine(t time.Time, line []byte) Result {
 		// "Average effort       = 102.345%" (StratumServer, v1.0+)
 		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(string(value)), "%"), 64)
 		if name := seriesName(string(label)); err == nil && v >= 0 && v < 1e12 && name != "" {
-			return Result{Sample: &store.Sample{Series: "status/" + name, Time: t, Value: v}}
+			return Result{Sample: &model.Sample{Series: "status/" + name, Time: t, Value: v}}
 		}
 		return Result{}
 	}
@@ -379,7 +357,7 @@ func statusLine(t time.Time, line []byte) Result {
 	if name == "" {
 		return Result{}
 	}
-	return Result{Sample: &store.Sample{Series: "status/" + name, Time: t, Value: v}}
+	return Result{Sample: &model.Sample{Series: "status/" + name, Time: t, Value: v}}
 }
 
 // workerLine reads a row of `workers`, whose columns changed over P2Pool's versions:
@@ -412,12 +390,12 @@ func workerLine(pre Prefix, msg []byte) Result {
 		name = ""
 	}
 	if name == "" || name == "x" || name == "not logged in" {
-		name = hostOfAddr(fields[0])
+		name = model.HostOfAddr(fields[0])
 	}
 	if name == "" {
 		return Result{}
 	}
-	return Result{Sample: &store.Sample{Series: "worker/" + model.SanitizeName(name, MaxHostLen), Time: pre.Time, Value: v}}
+	return Result{Sample: &model.Sample{Series: "worker/" + model.SanitizeName(name, model.MaxHostLen), Time: pre.Time, Value: v}}
 }
 
 // isAddr reads "1.2.3.4:5678" or "[2001:db8::1]:5678".

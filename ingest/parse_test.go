@@ -178,7 +178,7 @@ func FuzzParseLine(f *testing.F) {
 			if r.Event.ID == "" || r.Event.Kind == "" {
 				t.Fatalf("event without id or kind: %+v", r.Event)
 			}
-			if len(r.Event.Host) > MaxHostLen+4 {
+			if len(r.Event.Host) > model.MaxHostLen+4 {
 				t.Fatalf("host too long: %d", len(r.Event.Host))
 			}
 		}

@@ -181,3 +181,31 @@ func SanitizeName(s string, max int) string {
 	}
 	return b.String()
 }
+
+// Sample is one point of a time series (hashrate in H/s, a height, a 0/1 state).
+type Sample struct {
+	Series string    `json:"series"`
+	Time   time.Time `json:"time"`
+	Value  float64   `json:"value"`
+}
+
+// MaxHostLen bounds a worker or host name; P2Pool itself cuts user names at 31 characters.
+const MaxHostLen = 64
+
+// HostOfAddr returns the IP of "1.2.3.4:5", "[2001:db8::1]:5" or a bare IP.
+func HostOfAddr(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		end := strings.IndexByte(addr, ']')
+		if end < 0 {
+			return ""
+		}
+		return SanitizeName(addr[1:end], MaxHostLen)
+	}
+	if strings.Count(addr, ":") == 1 {
+		addr = addr[:strings.IndexByte(addr, ':')]
+	}
+	if addr == "" {
+		return ""
+	}
+	return SanitizeName(addr, MaxHostLen)
+}

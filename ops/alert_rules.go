@@ -305,7 +305,7 @@ func (l *Local) hashrateLow(now time.Time, r RuleConfig) (Condition, bool) {
 	if err != nil {
 		return Condition{}, false
 	}
-	fresh := func(s store.Sample) bool { return now.Sub(s.Time) < 10*time.Minute }
+	fresh := func(s model.Sample) bool { return now.Sub(s.Time) < 10*time.Minute }
 	var current float64
 	series := ""
 	if s, ok := latest["pool/hashrate_15m"]; ok && fresh(s) {

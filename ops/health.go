@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/collect"
 )
 
 // checkTimeout bounds one health check.
@@ -42,7 +42,7 @@ func Check(ctx context.Context, t Target) error {
 
 // checkMonerod: get_info answers OK and the node is synchronized.
 func checkMonerod(ctx context.Context, base string) error {
-	info, _, err := ingest.PollMonerod(ctx, healthClient(), base, time.Now())
+	info, _, err := collect.PollMonerod(ctx, healthClient(), base, time.Now())
 	switch {
 	case err != nil:
 		return err
@@ -56,7 +56,7 @@ func checkMonerod(ctx context.Context, base string) error {
 
 // checkXmrig: the HTTP API answers its summary.
 func checkXmrig(ctx context.Context, base, token string) error {
-	_, _, err := ingest.PollXmrig(ctx, healthClient(), "", base, token, time.Now())
+	_, _, err := collect.PollXmrig(ctx, healthClient(), "", base, token, time.Now())
 	return err
 }
 
@@ -65,7 +65,7 @@ func checkP2PoolHTTP(ctx context.Context, url string) error {
 	var s struct {
 		Pool *json.RawMessage `json:"pool_statistics"`
 	}
-	if err := ingest.FetchJSON(ctx, healthClient(), url, "", &s); err != nil {
+	if err := collect.FetchJSON(ctx, healthClient(), url, "", &s); err != nil {
 		return fmt.Errorf("p2pool: %w", err)
 	}
 	if s.Pool == nil {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -171,7 +171,7 @@ func (l *Local) client(timeout time.Duration) *http.Client {
 
 func (l *Local) pollMonerod(ctx context.Context) {
 	now := l.Now()
-	info, samples, err := ingest.PollMonerod(ctx, l.client(l.Cfg.Telemetry.MonerodTimeout), l.Cfg.Telemetry.MonerodRPC, now)
+	info, samples, err := collect.PollMonerod(ctx, l.client(l.Cfg.Telemetry.MonerodTimeout), l.Cfg.Telemetry.MonerodRPC, now)
 	detail := ""
 	up := err == nil
 	switch {
@@ -191,7 +191,7 @@ func (l *Local) pollMonerod(ctx context.Context) {
 
 func (l *Local) pollDataAPI(ctx context.Context) {
 	now := l.Now()
-	ps, samples, err := ingest.ReadDataAPI(l.Cfg.Telemetry.DataAPI, now)
+	ps, samples, err := collect.ReadDataAPI(l.Cfg.Telemetry.DataAPI, now)
 	up, detail := err == nil, ""
 	if err != nil {
 		detail = err.Error()
@@ -205,7 +205,7 @@ func (l *Local) pollMiners(ctx context.Context) {
 	tc := l.Cfg.Telemetry
 	c := l.client(tc.MinerTimeout)
 	type answer struct {
-		samples []store.Sample
+		samples []model.Sample
 		res     healthResult
 	}
 	answers := make([]answer, len(tc.Xmrig))
@@ -214,7 +214,7 @@ func (l *Local) pollMiners(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, samples, err := ingest.PollXmrig(ctx, c, x.Name, x.URL, x.Token, l.Now())
+			_, samples, err := collect.PollXmrig(ctx, c, x.Name, x.URL, x.Token, l.Now())
 			a := answer{samples: samples, res: healthResult{x.Name, "xmrig", err == nil, ""}}
 			if err != nil {
 				a.res.detail = err.Error()
@@ -223,7 +223,7 @@ func (l *Local) pollMiners(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	var samples []store.Sample
+	var samples []model.Sample
 	var results []healthResult
 	for _, a := range answers {
 		samples = append(samples, a.samples...)
@@ -240,7 +240,7 @@ type healthResult struct {
 
 // applyPoll stores samples, and an event for each target that went up or down, with the new
 // states in the same transaction: a restart of the service does not report them again.
-func (l *Local) applyPoll(samples []store.Sample, results []healthResult) {
+func (l *Local) applyPoll(samples []model.Sample, results []healthResult) {
 	l.loadTelemetry()
 	now := l.Now()
 	var b store.Batch
@@ -283,7 +283,7 @@ func (l *Local) pollLeases(ctx context.Context) {
 		l.Log.Warn("read leases", "err", err)
 		return
 	}
-	leases, bad, err := ingest.ReadLeases(f)
+	leases, bad, err := collect.ReadLeases(f)
 	f.Close()
 	if err != nil {
 		l.Log.Warn("read leases", "err", err)

@@ -36,7 +36,7 @@ func events(t *testing.T, l *Local, kind string) []model.Event {
 }
 
 func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
-	body, _ := os.ReadFile("../ingest/testdata/xmrig_summary.json")
+	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
 	var down atomic.Bool
 	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {

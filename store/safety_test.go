@@ -133,7 +133,7 @@ func TestPruneUnderABusyWriter(t *testing.T) {
 	old := time.Now().UTC().AddDate(0, 0, -60)
 	var b Batch
 	for i := range 40000 {
-		b.Samples = append(b.Samples, Sample{Series: fmt.Sprintf("worker/rig-%02d", i%20), Time: old.Add(time.Duration(i) * time.Second), Value: 1})
+		b.Samples = append(b.Samples, model.Sample{Series: fmt.Sprintf("worker/rig-%02d", i%20), Time: old.Add(time.Duration(i) * time.Second), Value: 1})
 	}
 	if _, err := s.Apply(&b); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestPruneUnderABusyWriter(t *testing.T) {
 		}
 		var more Batch
 		for i := range 8000 {
-			more.Samples = append(more.Samples, Sample{Series: "worker/rig-01", Time: old.Add(time.Duration(i) * time.Second), Value: 1})
+			more.Samples = append(more.Samples, model.Sample{Series: "worker/rig-01", Time: old.Add(time.Duration(i) * time.Second), Value: 1})
 		}
 		s.Apply(&more)
 	}
@@ -192,7 +192,7 @@ func TestManyNamesBoundedViews(t *testing.T) {
 		ts := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
 		e := share(ts, fmt.Sprintf("worker-%06d-%s", i, strings.Repeat("x", 40)))
 		b.Events = append(b.Events, e)
-		b.Samples = append(b.Samples, Sample{Series: "worker/" + e.Host, Time: e.Time, Value: 1})
+		b.Samples = append(b.Samples, model.Sample{Series: "worker/" + e.Host, Time: e.Time, Value: 1})
 	}
 	b.Checkpoints = []Checkpoint{{Name: "p2pool", Value: []byte("end")}}
 	a, err := s.Apply(&b)

@@ -31,7 +31,7 @@ const (
 	prefixCheckpoint = "p/" // p/<reader name>           -> checkpoint bytes (owned by the reader)
 	prefixSkip       = "s/" // s/<hash of record>        -> Skip JSON
 	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE> -> float64 bits
-	prefixLatest     = "l/" // l/<series>                -> latest Sample JSON
+	prefixLatest     = "l/" // l/<series>                -> latest model.Sample JSON
 	prefixHost       = "h/" // h/<host>                  -> HostTotals JSON
 	keyMeta          = "m/meta"
 	keySkipped       = "m/skipped"

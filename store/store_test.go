@@ -130,7 +130,7 @@ func TestSeriesAndRetention(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	var b Batch
 	for d := range 60 {
-		b.Samples = append(b.Samples, Sample{Series: "worker/a", Time: now.AddDate(0, 0, -d), Value: float64(d)})
+		b.Samples = append(b.Samples, model.Sample{Series: "worker/a", Time: now.AddDate(0, 0, -d), Value: float64(d)})
 	}
 	if _, err := s.Apply(&b); err != nil {
 		t.Fatal(err)

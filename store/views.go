@@ -234,8 +234,8 @@ func (s *Store) CountEvents() (int, error) {
 }
 
 // Series returns the samples of one series with from <= time < to, oldest first.
-func (s *Store) Series(series string, from, to time.Time) ([]Sample, error) {
-	var out []Sample
+func (s *Store) Series(series string, from, to time.Time) ([]model.Sample, error) {
+	var out []model.Sample
 	err := s.db.View(func(txn *badger.Txn) error {
 		for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
 			prefix := seriesKey(series, day)
@@ -254,7 +254,7 @@ func (s *Store) Series(series string, from, to time.Time) ([]Sample, error) {
 					}
 					return nil
 				})
-				out = append(out, Sample{Series: series, Time: t, Value: v})
+				out = append(out, model.Sample{Series: series, Time: t, Value: v})
 			}
 			it.Close()
 		}
@@ -264,10 +264,10 @@ func (s *Store) Series(series string, from, to time.Time) ([]Sample, error) {
 }
 
 // Latest returns the newest sample of every series whose name starts with prefix.
-func (s *Store) Latest(prefix string) (map[string]Sample, error) {
-	out := map[string]Sample{}
+func (s *Store) Latest(prefix string) (map[string]model.Sample, error) {
+	out := map[string]model.Sample{}
 	err := s.scanJSON(prefixLatest+prefix, func(b []byte) error {
-		var sm Sample
+		var sm model.Sample
 		if err := json.Unmarshal(b, &sm); err != nil {
 			return err
 		}

@@ -13,13 +13,6 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 )
 
-// Sample is one point of a time series (hashrate in H/s, a height, a 0/1 state).
-type Sample struct {
-	Series string    `json:"series"`
-	Time   time.Time `json:"time"`
-	Value  float64   `json:"value"`
-}
-
 // Skip is a record that looked like data but could not be read: kept with its reason so the
 // operator can see what was lost and why, and counted once however often it is read.
 type Skip struct {
@@ -45,7 +38,7 @@ type Checkpoint struct {
 type Batch struct {
 	Events      []model.Event
 	Skips       []Skip
-	Samples     []Sample
+	Samples     []model.Sample
 	Checkpoints []Checkpoint
 }
 
@@ -316,8 +309,8 @@ func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 	return nil
 }
 
-func (s *Store) writeSamples(w *txnWriter, samples []Sample) error {
-	latest := map[string]Sample{}
+func (s *Store) writeSamples(w *txnWriter, samples []model.Sample) error {
+	latest := map[string]model.Sample{}
 	for _, sm := range samples {
 		if math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
 			continue
@@ -337,7 +330,7 @@ func (s *Store) writeSamples(w *txnWriter, samples []Sample) error {
 	}
 	for name, sm := range latest {
 		k := []byte(prefixLatest + name)
-		var old Sample
+		var old model.Sample
 		found, err := getJSON(w.txn, k, &old)
 		if err != nil {
 			return err

@@ -57,7 +57,7 @@ func main() {
 		if end.Sub(day) <= 30*24*time.Hour {
 			for m := 0; m < 24*60; m += 10 {
 				for r := range *rigs {
-					b.Samples = append(b.Samples, store.Sample{Series: fmt.Sprintf("worker/rig-%02d", r+1), Time: day.Add(time.Duration(m) * time.Minute), Value: 8000 + rng.Float64()*4000})
+					b.Samples = append(b.Samples, model.Sample{Series: fmt.Sprintf("worker/rig-%02d", r+1), Time: day.Add(time.Duration(m) * time.Minute), Value: 8000 + rng.Float64()*4000})
 				}
 			}
 		}

@@ -1,4 +1,4 @@
-package ingest
+package collect
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/db4e/db4e/store"
+	"github.com/db4e/db4e/model"
 )
 
 // serve answers path with a recorded response, or as mode says.
@@ -60,7 +60,7 @@ func serve(t *testing.T, path, file, mode string) *httptest.Server {
 
 var now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func samples(ss []store.Sample) map[string]float64 {
+func samples(ss []model.Sample) map[string]float64 {
 	m := map[string]float64{}
 	for _, s := range ss {
 		m[s.Series] = s.Value

@@ -1,4 +1,6 @@
-package ingest
+// Package collect reads the farm's state from its sources: monerod's RPC, P2Pool's data-api,
+// xmrig's HTTP API and dnsmasq's leases. Each answer becomes samples and a health result.
+package collect
 
 import (
 	"bytes"
@@ -16,7 +18,6 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/store"
 )
 
 // maxAnswer bounds what is read of an answer: a garbage or hostile server cannot fill memory.
@@ -35,7 +36,7 @@ type NodeInfo struct {
 }
 
 // PollMonerod asks monerod's JSON-RPC get_info.
-func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time) (NodeInfo, []store.Sample, error) {
+func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time) (NodeInfo, []model.Sample, error) {
 	body := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_info"}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/json_rpc", bytes.NewReader(body))
 	if err != nil {
@@ -62,7 +63,7 @@ func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time
 	if n.Synchronized || n.TargetHeight < n.Height {
 		n.TargetHeight = n.Height
 	}
-	return n, []store.Sample{
+	return n, []model.Sample{
 		{Series: "node/height", Time: now, Value: float64(n.Height)},
 		{Series: "node/target_height", Time: now, Value: float64(n.TargetHeight)},
 		{Series: "node/synchronized", Time: now, Value: b2f(n.Synchronized)},
@@ -96,25 +97,25 @@ type XmrigSummary struct {
 }
 
 // PollXmrig asks one miner's HTTP API, with its access token if it has one.
-func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, now time.Time) (XmrigSummary, []store.Sample, error) {
+func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, now time.Time) (XmrigSummary, []model.Sample, error) {
 	var s XmrigSummary
 	if err := FetchJSON(ctx, c, strings.TrimRight(base, "/")+"/2/summary", token, &s); err != nil {
 		return s, nil, fmt.Errorf("xmrig %s: %w", name, err)
 	}
 	prefix := "xmrig/" + name + "/"
-	var out []store.Sample
+	var out []model.Sample
 	// total is [10s, 60s, 15m]; the 10 s figure is noise at a poll a minute, so it is not kept.
 	for i, label := range map[int]string{1: "hashrate_60s", 2: "hashrate_15m"} {
 		if i < len(s.Hashrate.Total) && s.Hashrate.Total[i] != nil && *s.Hashrate.Total[i] >= 0 && !math.IsInf(*s.Hashrate.Total[i], 0) {
-			out = append(out, store.Sample{Series: prefix + label, Time: now, Value: *s.Hashrate.Total[i]})
+			out = append(out, model.Sample{Series: prefix + label, Time: now, Value: *s.Hashrate.Total[i]})
 		}
 	}
 	out = append(out,
-		store.Sample{Series: prefix + "shares_good", Time: now, Value: float64(s.Results.SharesGood)},
-		store.Sample{Series: prefix + "shares_total", Time: now, Value: float64(s.Results.SharesTotal)},
+		model.Sample{Series: prefix + "shares_good", Time: now, Value: float64(s.Results.SharesGood)},
+		model.Sample{Series: prefix + "shares_total", Time: now, Value: float64(s.Results.SharesTotal)},
 	)
 	s.Connection.Pool = model.SanitizeName(s.Connection.Pool, 100)
-	s.WorkerID = model.SanitizeName(s.WorkerID, MaxHostLen)
+	s.WorkerID = model.SanitizeName(s.WorkerID, model.MaxHostLen)
 	return s, out, nil
 }
 
@@ -131,7 +132,7 @@ type PoolStats struct {
 
 // ReadDataAPI reads P2Pool's data-api directory: local/stratum (local/stats before v3.2) and
 // pool/stats. The files are written atomically by P2Pool (temp + rename).
-func ReadDataAPI(dir string, now time.Time) (PoolStats, []store.Sample, error) {
+func ReadDataAPI(dir string, now time.Time) (PoolStats, []model.Sample, error) {
 	var ps PoolStats
 	var local struct {
 		Hashrate15m   float64  `json:"hashrate_15m"`
@@ -157,7 +158,7 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []store.Sample, error) {
 	}
 	ps = PoolStats{Hashrate15m: local.Hashrate15m, Hashrate1h: local.Hashrate1h, Hashrate24h: local.Hashrate24h,
 		SharesFound: local.SharesFound, SharesFailed: local.SharesFailed, Connections: local.Connections, Updated: st.ModTime()}
-	out := []store.Sample{
+	out := []model.Sample{
 		{Series: "pool/hashrate_15m", Time: now, Value: local.Hashrate15m},
 		{Series: "pool/hashrate_1h", Time: now, Value: local.Hashrate1h},
 		{Series: "pool/hashrate_24h", Time: now, Value: local.Hashrate24h},
@@ -171,7 +172,7 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []store.Sample, error) {
 			continue
 		}
 		ps.Workers++
-		out = append(out, store.Sample{Series: "worker/" + name, Time: now, Value: hr})
+		out = append(out, model.Sample{Series: "worker/" + name, Time: now, Value: hr})
 	}
 	var pool struct {
 		Stats *struct {
@@ -181,8 +182,8 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []store.Sample, error) {
 	}
 	if err := readJSONFile(filepath.Join(dir, "pool", "stats"), &pool); err == nil && pool.Stats != nil {
 		ps.SidechainHashrate, ps.Miners = pool.Stats.HashRate, pool.Stats.Miners
-		out = append(out, store.Sample{Series: "pool/sidechain_hashrate", Time: now, Value: pool.Stats.HashRate},
-			store.Sample{Series: "pool/miners", Time: now, Value: float64(pool.Stats.Miners)})
+		out = append(out, model.Sample{Series: "pool/sidechain_hashrate", Time: now, Value: pool.Stats.HashRate},
+			model.Sample{Series: "pool/miners", Time: now, Value: float64(pool.Stats.Miners)})
 	}
 	return ps, out, nil
 }
@@ -202,12 +203,12 @@ func parseWorker(s string) (string, float64, bool) {
 		name = strings.TrimSpace(strings.Join(f[4:], ","))
 	}
 	if name == "" || name == "x" {
-		name = hostOfAddr(strings.TrimSpace(f[0]))
+		name = model.HostOfAddr(strings.TrimSpace(f[0]))
 	}
 	if name == "" {
 		return "", 0, false
 	}
-	return model.SanitizeName(name, MaxHostLen), hr, true
+	return model.SanitizeName(name, model.MaxHostLen), hr, true
 }
 
 func readJSONFile(path string, v any) error {
@@ -250,7 +251,8 @@ func doJSON(c *http.Client, req *http.Request, v any) error {
 		return fmt.Errorf("answered %s", resp.Status)
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(v); err != nil {
-		return fmt.Errorf("bad answer: %s", firstLine(err.Error()))
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return fmt.Errorf("bad answer: %s", first)
 	}
 	return nil
 }
