@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/runner"
 )
 
@@ -18,25 +20,25 @@ func cmdRestart(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Errorf("restart: name targets, or all (configured: %d)", len(e.cfg.Targets))}
 	}
 	all := e.cfg.BuildTargets()
-	targets, err := ops.Select(all, fs.Args())
+	targets, err := restart.Select(all, fs.Args())
 	if err != nil {
 		return usageError{fmt.Errorf("restart: %w", err)}
 	}
 	if fs.NArg() == 1 && fs.Arg(0) == "all" {
-		targets = ops.DailyOrder(targets)
+		targets = restart.DailyOrder(targets)
 	}
 	via := "cli"
 	if os.Getenv("INVOCATION_ID") != "" {
 		via = "timer"
 	}
 	// The restarts run here, not in the service: `all` restarts the service itself.
-	return withConsole(ctx, e, func(c ops.Console) error {
-		r := &ops.Restarter{
+	return withConsole(ctx, e, func(c api.Console) error {
+		r := &restart.Restarter{
 			SSH:         runner.NewSSH(e.cfg.SSH),
 			Concurrency: e.cfg.Restart.Concurrency,
 			Record:      c.Record,
-			Who:         ops.Operator(via),
-			Progress: func(s ops.Step) {
+			Who:         restart.Operator(via),
+			Progress: func(s restart.Step) {
 				fmt.Fprintf(e.stdout, "%s %-12s %-10s %s\n", s.Time.Format("15:04:05"), s.Target, s.Phase, s.Message)
 			},
 		}
@@ -60,7 +62,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	if dir == "" && e.cfg.Backup.Dir == "" {
 		return usageError{fmt.Errorf("backup: name a DIR or set backup.dir")}
 	}
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withConsole(ctx, e, func(c api.Console) error {
 		res, err := c.Backup(ctx, dir)
 		if err != nil {
 			return err
@@ -77,7 +79,7 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 	if len(args) != 1 {
 		return usageError{fmt.Errorf("restore takes one FILE")}
 	}
-	if _, err := ops.Dial(ctx, e.cfg.Socket); err == nil {
+	if _, err := api.Dial(ctx, e.cfg.Socket); err == nil {
 		return fmt.Errorf("restore: the db4e service is running on %s: stop it first", e.cfg.Socket)
 	}
 	if err := ops.Restore(args[0], e.cfg.DataDir); err != nil {

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/api"
 )
 
 func TestRestartCommand(t *testing.T) {
@@ -90,8 +90,8 @@ func TestBackupThroughServiceAndRestore(t *testing.T) {
 }
 
 // stripKinds drops the per-kind counts, where the backup's own action event shows.
-func stripKinds(days []ops.ReportDay) []ops.ReportDay {
-	out := make([]ops.ReportDay, 0, len(days))
+func stripKinds(days []api.ReportDay) []api.ReportDay {
+	out := make([]api.ReportDay, 0, len(days))
 	for _, d := range days {
 		d.Kinds = nil
 		if d.Shares+d.Blocks+d.Payments > 0 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ops"
 )
 
@@ -26,14 +27,14 @@ func subFlags(e *env, name string) *flag.FlagSet {
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	fs := subFlags(e, "import")
-	format := fs.String("format", ops.FormatP2Pool, "p2pool or jsonseq")
+	format := fs.String("format", api.FormatP2Pool, "p2pool or jsonseq")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("import: name at least one FILE ('-' for stdin)")}
 	}
-	if *format != ops.FormatP2Pool && *format != ops.FormatJSONSeq {
+	if *format != api.FormatP2Pool && *format != api.FormatJSONSeq {
 		return usageError{fmt.Errorf("import: --format: want p2pool or jsonseq, got %q", *format)}
 	}
 	// Every file must open before anything is imported: a typo is not half an import.
@@ -58,11 +59,11 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(importMemoryLimit) // it may run beside monerod: keep the heap in check
 	}
-	return withConsole(ctx, e, func(c ops.Console) error {
-		var total ops.ImportResult
+	return withConsole(ctx, e, func(c api.Console) error {
+		var total api.ImportResult
 		var err error
 		for i, name := range fs.Args() {
-			var res ops.ImportResult
+			var res api.ImportResult
 			res, err = c.Import(ctx, *format, name, files[i])
 			total.Add(res)
 			if err != nil {
@@ -82,7 +83,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 func cmdReport(ctx context.Context, e *env, args []string) error {
 	fs := subFlags(e, "report")
 	asJSON := fs.Bool("json", false, "JSON output")
-	var q ops.ReportQuery
+	var q api.ReportQuery
 	fs.IntVar(&q.Days, "days", 0, "the last N days")
 	fs.StringVar(&q.From, "from", "", "first day, YYYY-MM-DD")
 	fs.StringVar(&q.To, "to", "", "last day, YYYY-MM-DD")
@@ -92,7 +93,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	if err := q.Validate(); err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}
 	}
-	return withReader(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c api.Console) error {
 		r, err := c.Report(ctx, q)
 		if err != nil {
 			return err
@@ -108,7 +109,7 @@ func cmdRebuild(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("rebuild takes no arguments")}
 	}
-	return withConsole(ctx, e, func(c ops.Console) error {
+	return withConsole(ctx, e, func(c api.Console) error {
 		n, err := c.Rebuild(ctx)
 		if err == nil {
 			fmt.Fprintf(e.stdout, "rebuilt the views from %d events\n", n)
@@ -142,7 +143,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("export: --to: %w", err)}
 	}
-	return withReader(ctx, e, func(c ops.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
+	return withReader(ctx, e, func(c api.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
 }
 
 func parseInstant(s string, loc *time.Location) (time.Time, error) {
@@ -172,8 +173,8 @@ func cmdExportCSV(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	return withReader(ctx, e, func(c ops.Console) error {
-		r, err := c.Report(ctx, ops.ReportQuery{})
+	return withReader(ctx, e, func(c api.Console) error {
+		r, err := c.Report(ctx, api.ReportQuery{})
 		if err != nil {
 			return err
 		}
@@ -194,7 +195,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	return withReader(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c api.Console) error {
 		st, err := c.Status(ctx)
 		if err != nil {
 			return err
@@ -226,7 +227,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("check takes no arguments")}
 	}
-	return withReader(ctx, e, func(c ops.Console) error {
+	return withReader(ctx, e, func(c api.Console) error {
 		r, err := c.Check(ctx)
 		if err != nil {
 			return err

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/ui"
 )
@@ -18,7 +20,7 @@ import (
 // runConsole opens the console: attached to the service when one answers, else on the store
 // here with the ingest running in this process.
 func runConsole(ctx context.Context, e *env) error {
-	if r, err := ops.Dial(ctx, e.cfg.Socket); err == nil {
+	if r, err := api.Dial(ctx, e.cfg.Socket); err == nil {
 		return ui.New(r, uiOptions(e, r)).Run(ctx)
 	}
 	logf, log, err := consoleLog(e.cfg.DataDir)
@@ -47,9 +49,9 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	}()
 	// While the console holds the store, it answers on the socket as the service would: cron's
 	// `db4e restart all` or a `db4e report` still work.
-	if ln, err := ops.Listen(e.cfg.Socket); err == nil {
+	if ln, err := api.Listen(e.cfg.Socket); err == nil {
 		defer os.Remove(e.cfg.Socket)
-		go ops.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket"))
+		go api.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket"))
 	} else {
 		l.Log.Warn("no socket for other db4e commands", "err", err)
 	}
@@ -59,15 +61,15 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	return err
 }
 
-func uiOptions(e *env, c ops.Console) ui.Options {
+func uiOptions(e *env, c api.Console) ui.Options {
 	return ui.Options{
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{
 			Targets: e.cfg.BuildTargets(),
 			// Restarts run in the console's process, as the operator who opened it.
-			Restarter: func(progress func(ops.Step)) *ops.Restarter {
-				return &ops.Restarter{SSH: runner.NewSSH(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
-					Record: c.Record, Who: ops.Operator("console"), Progress: progress}
+			Restarter: func(progress func(restart.Step)) *restart.Restarter {
+				return &restart.Restarter{SSH: runner.NewSSH(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
+					Record: c.Record, Who: restart.Operator("console"), Progress: progress}
 			},
 		},
 	}
@@ -105,11 +107,11 @@ func runDemo(ctx context.Context, e *env) error {
 	cfg.Miners.StaleAfter = 10 * time.Minute
 	cfg.Backup = ops.BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}
 	// Harmless stand-ins, so the restart menu can be tried: they only wait a moment.
-	cfg.Targets = []ops.TargetConfig{
-		{Name: "monerod", Kind: ops.KindMonerod, Restart: "sleep 1"},
-		{Name: "p2pool", Kind: ops.KindP2Pool, Restart: "sleep 1"},
-		{Name: "rig-01", Kind: ops.KindMiner, Restart: "sleep 1"},
-		{Name: "rig-02", Kind: ops.KindMiner, Restart: "sleep 1"},
+	cfg.Targets = []restart.TargetConfig{
+		{Name: "monerod", Kind: restart.KindMonerod, Restart: "sleep 1"},
+		{Name: "p2pool", Kind: restart.KindP2Pool, Restart: "sleep 1"},
+		{Name: "rig-01", Kind: restart.KindMiner, Restart: "sleep 1"},
+		{Name: "rig-02", Kind: restart.KindMiner, Restart: "sleep 1"},
 	}
 	l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops(), log)
 	if err != nil {
@@ -119,7 +121,7 @@ func runDemo(ctx context.Context, e *env) error {
 
 	sim := farmsim.New(uint64(time.Now().UnixNano()), 6, time.Now())
 	history := sim.History(30, 60)
-	if _, err := l.Import(ctx, ops.FormatP2Pool, "demo history", bytes.NewReader(history)); err != nil {
+	if _, err := l.Import(ctx, api.FormatP2Pool, "demo history", bytes.NewReader(history)); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)

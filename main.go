@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/config"
 	"github.com/db4e/db4e/ops"
 )
@@ -157,12 +158,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // withConsole runs fn against the service when it runs, else against the store opened here.
 // withReader is withConsole for a command that only reads: it creates no store, and opens one
 // read-only on a full disk.
-func withReader(ctx context.Context, e *env, fn func(ops.Console) error) error {
+func withReader(ctx context.Context, e *env, fn func(api.Console) error) error {
 	e.cfg.Store.Reader = true
 	return withConsole(ctx, e, fn)
 }
 
-func withConsole(ctx context.Context, e *env, fn func(ops.Console) error) error {
+func withConsole(ctx context.Context, e *env, fn func(api.Console) error) error {
 	o, err := ops.Connect(ctx, e.cfg.Socket, e.cfg.DataDir, e.cfg.Store, e.cfg.Ops(), e.log)
 	if err != nil {
 		return err

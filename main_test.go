@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/ops"
 )
 
 // db4eBin is the binary under test, built once for the tests that run it as a child process.
@@ -69,13 +69,13 @@ func testEnv(t *testing.T) []string {
 		"XDG_RUNTIME_DIR=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
 }
 
-func report(t *testing.T, args ...string) ops.Report {
+func report(t *testing.T, args ...string) api.Report {
 	t.Helper()
 	out, errs, code := db4e(t, nil, append(args, "report", "--json")...)
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errs)
 	}
-	var r ops.Report
+	var r api.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("report output %q: %v", out, err)
 	}
@@ -83,7 +83,7 @@ func report(t *testing.T, args ...string) ops.Report {
 }
 
 // sameTotals compares a report with what the simulator wrote, naming the first difference.
-func sameTotals(r ops.Report, sim *farmsim.Sim) string {
+func sameTotals(r api.Report, sim *farmsim.Sim) string {
 	if len(r.Days) != len(sim.Totals) {
 		return fmt.Sprintf("%d days in report, %d written", len(r.Days), len(sim.Totals))
 	}

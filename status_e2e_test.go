@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/api"
 )
 
 func TestStatusCommand(t *testing.T) {
@@ -47,7 +47,7 @@ miners:
 	if code != 1 || !strings.Contains(errs, "down: rig-01") {
 		t.Fatalf("rig down: exit %d\n%s\n%s", code, out, errs)
 	}
-	var st ops.StatusReport
+	var st api.StatusReport
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Node.Height != 3350301 || len(st.Down()) != 1 {
 		t.Fatalf("%+v %v", st, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
@@ -407,7 +408,7 @@ func TestSocketWritesOwnerOnly(t *testing.T) {
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}}}
-	resp, err := c.Post("http://db4e/v1/backup?dir=/etc/db4e-evil", "", nil)
+	resp, err := c.Post("http://db4e"+api.RouteBackup.Path, "application/json", strings.NewReader(`{"dir":"/etc/db4e-evil"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/store"
 )
@@ -36,17 +38,17 @@ type File struct {
 	Miners Miners        `yaml:"miners"`
 
 	// Targets are what `db4e restart` and the console's restart menu act on.
-	Targets []ops.TargetConfig `yaml:"targets"`
-	SSH     runner.SSHConfig   `yaml:"ssh"`
-	Restart Restart            `yaml:"restart"`
-	Backup  ops.BackupConfig   `yaml:"backup"`
+	Targets []restart.TargetConfig `yaml:"targets"`
+	SSH     runner.SSHConfig       `yaml:"ssh"`
+	Restart Restart                `yaml:"restart"`
+	Backup  ops.BackupConfig       `yaml:"backup"`
 
 	Monerod Monerod `yaml:"monerod"`
 	// MetricsListen serves Prometheus metrics on /metrics (e.g. 127.0.0.1:9732); empty: off.
 	MetricsListen string `yaml:"metrics_listen"`
 	CSV           CSV    `yaml:"csv"`
 
-	Alerts ops.AlertsConfig `yaml:"alerts"`
+	Alerts alert.Config `yaml:"alerts"`
 
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
@@ -103,7 +105,7 @@ func Default() File {
 		Miners:   Miners{StaleAfter: 30 * time.Minute, Interval: time.Minute, Timeout: 5 * time.Second, MaxHosts: 500},
 		Monerod:  Monerod{Interval: 30 * time.Second, Timeout: 5 * time.Second},
 		CSV:      CSV{Every: time.Minute},
-		Alerts:   ops.DefaultAlerts(),
+		Alerts:   alert.Defaults(),
 		SSH:      runner.DefaultSSHConfig(),
 		Restart:  Restart{Concurrency: 4},
 		Backup:   ops.BackupConfig{Keep: 7},
@@ -271,7 +273,7 @@ func (c *File) validate() error {
 	if c.SSH.ConnectTimeout <= 0 {
 		return fmt.Errorf("ssh.connect_timeout: must be positive")
 	}
-	if _, err := ops.BuildTargets(c.Targets, c.SSH.User, c.Socket); err != nil {
+	if _, err := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket); err != nil {
 		return err
 	}
 	if err := c.P2Pool.Validate(); err != nil {
@@ -353,8 +355,8 @@ func (c *File) Ops() ops.Config {
 func (c *File) Location() (*time.Location, error) { return store.LoadLocation(c.Timezone) }
 
 // BuildTargets expands the targets list (validated at load).
-func (c *File) BuildTargets() []ops.Target {
-	t, _ := ops.BuildTargets(c.Targets, c.SSH.User, c.Socket)
+func (c *File) BuildTargets() []restart.Target {
+	t, _ := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)
 	return t
 }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/alert"
 )
 
 // The example documents every key with its default: loading it must give the defaults.
@@ -38,7 +38,7 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
 		r := &c.Alerts.Rules
-		for _, rc := range []*ops.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.BlockFound, &r.Payout} {
+		for _, rc := range []*alert.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.BlockFound, &r.Payout} {
 			if len(rc.Hook) == 0 {
 				rc.Hook = nil
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -58,7 +59,7 @@ type Follower struct {
 	OnLine func(time.Time)
 	// OnError, when set, is told of a problem reading the log (it goes on trying).
 	OnError func(error)
-	// OnPause, when set, is told why reading stopped (the disk is full: store.ErrDiskFull),
+	// OnPause, when set, is told why reading stopped (the disk is full: model.ErrDiskFull),
 	// and nil when it goes on.
 	OnPause func(error)
 
@@ -562,7 +563,7 @@ func (f *Follower) flush(sync bool) error {
 		f.batch.Checkpoints = append(f.batch.Checkpoints[:0], store.Checkpoint{Name: f.Name, Value: v})
 	}
 	a, err := f.Store.Apply(&f.batch)
-	if errors.Is(err, store.ErrDiskFull) {
+	if errors.Is(err, model.ErrDiskFull) {
 		f.pause(err) // the batch waits, whole, for the disk to have room again
 		return nil
 	}

@@ -48,7 +48,7 @@ type Sink interface {
 	Apply(*store.Batch) (store.Applied, error)
 	Checkpoint(name string) ([]byte, error)
 	Sync() error
-	// SpaceOK says why nothing can be written now (store.ErrDiskFull), if so.
+	// SpaceOK says why nothing can be written now (model.ErrDiskFull), if so.
 	SpaceOK() error
 }
 

@@ -53,6 +53,9 @@ type Event struct {
 	Result     string `json:"result,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
 
+	// alert (with Target, State and Result)
+	Rule string `json:"rule,omitempty"`
+
 	// miner
 	MAC   string `json:"mac,omitempty"`
 	State string `json:"state,omitempty"`
@@ -208,4 +211,20 @@ func HostOfAddr(addr string) string {
 		return ""
 	}
 	return SanitizeName(addr, MaxHostLen)
+}
+
+// AlertOf reads an alert event's rule and target; db4e's first release recorded them in
+// Who and Host.
+func (e *Event) AlertOf() (rule, target string) {
+	if e.Rule != "" {
+		return e.Rule, e.Target
+	}
+	return e.Who, e.Host
+}
+
+// NewAction is the audit record of something done to the farm: by whom (restart.Operator),
+// to what, which command, with which result, how long it took.
+func NewAction(at time.Time, who, target, command, result string, took time.Duration) Event {
+	return Event{Time: at, Kind: KindAction, Who: who, Target: target, Command: command, Result: result,
+		DurationMS: took.Milliseconds(), ID: HashID(fmt.Appendf(nil, "%d|%s|%s|%s", at.UnixNano(), target, who, command))}
 }

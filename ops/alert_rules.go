@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -22,9 +24,9 @@ const forgetAfter = 7 * 24 * time.Hour
 // alerting is the service's alert engine and what it needs.
 type alerting struct {
 	mu     sync.Mutex
-	engine Engine
+	engine alert.Engine
 	loaded bool
-	hook   Hook
+	hook   alert.Hook
 	// unstored are alert events the store refused (a full disk: the disk_low alert itself),
 	// stored with the next pass that can.
 	unstored []model.Event
@@ -40,12 +42,12 @@ func (l *Local) loadAlerts() {
 		return
 	}
 	l.alerts.loaded = true
-	l.alerts.engine = Engine{Rules: l.Cfg.Alerts.Rules.Map(), Alerts: map[string]*Alert{}}
+	l.alerts.engine = alert.Engine{Rules: l.Cfg.Alerts.Rules.Map(), Alerts: map[string]*alert.Alert{}}
 	if b, err := l.Store.Checkpoint(checkpointAlerts); err == nil && b != nil {
-		var list []*Alert
+		var list []*alert.Alert
 		if json.Unmarshal(b, &list) == nil {
 			for _, a := range list {
-				l.alerts.engine.Alerts[alertKey(a.Rule, a.Target)] = a
+				l.alerts.engine.Alerts[alert.Key(a.Rule, a.Target)] = a
 			}
 		}
 	}
@@ -53,7 +55,7 @@ func (l *Local) loadAlerts() {
 }
 
 // OpenAlerts are the alerts firing now.
-func (l *Local) OpenAlerts() []Alert {
+func (l *Local) OpenAlerts() []alert.Alert {
 	l.loadAlerts()
 	l.alerts.mu.Lock()
 	defer l.alerts.mu.Unlock()
@@ -77,7 +79,7 @@ func (l *Local) RunAlerts(ctx context.Context) {
 
 // EvaluateAlerts runs one pass: conditions, transitions, events and hooks. The new states are
 // stored with the events, so a restart neither loses an open alert nor fires it again.
-func (l *Local) EvaluateAlerts(ctx context.Context) []Transition {
+func (l *Local) EvaluateAlerts(ctx context.Context) []alert.Transition {
 	l.loadAlerts()
 	now := l.Now()
 	conds := l.conditions(now)
@@ -92,9 +94,9 @@ func (l *Local) EvaluateAlerts(ctx context.Context) []Transition {
 	return trans
 }
 
-func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
+func (l *Local) commitTransitions(ctx context.Context, trans []alert.Transition) {
 	l.alerts.mu.Lock()
-	list := make([]*Alert, 0, len(l.alerts.engine.Alerts))
+	list := make([]*alert.Alert, 0, len(l.alerts.engine.Alerts))
 	for _, a := range l.alerts.engine.Alerts {
 		list = append(list, a)
 	}
@@ -103,7 +105,7 @@ func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
 	l.alerts.unstored = nil
 	l.alerts.mu.Unlock()
 	for _, t := range trans {
-		b.Events = append(b.Events, alertEvent(t))
+		b.Events = append(b.Events, alert.Event(t))
 	}
 	if _, err := l.Store.Apply(&b); err != nil {
 		l.Log.Error("store alerts; kept to store later", "err", err)
@@ -133,21 +135,21 @@ func (l *Local) commitTransitions(ctx context.Context, trans []Transition) {
 
 // goodNews raises the off-by-default notices for blocks and payouts as they are stored.
 func (l *Local) goodNews(ctx context.Context, events []model.Event) {
-	var trans []Transition
+	var trans []alert.Transition
 	for _, e := range events {
 		var rule, detail string
 		switch e.Kind {
 		case model.KindBlock:
-			rule, detail = RuleBlockFound, fmt.Sprintf("Monero block %d found (%s)", e.Height, e.MinedBy)
+			rule, detail = alert.RuleBlockFound, fmt.Sprintf("Monero block %d found (%s)", e.Height, e.MinedBy)
 		case model.KindPayment:
-			rule, detail = RulePayout, fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
+			rule, detail = alert.RulePayout, fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
 		default:
 			continue
 		}
 		if !l.Cfg.Alerts.Rules.Map()[rule].Enabled {
 			continue
 		}
-		trans = append(trans, Transition{Time: l.Now(), Rule: rule, Target: "farm", State: StateNotice, Detail: detail, Since: e.Time})
+		trans = append(trans, alert.Transition{Time: l.Now(), Rule: rule, Target: "farm", State: alert.StateNotice, Detail: detail, Since: e.Time})
 	}
 	if len(trans) > 0 {
 		l.loadAlerts()
@@ -156,42 +158,42 @@ func (l *Local) goodNews(ctx context.Context, events []model.Event) {
 }
 
 // conditions reads the farm's state for every enabled rule.
-func (l *Local) conditions(now time.Time) []Condition {
+func (l *Local) conditions(now time.Time) []alert.Condition {
 	rules := l.Cfg.Alerts.Rules.Map()
-	var out []Condition
+	var out []alert.Condition
 	on := func(r string) bool { return rules[r].Enabled }
-	if on(RuleMinerSilent) {
-		out = append(out, collapseSilent(l.silentMiners(now, rules[RuleMinerSilent].After))...)
+	if on(alert.RuleMinerSilent) {
+		out = append(out, collapseSilent(l.silentMiners(now, rules[alert.RuleMinerSilent].After))...)
 	}
 	rows, _, _ := l.healthRows()
-	if on(RuleNodeDown) && l.Cfg.Telemetry.MonerodRPC != "" {
+	if on(alert.RuleNodeDown) && l.Cfg.Telemetry.MonerodRPC != "" {
 		for _, h := range rows {
 			if h.Kind == "monerod" {
-				out = append(out, Condition{Rule: RuleNodeDown, Target: "monerod", Active: !h.Up, Detail: h.Detail})
+				out = append(out, alert.Condition{Rule: alert.RuleNodeDown, Target: "monerod", Active: !h.Up, Detail: h.Detail})
 			}
 		}
 	}
-	if on(RuleLogSilent) {
+	if on(alert.RuleLogSilent) {
 		l.mu.Lock()
 		following, last := l.ingest.Following, l.ingest.LastLine
 		l.mu.Unlock()
 		if following && !last.IsZero() {
 			silent := now.Sub(last)
-			out = append(out, Condition{Rule: RuleLogSilent, Target: l.Cfg.P2Pool.Log, Active: silent > rules[RuleLogSilent].After,
+			out = append(out, alert.Condition{Rule: alert.RuleLogSilent, Target: l.Cfg.P2Pool.Log, Active: silent > rules[alert.RuleLogSilent].After,
 				Detail: fmt.Sprintf("nothing written for %s", silent.Round(time.Second))})
 		}
 	}
-	if on(RuleNoShares) {
-		if c, ok := l.noShares(now, rules[RuleNoShares]); ok {
+	if on(alert.RuleNoShares) {
+		if c, ok := l.noShares(now, rules[alert.RuleNoShares]); ok {
 			out = append(out, c)
 		}
 	}
-	if on(RuleHashrateLow) {
-		if c, ok := l.hashrateLow(now, rules[RuleHashrateLow]); ok {
+	if on(alert.RuleHashrateLow) {
+		if c, ok := l.hashrateLow(now, rules[alert.RuleHashrateLow]); ok {
 			out = append(out, c)
 		}
 	}
-	if on(RuleDiskLow) {
+	if on(alert.RuleDiskLow) {
 		var fs syscall.Statfs_t
 		if err := syscall.Statfs(l.Store.Dir(), &fs); err == nil {
 			freeMiB := float64(fs.Bavail) * float64(fs.Bsize) / (1 << 20)
@@ -202,7 +204,7 @@ func (l *Local) conditions(now time.Time) []Condition {
 			if paused != "" {
 				detail += "; reading P2Pool's log is paused until there is room"
 			}
-			out = append(out, Condition{Rule: RuleDiskLow, Target: l.Store.Dir(), Active: freeMiB < rules[RuleDiskLow].Floor || paused != "",
+			out = append(out, alert.Condition{Rule: alert.RuleDiskLow, Target: l.Store.Dir(), Active: freeMiB < rules[alert.RuleDiskLow].Floor || paused != "",
 				Detail: detail})
 		}
 	}
@@ -215,7 +217,7 @@ const manySilent = 10
 
 // collapseSilent turns more than manySilent active miner_silent conditions into one, listing
 // them; the alerts of the miners it replaces resolve on their own.
-func collapseSilent(conds []Condition) []Condition {
+func collapseSilent(conds []alert.Condition) []alert.Condition {
 	var active []string
 	for _, c := range conds {
 		if c.Active {
@@ -230,7 +232,7 @@ func collapseSilent(conds []Condition) []Condition {
 	if len(active) > 20 {
 		list += fmt.Sprintf(" (+%d more)", len(active)-20)
 	}
-	return []Condition{{Rule: RuleMinerSilent, Target: ManyMiners, Active: true,
+	return []alert.Condition{{Rule: alert.RuleMinerSilent, Target: ManyMiners, Active: true,
 		Detail: fmt.Sprintf("%d miners silent at once: %s", len(active), list)}}
 }
 
@@ -239,13 +241,13 @@ const ManyMiners = "(many miners)"
 
 // silentMiners: no share, no hashrate sample and no answer from its xmrig API for longer than
 // after (miners silent for over a week are taken as retired).
-func (l *Local) silentMiners(now time.Time, after time.Duration) []Condition {
-	miners, err := l.miners(now, ReportDay{})
+func (l *Local) silentMiners(now time.Time, after time.Duration) []alert.Condition {
+	miners, err := l.miners(now, api.ReportDay{})
 	if err != nil {
 		return nil
 	}
 	rows, _, _ := l.healthRows()
-	var out []Condition
+	var out []alert.Condition
 	for _, m := range miners {
 		last := m.LastSeen()
 		for _, h := range rows {
@@ -257,13 +259,13 @@ func (l *Local) silentMiners(now time.Time, after time.Duration) []Condition {
 		if silent > forgetAfter {
 			continue
 		}
-		out = append(out, Condition{Rule: RuleMinerSilent, Target: m.Host, Active: silent > after,
+		out = append(out, alert.Condition{Rule: alert.RuleMinerSilent, Target: m.Host, Active: silent > after,
 			Detail: fmt.Sprintf("no share, sample or API answer for %s", silent.Round(time.Second))})
 	}
 	for _, h := range rows { // a miner known only by its API
-		if h.Kind == "xmrig" && !slices.ContainsFunc(miners, func(m MinerRow) bool { return m.Host == h.Name }) {
+		if h.Kind == "xmrig" && !slices.ContainsFunc(miners, func(m api.MinerRow) bool { return m.Host == h.Name }) {
 			silent := now.Sub(h.Since)
-			out = append(out, Condition{Rule: RuleMinerSilent, Target: h.Name, Active: !h.Up && silent > after,
+			out = append(out, alert.Condition{Rule: alert.RuleMinerSilent, Target: h.Name, Active: !h.Up && silent > after,
 				Detail: "API not answering: " + h.Detail})
 		}
 	}
@@ -272,11 +274,11 @@ func (l *Local) silentMiners(now time.Time, after time.Duration) []Condition {
 
 // noShares: the whole farm found no share for factor times its usual time between shares
 // (from the last 7 days), and at least after.
-func (l *Local) noShares(now time.Time, r RuleConfig) (Condition, bool) {
+func (l *Local) noShares(now time.Time, r alert.RuleConfig) (alert.Condition, bool) {
 	loc := l.Store.Location()
 	days, err := l.Store.Days(now.In(loc).AddDate(0, 0, -7).Format(time.DateOnly), "")
 	if err != nil {
-		return Condition{}, false
+		return alert.Condition{}, false
 	}
 	var shares uint64
 	for _, d := range days {
@@ -284,7 +286,7 @@ func (l *Local) noShares(now time.Time, r RuleConfig) (Condition, bool) {
 	}
 	hosts, err := l.Store.Hosts()
 	if err != nil || shares == 0 {
-		return Condition{}, false // no history to expect anything from
+		return alert.Condition{}, false // no history to expect anything from
 	}
 	var last time.Time
 	for _, h := range hosts {
@@ -295,15 +297,15 @@ func (l *Local) noShares(now time.Time, r RuleConfig) (Condition, bool) {
 	expected := 7 * 24 * time.Hour / time.Duration(shares)
 	limit := max(r.After, time.Duration(r.Factor*float64(expected)))
 	silent := now.Sub(last)
-	return Condition{Rule: RuleNoShares, Target: "farm", Active: silent > limit,
+	return alert.Condition{Rule: alert.RuleNoShares, Target: "farm", Active: silent > limit,
 		Detail: fmt.Sprintf("no share for %s; one every %s is usual", silent.Round(time.Minute), expected.Round(time.Minute))}, true
 }
 
 // hashrateLow compares the farm's hashrate now with a floor and with its 24 h average.
-func (l *Local) hashrateLow(now time.Time, r RuleConfig) (Condition, bool) {
+func (l *Local) hashrateLow(now time.Time, r alert.RuleConfig) (alert.Condition, bool) {
 	latest, err := l.Store.Latest("")
 	if err != nil {
-		return Condition{}, false
+		return alert.Condition{}, false
 	}
 	fresh := func(s model.Sample) bool { return now.Sub(s.Time) < 10*time.Minute }
 	var current float64
@@ -327,9 +329,9 @@ func (l *Local) hashrateLow(now time.Time, r RuleConfig) (Condition, bool) {
 		}
 	}
 	if current == 0 && avg == 0 {
-		return Condition{}, false // nothing measured
+		return alert.Condition{}, false // nothing measured
 	}
 	low := (r.Floor > 0 && current < r.Floor) || (r.Percent > 0 && avg > 0 && current < avg*r.Percent/100)
-	return Condition{Rule: RuleHashrateLow, Target: "farm", Active: low,
+	return alert.Condition{Rule: alert.RuleHashrateLow, Target: "farm", Active: low,
 		Detail: fmt.Sprintf("%.0f H/s now, %.0f H/s on average over 24 h", current, avg)}, true
 }

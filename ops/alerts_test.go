@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
@@ -19,20 +21,20 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func engine() *Engine {
-	return &Engine{Rules: map[string]RuleConfig{"r": {Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute}}}
+func engine() *alert.Engine {
+	return &alert.Engine{Rules: map[string]alert.RuleConfig{"r": {Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute}}}
 }
 
 // feed runs the engine once a minute with active taken from pattern ('#' active, '.' not).
-func feed(e *Engine, start time.Time, pattern string) []Transition {
-	var out []Transition
+func feed(e *alert.Engine, start time.Time, pattern string) []alert.Transition {
+	var out []alert.Transition
 	for i, c := range pattern {
-		out = append(out, e.Evaluate(start.Add(time.Duration(i)*time.Minute), []Condition{{Rule: "r", Target: "rig-01", Active: c == '#', Detail: "d"}})...)
+		out = append(out, e.Evaluate(start.Add(time.Duration(i)*time.Minute), []alert.Condition{{Rule: "r", Target: "rig-01", Active: c == '#', Detail: "d"}})...)
 	}
 	return out
 }
 
-func states(ts []Transition) string {
+func states(ts []alert.Transition) string {
 	var s []string
 	for _, t := range ts {
 		s = append(s, t.State+"@"+t.Time.Format("15:04"))
@@ -59,10 +61,10 @@ func TestAlertLifeCycle(t *testing.T) {
 
 func alertLocal(t *testing.T, dir string, hook []string) *Local {
 	t.Helper()
-	cfg := Config{P2Pool: ingest.DefaultConfig(), Alerts: DefaultAlerts()}
+	cfg := Config{P2Pool: ingest.DefaultConfig(), Alerts: alert.Defaults()}
 	cfg.Alerts.Hook = hook
 	cfg.Alerts.HookTimeout = time.Second
-	cfg.Alerts.Rules.MinerSilent = RuleConfig{Enabled: true, After: 30 * time.Minute, For: 0, Clear: time.Minute}
+	cfg.Alerts.Rules.MinerSilent = alert.RuleConfig{Enabled: true, After: 30 * time.Minute, For: 0, Clear: time.Minute}
 	cfg.Alerts.Rules.NoShares.Enabled, cfg.Alerts.Rules.DiskLow.Enabled, cfg.Alerts.Rules.HashrateLow.Enabled = false, false, false
 	l, err := OpenLocal(dir, store.Config{Timezone: "UTC"}, cfg, nil)
 	if err != nil {
@@ -91,10 +93,10 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 	}
 	clock = t0.Add(31 * time.Minute)
 	tr := l.EvaluateAlerts(ctx)
-	if len(tr) != 1 || tr[0].State != StateFired || tr[0].Rule != RuleMinerSilent {
+	if len(tr) != 1 || tr[0].State != alert.StateFired || tr[0].Rule != alert.RuleMinerSilent {
 		t.Fatalf("%+v", tr)
 	}
-	snap, _ := l.Snapshot(ctx, SnapshotQuery{})
+	snap, _ := l.Snapshot(ctx, api.SnapshotQuery{})
 	if len(snap.Alerts) != 1 || !snap.Miners[0].Alert {
 		t.Fatalf("snapshot alerts %+v miners %+v", snap.Alerts, snap.Miners)
 	}
@@ -116,7 +118,7 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 	l.EvaluateAlerts(ctx)
 	clock = clock.Add(2 * time.Minute)
 	tr = l.EvaluateAlerts(ctx)
-	if len(tr) != 1 || tr[0].State != StateResolved {
+	if len(tr) != 1 || tr[0].State != alert.StateResolved {
 		t.Fatalf("resolve: %+v", tr)
 	}
 	var kinds []string
@@ -139,15 +141,15 @@ func TestAlertHook(t *testing.T) {
 	script := filepath.Join(dir, "hook.sh")
 	os.WriteFile(script, []byte("#!/bin/sh\ncat > \"$OUT/stdin.json\"\nenv | grep ^DB4E_ | sort > \"$OUT/env\"\n"), 0o755)
 	t.Setenv("OUT", dir)
-	h := &Hook{Timeout: 5 * time.Second}
+	h := &alert.Hook{Timeout: 5 * time.Second}
 	hostile := "rig\"; touch " + dir + "/pwned; `touch " + dir + "/pwned2` $(touch " + dir + "/pwned3)"
-	tr := Transition{Time: t0, Rule: RuleMinerSilent, Target: hostile, State: StateFired, Detail: "no share for 31m", Since: t0}
+	tr := alert.Transition{Time: t0, Rule: alert.RuleMinerSilent, Target: hostile, State: alert.StateFired, Detail: "no share for 31m", Since: t0}
 	if err := h.Run(context.Background(), []string{script}, tr); err != nil {
 		t.Fatal(err)
 	}
-	var got Transition
+	var got alert.Transition
 	b, _ := os.ReadFile(filepath.Join(dir, "stdin.json"))
-	if err := json.Unmarshal(b, &got); err != nil || got.Target != hostile || got.State != StateFired {
+	if err := json.Unmarshal(b, &got); err != nil || got.Target != hostile || got.State != alert.StateFired {
 		t.Fatalf("stdin %s: %v", b, err)
 	}
 	env, _ := os.ReadFile(filepath.Join(dir, "env"))
@@ -198,9 +200,9 @@ func TestHookDoesNotBlock(t *testing.T) {
 
 // Many miners silent at once (a switch, a power cut) are one alert naming them, not one each.
 func TestManySilentMinersAreOneAlert(t *testing.T) {
-	var conds []Condition
+	var conds []alert.Condition
 	for i := range 40 {
-		conds = append(conds, Condition{Rule: RuleMinerSilent, Target: fmt.Sprintf("rig-%02d", i), Active: i < 30})
+		conds = append(conds, alert.Condition{Rule: alert.RuleMinerSilent, Target: fmt.Sprintf("rig-%02d", i), Active: i < 30})
 	}
 	got := collapseSilent(conds)
 	if len(got) != 1 || got[0].Target != ManyMiners || !got[0].Active || !strings.Contains(got[0].Detail, "30 miners silent") ||

@@ -13,7 +13,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/store"
 )
 
@@ -27,13 +29,6 @@ type BackupConfig struct {
 	Interval time.Duration `yaml:"interval"`
 }
 
-// BackupResult says what a backup made.
-type BackupResult struct {
-	Path    string   `json:"path"`
-	Bytes   int64    `json:"bytes"`
-	Removed []string `json:"removed,omitempty"` // older backups let go by retention
-}
-
 // backupMagic starts the decompressed content: a damaged or foreign file is told from a backup.
 const backupMagic = "DB4E-BACKUP 1\n"
 
@@ -41,12 +36,12 @@ var backupName = regexp.MustCompile(`^db4e-\d{8}T\d{6}Z\.backup\.gz$`)
 
 // Backup writes a compressed snapshot of the store into dir: to a temporary file, synced, then
 // renamed, so a crash leaves either the whole backup or none. Retention keeps cfg.Keep.
-func (l *Local) Backup(ctx context.Context, dir string) (BackupResult, error) {
+func (l *Local) Backup(ctx context.Context, dir string) (api.BackupResult, error) {
 	if dir == "" {
 		dir = l.Cfg.Backup.Dir
 	}
 	if dir == "" {
-		return BackupResult{}, errors.New("backup: no directory: name one or set backup.dir")
+		return api.BackupResult{}, errors.New("backup: no directory: name one or set backup.dir")
 	}
 	res, err := writeBackup(dir, l.Now(), l.Cfg.Backup.Keep, l.Store.Backup)
 	if res.Path != "" {
@@ -66,14 +61,14 @@ func (l *Local) BackupStream(ctx context.Context, w io.Writer) error {
 
 // writeBackup writes what snapshot produces into dir as db4e-TIME.backup.gz: magic, gzip, a
 // temporary file synced and renamed, then retention (keep; 0 keeps all).
-func writeBackup(dir string, now time.Time, keep int, snapshot func(io.Writer) error) (BackupResult, error) {
+func writeBackup(dir string, now time.Time, keep int, snapshot func(io.Writer) error) (api.BackupResult, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return BackupResult{}, fmt.Errorf("backup: %w", err)
+		return api.BackupResult{}, fmt.Errorf("backup: %w", err)
 	}
 	final := filepath.Join(dir, "db4e-"+now.UTC().Format("20060102T150405Z")+".backup.gz")
 	tmp, err := os.CreateTemp(dir, ".db4e-backup-*.tmp")
 	if err != nil {
-		return BackupResult{}, fmt.Errorf("backup: %w", err)
+		return api.BackupResult{}, fmt.Errorf("backup: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
 	zw := gzip.NewWriter(tmp)
@@ -99,10 +94,10 @@ func writeBackup(dir string, now time.Time, keep int, snapshot func(io.Writer) e
 		err = syncDir(dir)
 	}
 	if err != nil {
-		return BackupResult{}, fmt.Errorf("backup to %s: %w", dir, err)
+		return api.BackupResult{}, fmt.Errorf("backup to %s: %w", dir, err)
 	}
 	st, _ := os.Stat(final)
-	res := BackupResult{Path: final, Bytes: st.Size()}
+	res := api.BackupResult{Path: final, Bytes: st.Size()}
 	res.Removed, err = prune(dir, keep)
 	return res, err
 }
@@ -112,9 +107,7 @@ func (l *Local) recordAction(ctx context.Context, what, detail string, err error
 	if err != nil {
 		result = "failed: " + err.Error()
 	}
-	now := l.Now()
-	e := model.Event{Time: now, Kind: model.KindAction, Who: Operator(l.Via), Target: what, Result: result,
-		ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), what, detail))}
+	e := model.NewAction(l.Now(), restart.Operator(l.Via), what, "", result, 0)
 	if rerr := l.Record(ctx, e); rerr != nil {
 		l.Log.Warn("record action", "err", rerr)
 	}

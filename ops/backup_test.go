@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/store"
 )
@@ -24,14 +25,14 @@ func fixtureLocal(t *testing.T, dir string) *Local {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := l.Import(context.Background(), FormatP2Pool, "sample.log", f); err != nil {
+	if _, err := l.Import(context.Background(), api.FormatP2Pool, "sample.log", f); err != nil {
 		t.Fatal(err)
 	}
 	return l
 }
 
-func reportAndCount(t *testing.T, l *Local) (Report, int) {
-	r, err := l.Report(context.Background(), ReportQuery{})
+func reportAndCount(t *testing.T, l *Local) (api.Report, int) {
+	r, err := l.Report(context.Background(), api.ReportQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

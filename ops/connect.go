@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
-// Opened is a Console and how to let it go.
+// Opened is a api.Console and how to let it go.
 type Opened struct {
-	Console
+	api.Console
 	// Local is set when this process holds the store (no service answered).
 	Local *Local
 	Close func() error
@@ -23,8 +26,10 @@ type Opened struct {
 // dataDir itself: every subcommand works the same with the service running and without it.
 func Connect(ctx context.Context, socket, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (Opened, error) {
 	if socket != "" {
-		if r, err := Dial(ctx, socket); err == nil {
-			r.BackupKeep = cfg.Backup.Keep
+		if r, err := api.Dial(ctx, socket); err == nil {
+			r.WriteBackup = func(dir string, snapshot func(io.Writer) error) (api.BackupResult, error) {
+				return writeBackup(dir, time.Now(), cfg.Backup.Keep, snapshot)
+			}
 			return Opened{Console: r, Close: func() error { return nil }}, nil
 		}
 	}
@@ -46,7 +51,7 @@ func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) 
 		}
 	}
 	st, err := store.Open(dataDir, scfg, log.With("component", "store"))
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, model.ErrLocked) {
 		return nil, fmt.Errorf("%w; if it is, its socket does not answer: check the socket key of both configurations", err)
 	}
 	if err != nil {
@@ -62,7 +67,7 @@ func OpenService(ctx context.Context, dataDir string, scfg store.Config, cfg Con
 	said := false
 	for {
 		l, err := OpenLocal(dataDir, scfg, cfg, log)
-		if !errors.Is(err, store.ErrDiskFull) {
+		if !errors.Is(err, model.ErrDiskFull) {
 			if said && err == nil {
 				log.Info("the disk has room: the store is open")
 			}

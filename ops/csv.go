@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 )
@@ -29,7 +30,7 @@ type CSVConfig struct {
 // chart page instead: blocksfound.csv (Date,Blocks Found) and sharesfound.csv (Date,Shares
 // Found) with days of none left out, and payments.csv (Date,Total): cumulative XMR, every day
 // from the first payment to today filled in.
-func WriteCSV(dir string, r Report, legacy bool, today string) ([]string, error) {
+func WriteCSV(dir string, r api.Report, legacy bool, today string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
@@ -85,10 +86,10 @@ func WriteCSV(dir string, r Report, legacy bool, today string) ([]string, error)
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
 
-func cumulativeXMR(days []ReportDay, today string) [][]string {
+func cumulativeXMR(days []api.ReportDay, today string) [][]string {
 	rows := [][]string{{"Date", "Total"}}
 	var total model.Piconero
-	byDate := map[string]ReportDay{}
+	byDate := map[string]api.ReportDay{}
 	first := ""
 	for _, d := range days {
 		byDate[d.Date] = d
@@ -135,7 +136,7 @@ func writeAtomic(path string, b []byte) error {
 
 // ExportCSV writes the CSV files of every day into dir.
 func (l *Local) ExportCSV(ctx context.Context, dir string, legacy bool) ([]string, error) {
-	r, err := l.Report(ctx, ReportQuery{})
+	r, err := l.Report(ctx, api.ReportQuery{})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/store"
 )
@@ -47,7 +48,7 @@ func TestCSVFiles(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, got, rows)
 		}
 	}
-	r, _ := l.Report(context.Background(), ReportQuery{})
+	r, _ := l.Report(context.Background(), api.ReportQuery{})
 	legacy := t.TempDir()
 	if _, err := WriteCSV(legacy, r, true, "2025-03-04"); err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestJSONSeqImportAndRoundTrip(t *testing.T) {
 	}
 	defer l.Store.Close()
 	f, _ := os.Open("testdata/archived.seq")
-	res, err := l.Import(context.Background(), FormatJSONSeq, "archived.seq", f)
+	res, err := l.Import(context.Background(), api.FormatJSONSeq, "archived.seq", f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func TestJSONSeqImportAndRoundTrip(t *testing.T) {
 	if res.Added != 7 || res.Skipped != 3 {
 		t.Fatalf("%+v", res)
 	}
-	r, _ := l.Report(context.Background(), ReportQuery{})
+	r, _ := l.Report(context.Background(), api.ReportQuery{})
 	kinds := map[string]uint64{}
 	for _, d := range r.Days {
 		for k, n := range d.Kinds {
@@ -93,7 +94,7 @@ func TestJSONSeqImportAndRoundTrip(t *testing.T) {
 	}
 	// the same stream again: nothing new
 	f, _ = os.Open("testdata/archived.seq")
-	res, _ = l.Import(context.Background(), FormatJSONSeq, "archived.seq", f)
+	res, _ = l.Import(context.Background(), api.FormatJSONSeq, "archived.seq", f)
 	f.Close()
 	if res.Added != 0 || res.Duplicates != 7 {
 		t.Fatalf("again: %+v", res)
@@ -111,10 +112,10 @@ func TestJSONSeqImportAndRoundTrip(t *testing.T) {
 	}
 	l2, _ := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, Config{}, nil)
 	defer l2.Store.Close()
-	if _, err := l2.Import(context.Background(), FormatJSONSeq, "export", &seq); err != nil {
+	if _, err := l2.Import(context.Background(), api.FormatJSONSeq, "export", &seq); err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := l2.Report(context.Background(), ReportQuery{})
+	r2, _ := l2.Report(context.Background(), api.ReportQuery{})
 	// the skipped records are the first store's history of bad input, not events: not exported
 	if !reflect.DeepEqual(r.Days, r2.Days) || r2.Skipped != 0 {
 		t.Fatalf("round trip\n%+v\n%+v", r, r2)
@@ -155,7 +156,7 @@ func TestPublishCSVToGit(t *testing.T) {
 	defer cancel()
 	go l.publishCSV(ctx)
 	f, _ := os.Open("testdata/sample.log")
-	l.Import(ctx, FormatP2Pool, "sample.log", f)
+	l.Import(ctx, api.FormatP2Pool, "sample.log", f)
 	f.Close()
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if out := run("--git-dir", bare, "log", "--format=%s"); strings.Contains(out, "db4e: daily totals") {

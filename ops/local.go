@@ -1,5 +1,5 @@
 // Package ops is what an operator sees and does: reports, imports, restarts, backups, health.
-// The Local implementation works on the store in this process; Remote asks the service.
+// The Local implementation works on the store in this process; api.Remote asks the service.
 package ops
 
 import (
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
@@ -27,7 +29,7 @@ type Config struct {
 	// MetricsListen serves /metrics for Prometheus in the service; empty: off.
 	MetricsListen string
 	CSV           CSVConfig
-	Alerts        AlertsConfig
+	Alerts        alert.Config
 }
 
 // Local works on a store this process has open.
@@ -41,12 +43,12 @@ type Local struct {
 
 	changes *notifier
 	mu      sync.Mutex
-	ingest  IngestStatus
+	ingest  api.IngestStatus
 	tele    telemetry
 	alerts  alerting
 }
 
-var _ Console = (*Local)(nil)
+var _ api.Console = (*Local)(nil)
 
 // NewLocal wires a Local.
 func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
@@ -57,16 +59,16 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 		cfg.StaleAfter = 30 * time.Minute
 	}
 	if cfg.Alerts.Interval == 0 {
-		cfg.Alerts = DefaultAlerts()
+		cfg.Alerts = alert.Defaults()
 	}
-	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: IngestStatus{Path: cfg.P2Pool.Log}}
+	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
 }
 
 // Mode says the store is in this process.
-func (l *Local) Mode() string { return "embedded" }
+func (l *Local) Mode() string { return api.ModeEmbedded }
 
-// Report returns the daily totals.
-func (l *Local) Report(ctx context.Context, q ReportQuery) (Report, error) {
+// api.Report returns the daily totals.
+func (l *Local) Report(ctx context.Context, q api.ReportQuery) (api.Report, error) {
 	return BuildReport(l.Store, q, l.Now())
 }
 
@@ -114,42 +116,12 @@ func (l *Local) Watch(ctx context.Context, since uint64) (uint64, error) {
 // Changed tells watchers that the data changed (events stored by another path).
 func (l *Local) Changed() { l.changes.bump() }
 
-// Import formats.
-const (
-	FormatP2Pool  = "p2pool"
-	FormatJSONSeq = "jsonseq"
-)
-
-// ImportResult sums up an import.
-type ImportResult struct {
-	Files      int   `json:"files"`
-	Bytes      int64 `json:"bytes"`
-	Records    int   `json:"records"` // events and bad records read
-	Bad        int   `json:"bad"`     // bad records read, already stored ones included
-	Added      int   `json:"added"`
-	Duplicates int   `json:"duplicates"`
-	Skipped    int   `json:"skipped"`
-	Samples    int   `json:"samples"`
-}
-
-// Add sums two results.
-func (r *ImportResult) Add(o ImportResult) {
-	r.Files += o.Files
-	r.Bytes += o.Bytes
-	r.Records += o.Records
-	r.Bad += o.Bad
-	r.Added += o.Added
-	r.Duplicates += o.Duplicates
-	r.Skipped += o.Skipped
-	r.Samples += o.Samples
-}
-
 // Import reads one file or stream, plain or compressed (gzip, bzip2, zstd) whatever its name says.
-func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (ImportResult, error) {
+func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (api.ImportResult, error) {
 	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location()}
 	dr, closeFn, err := ingest.Decompress(r)
 	if err != nil {
-		return ImportResult{}, fmt.Errorf("import %s: %w", source, err)
+		return api.ImportResult{}, fmt.Errorf("import %s: %w", source, err)
 	}
 	defer closeFn()
 	// A long import has compactions touch table after table; their mapped pages would all count
@@ -171,14 +143,14 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 	}()
 	var st ingest.Stats
 	switch format {
-	case FormatP2Pool, "":
+	case api.FormatP2Pool, "":
 		st, err = im.ImportP2Pool(ctx, dr, source)
-	case FormatJSONSeq:
+	case api.FormatJSONSeq:
 		st, err = im.ImportJSONSeq(ctx, dr, source)
 	default:
-		return ImportResult{}, fmt.Errorf("import: unknown format %q (want p2pool or jsonseq)", format)
+		return api.ImportResult{}, fmt.Errorf("import: unknown format %q (want p2pool or jsonseq)", format)
 	}
-	res := ImportResult{Files: 1, Bytes: st.Bytes, Records: st.Records, Bad: st.Bad, Added: st.Added, Duplicates: st.Duplicates, Skipped: st.Skipped, Samples: st.Samples}
+	res := api.ImportResult{Files: 1, Bytes: st.Bytes, Records: st.Records, Bad: st.Bad, Added: st.Added, Duplicates: st.Duplicates, Skipped: st.Skipped, Samples: st.Samples}
 	if st.Added > 0 {
 		l.changes.bump()
 	}
@@ -202,8 +174,8 @@ func (l *Local) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writ
 	return err
 }
 
-// Snapshot reads what the dashboard shows: views and latest samples, never a scan of the log.
-func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error) {
+// api.Snapshot reads what the dashboard shows: views and latest samples, never a scan of the log.
+func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot, error) {
 	now := l.Now()
 	if q.Days <= 0 {
 		q.Days = 30
@@ -212,8 +184,8 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 		q.Events = 200
 	}
 	version, _ := l.changes.current()
-	snap := Snapshot{Now: now, Version: version, Mode: l.Mode()}
-	r, err := BuildReport(l.Store, ReportQuery{Days: q.Days}, now)
+	snap := api.Snapshot{Now: now, Version: version, Mode: l.Mode()}
+	r, err := BuildReport(l.Store, api.ReportQuery{Days: q.Days}, now)
 	if err != nil {
 		return snap, err
 	}
@@ -231,7 +203,7 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	if err != nil {
 		return snap, err
 	}
-	snap.Pool = PoolStatus{
+	snap.Pool = api.PoolStatus{
 		SidechainHashrate: status["status/side_chain_hashrate"].Value,
 		MainchainHashrate: status["status/main_chain_hashrate"].Value,
 		OurHashrate:       status["status/your_hashrate_pool_side"].Value,
@@ -244,7 +216,7 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	snap.Alerts = l.OpenAlerts()
 	for i := range snap.Miners {
 		for _, a := range snap.Alerts {
-			if a.Rule == RuleMinerSilent && a.Target == snap.Miners[i].Host {
+			if a.Rule == alert.RuleMinerSilent && a.Target == snap.Miners[i].Host {
 				snap.Miners[i].Alert = true
 			}
 		}
@@ -257,7 +229,7 @@ func (l *Local) Snapshot(ctx context.Context, q SnapshotQuery) (Snapshot, error)
 	return snap, nil
 }
 
-func (l *Local) miners(now time.Time, today ReportDay) ([]MinerRow, error) {
+func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, error) {
 	hosts, err := l.Store.Hosts()
 	if err != nil {
 		return nil, err
@@ -266,20 +238,20 @@ func (l *Local) miners(now time.Time, today ReportDay) ([]MinerRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := map[string]*MinerRow{}
+	rows := map[string]*api.MinerRow{}
 	for _, h := range hosts {
-		rows[h.Host] = &MinerRow{Host: h.Host, Shares: h.Shares, LastShare: h.LastShare, Effort: h.Effort, SharesToday: today.SharesByHost[h.Host]}
+		rows[h.Host] = &api.MinerRow{Host: h.Host, Shares: h.Shares, LastShare: h.LastShare, Effort: h.Effort, SharesToday: today.SharesByHost[h.Host]}
 	}
 	for series, sm := range rates {
 		name := series[len("worker/"):]
 		m := rows[name]
 		if m == nil {
-			m = &MinerRow{Host: name}
+			m = &api.MinerRow{Host: name}
 			rows[name] = m
 		}
 		m.Hashrate, m.HashrateAt = sm.Value, sm.Time
 	}
-	out := make([]MinerRow, 0, len(rows))
+	out := make([]api.MinerRow, 0, len(rows))
 	for _, m := range rows {
 		m.Stale = now.Sub(m.LastSeen()) > l.Cfg.StaleAfter
 		out = append(out, *m)
@@ -289,17 +261,17 @@ func (l *Local) miners(now time.Time, today ReportDay) ([]MinerRow, error) {
 }
 
 // fillDays returns every day of the n ending today, with the report's days where it has them.
-func fillDays(have []ReportDay, today time.Time, n int) []ReportDay {
-	byDate := make(map[string]ReportDay, len(have))
+func fillDays(have []api.ReportDay, today time.Time, n int) []api.ReportDay {
+	byDate := make(map[string]api.ReportDay, len(have))
 	for _, d := range have {
 		byDate[d.Date] = d
 	}
-	out := make([]ReportDay, n)
+	out := make([]api.ReportDay, n)
 	for i := range n {
 		date := today.AddDate(0, 0, i-n+1).Format(time.DateOnly)
 		d, ok := byDate[date]
 		if !ok {
-			d = ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: model.Piconero{}.XMR()}
+			d = api.ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: model.Piconero{}.XMR()}
 		}
 		out[i] = d
 	}
@@ -307,4 +279,4 @@ func fillDays(have []ReportDay, today time.Time, n int) []ReportDay {
 }
 
 // Check verifies the whole store.
-func (l *Local) Check(ctx context.Context) (store.CheckReport, error) { return l.Store.Check(ctx) }
+func (l *Local) Check(ctx context.Context) (model.CheckReport, error) { return l.Store.Check(ctx) }

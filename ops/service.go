@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/store"
 )
@@ -105,7 +106,7 @@ func (l *Local) pruneSeries() {
 // RunService is `db4e --headless`: the ingest, and the socket that consoles and subcommands use.
 func (l *Local) RunService(ctx context.Context, socket string) error {
 	l.Via = "service"
-	ln, err := Listen(socket)
+	ln, err := api.Listen(socket)
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	workers := 2
-	go func() { errc <- Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket")) }()
+	go func() { errc <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket")) }()
 	go func() { errc <- l.RunIngest(ctx) }()
 	if l.Cfg.MetricsListen != "" {
 		workers++

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
@@ -36,42 +37,12 @@ type XmrigConfig struct {
 	Token string `yaml:"token"`
 }
 
-// HealthRow is the state of one polled target.
-type HealthRow struct {
-	Name    string    `json:"name"`
-	Kind    string    `json:"kind"` // monerod, p2pool, xmrig
-	Up      bool      `json:"up"`
-	Since   time.Time `json:"since"`   // when it last went up or down
-	Checked time.Time `json:"checked"` // last poll
-	Detail  string    `json:"detail,omitempty"`
-}
-
-// NodeStatus is monerod's latest answer.
-type NodeStatus struct {
-	Height       uint64    `json:"height"`
-	TargetHeight uint64    `json:"target_height"`
-	Synchronized bool      `json:"synchronized"`
-	Incoming     uint64    `json:"incoming"`
-	Outgoing     uint64    `json:"outgoing"`
-	At           time.Time `json:"at"`
-}
-
-// InventoryMiner is a miner known from DHCP leases.
-type InventoryMiner struct {
-	MAC       string    `json:"mac"`
-	IP        string    `json:"ip"`
-	Name      string    `json:"name"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	Present   bool      `json:"present"`
-}
-
 // telemetry is the pollers' state, shared with snapshots, status and metrics.
 type telemetry struct {
 	mu        sync.Mutex
-	health    map[string]HealthRow
-	node      NodeStatus
-	inventory map[string]InventoryMiner
+	health    map[string]api.HealthRow
+	node      api.NodeStatus
+	inventory map[string]api.InventoryMiner
 	loaded    bool
 	polled    bool
 }
@@ -89,7 +60,7 @@ func (l *Local) loadTelemetry() {
 		return
 	}
 	t.loaded = true
-	t.health, t.inventory = map[string]HealthRow{}, map[string]InventoryMiner{}
+	t.health, t.inventory = map[string]api.HealthRow{}, map[string]api.InventoryMiner{}
 	if b, err := l.Store.Checkpoint(checkpointHealth); err == nil && b != nil {
 		_ = json.Unmarshal(b, &t.health)
 	}
@@ -97,10 +68,10 @@ func (l *Local) loadTelemetry() {
 		_ = json.Unmarshal(b, &t.inventory)
 	}
 	if t.health == nil { // a stored "null"
-		t.health = map[string]HealthRow{}
+		t.health = map[string]api.HealthRow{}
 	}
 	if t.inventory == nil {
-		t.inventory = map[string]InventoryMiner{}
+		t.inventory = map[string]api.InventoryMiner{}
 	}
 }
 
@@ -182,7 +153,7 @@ func (l *Local) pollMonerod(ctx context.Context) {
 	}
 	if err == nil {
 		l.tele.mu.Lock()
-		l.tele.node = NodeStatus{Height: info.Height, TargetHeight: info.TargetHeight, Synchronized: info.Synchronized,
+		l.tele.node = api.NodeStatus{Height: info.Height, TargetHeight: info.TargetHeight, Synchronized: info.Synchronized,
 			Incoming: info.Incoming, Outgoing: info.Outgoing, At: now}
 		l.tele.mu.Unlock()
 	}
@@ -249,7 +220,7 @@ func (l *Local) applyPoll(samples []model.Sample, results []healthResult) {
 	l.tele.polled = true
 	for _, r := range results {
 		old, known := l.tele.health[r.name]
-		row := HealthRow{Name: r.name, Kind: r.kind, Up: r.up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.detail, 300)}
+		row := api.HealthRow{Name: r.name, Kind: r.kind, Up: r.up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.detail, 300)}
 		if !known || old.Up != r.up {
 			row.Since = now
 			if known || !r.up { // a first answer that is up is not news
@@ -303,7 +274,7 @@ func (l *Local) pollLeases(ctx context.Context) {
 		seen[le.MAC] = true
 		m, known := l.tele.inventory[le.MAC]
 		if !known {
-			m = InventoryMiner{MAC: le.MAC, FirstSeen: now}
+			m = api.InventoryMiner{MAC: le.MAC, FirstSeen: now}
 		}
 		if !m.Present {
 			b.Events = append(b.Events, model.Event{Time: now, Kind: model.KindMiner, State: "appeared", MAC: le.MAC, ClientIP: le.IP, Host: le.Name,
@@ -333,16 +304,16 @@ func (l *Local) pollLeases(ctx context.Context) {
 }
 
 // healthRows returns the polled targets by name.
-func (l *Local) healthRows() ([]HealthRow, NodeStatus, []InventoryMiner) {
+func (l *Local) healthRows() ([]api.HealthRow, api.NodeStatus, []api.InventoryMiner) {
 	l.loadTelemetry()
 	l.tele.mu.Lock()
 	defer l.tele.mu.Unlock()
-	rows := make([]HealthRow, 0, len(l.tele.health))
+	rows := make([]api.HealthRow, 0, len(l.tele.health))
 	for _, r := range l.tele.health {
 		rows = append(rows, r)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
-	inv := make([]InventoryMiner, 0, len(l.tele.inventory))
+	inv := make([]api.InventoryMiner, 0, len(l.tele.inventory))
 	for _, m := range l.tele.inventory {
 		inv = append(inv, m)
 	}

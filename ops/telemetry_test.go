@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
@@ -70,7 +71,7 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	if got := st.Down(); len(got) != 1 || got[0] != "rig-01" {
 		t.Fatalf("down %v", got)
 	}
-	snap, _ := l.Snapshot(ctx, SnapshotQuery{})
+	snap, _ := l.Snapshot(ctx, api.SnapshotQuery{})
 	if len(snap.Health) != 1 || snap.Health[0].Up {
 		t.Fatalf("snapshot health %+v", snap.Health)
 	}

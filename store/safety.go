@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
@@ -15,22 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrDiskFull is returned, instead of writing, while the data directory's disk has less free
-// space than store.min_free_mb: Badger writes through memory-mapped files, and a write into
-// one on a full disk is a crash (SIGBUS), not an error.
-var ErrDiskFull = errors.New("disk full")
-
 // MinFreeFloorMB is the least store.min_free_mb may be: once db4e stops writing, Badger may
 // still finish a compaction, which with a bulk import's options writes up to about 92 MB (15
 // level-0 tables of 4 MB and a 32 MB level 1), and a write it cannot place is a crash.
 const MinFreeFloorMB = 128
-
-// ErrDamaged is returned when the store's files are damaged: db4e refuses to open them rather
-// than read wrong numbers or let Badger start afresh over them.
-var ErrDamaged = errors.New("store damaged")
-
-// ErrNoStore is returned when a command that only reads finds no store to read.
-var ErrNoStore = errors.New("no store")
 
 // DiskFullError says which disk, how much is free and how much db4e wants free.
 type DiskFullError struct {
@@ -43,7 +32,7 @@ func (e *DiskFullError) Error() string {
 		e.Dir, mb(e.Free), mb(e.Need))
 }
 
-func (e *DiskFullError) Is(target error) bool { return target == ErrDiskFull }
+func (e *DiskFullError) Is(target error) bool { return target == model.ErrDiskFull }
 
 func mb(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
 
@@ -124,7 +113,7 @@ func preflight(dir string, full error, log *slog.Logger) (bool, error) {
 			// Created, not yet sized, when the process was killed: it holds nothing.
 			if readOnly {
 				return true, fmt.Errorf("open store %s: %s is an empty memtable left by a crash; run any db4e command that writes (db4e rebuild) or start the service once to clear it: %w",
-					dir, filepath.Join(dir, name), ErrDamaged)
+					dir, filepath.Join(dir, name), model.ErrDamaged)
 			}
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				return true, fmt.Errorf("open store %s: remove empty memtable left by a crash: %w", dir, err)
@@ -135,7 +124,7 @@ func preflight(dir string, full error, log *slog.Logger) (bool, error) {
 	if !manifest {
 		if len(tables) > 0 || len(vlogs) > 0 {
 			return true, fmt.Errorf("open store %s: %s is missing, but the directory holds %d table(s) and %d value log(s): opening it would start an empty store over them. Restore a backup (db4e restore FILE into an empty data dir) or put MANIFEST back: %w",
-				dir, filepath.Join(dir, "MANIFEST"), len(tables), len(vlogs), ErrDamaged)
+				dir, filepath.Join(dir, "MANIFEST"), len(tables), len(vlogs), model.ErrDamaged)
 		}
 		return false, nil
 	}
@@ -143,11 +132,11 @@ func preflight(dir string, full error, log *slog.Logger) (bool, error) {
 	// Badger deletes it at open.
 	live, err := manifestTables(dir)
 	if err != nil {
-		return true, fmt.Errorf("open store %s: %w. Restore a backup (db4e restore FILE into an empty data dir): %w", dir, err, ErrDamaged)
+		return true, fmt.Errorf("open store %s: %w. Restore a backup (db4e restore FILE into an empty data dir): %w", dir, err, model.ErrDamaged)
 	}
 	for _, id := range live {
 		if err := checkTable(filepath.Join(dir, fmt.Sprintf("%06d.sst", id))); err != nil {
-			return true, fmt.Errorf("open store %s: %w. Restore a backup (db4e restore FILE into an empty data dir): %w", dir, err, ErrDamaged)
+			return true, fmt.Errorf("open store %s: %w. Restore a backup (db4e restore FILE into an empty data dir): %w", dir, err, model.ErrDamaged)
 		}
 	}
 	return true, nil

@@ -51,7 +51,7 @@ func TestMissingManifestRefused(t *testing.T) {
 	os.Remove(filepath.Join(dir, "MANIFEST"))
 	for _, reader := range []bool{true, false} {
 		_, err := Open(dir, Config{Timezone: "UTC", Reader: reader}, nil)
-		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "MANIFEST") || !strings.Contains(err.Error(), "restore") {
+		if !errors.Is(err, model.ErrDamaged) || !strings.Contains(err.Error(), "MANIFEST") || !strings.Contains(err.Error(), "restore") {
 			t.Fatalf("reader=%v: %v", reader, err)
 		}
 	}
@@ -77,7 +77,7 @@ func TestFlippedByteIsAnError(t *testing.T) {
 			s.Close()
 			t.Fatalf("byte %d of %d flipped: opened, %d events (%v)", pos, len(b), n, cerr)
 		}
-		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), filepath.Base(tb)) {
+		if !errors.Is(err, model.ErrDamaged) || !strings.Contains(err.Error(), filepath.Base(tb)) {
 			t.Fatalf("byte %d of %d flipped: %v", pos, len(b), err)
 		}
 	}
@@ -91,7 +91,7 @@ func TestTruncatedTableIsAnError(t *testing.T) {
 		fi, _ := os.Stat(tb)
 		os.Truncate(tb, int64(float64(fi.Size())*keep))
 		_, err := Open(dir, Config{Timezone: "UTC"}, nil)
-		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), filepath.Base(tb)) {
+		if !errors.Is(err, model.ErrDamaged) || !strings.Contains(err.Error(), filepath.Base(tb)) {
 			t.Fatalf("table cut to %.0f%%: %v", keep*100, err)
 		}
 	}
@@ -118,7 +118,7 @@ func TestEmptyMemtableLeftByAKill(t *testing.T) {
 // A reader never creates a store where there is none.
 func TestReaderCreatesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "typo", "data")
-	if _, err := Open(dir, Config{Reader: true}, nil); !errors.Is(err, ErrNoStore) {
+	if _, err := Open(dir, Config{Reader: true}, nil); !errors.Is(err, model.ErrNoStore) {
 		t.Fatalf("%v", err)
 	}
 	if _, err := os.Stat(dir); err == nil {

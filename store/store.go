@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 )
@@ -83,9 +84,6 @@ type Store struct {
 	keys layout
 }
 
-// ErrLocked is returned when another process (usually the db4e service) holds the store.
-var ErrLocked = errors.New("store is in use by another process (is db4e --headless running?)")
-
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
 // take ~80 MB of RAM before storing anything.
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
@@ -134,7 +132,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	var full error // why the store is opened read-only
 	if cfg.Reader {
 		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("open store %s: %w: nothing to read (is data_dir, or --data, right?)", dir, ErrNoStore)
+			return nil, fmt.Errorf("open store %s: %w: nothing to read (is data_dir, or --data, right?)", dir, model.ErrNoStore)
 		}
 		// Opening read-write may flush what a crash left in memory: on a full disk, read only.
 		full = space
@@ -150,7 +148,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	if cfg.Reader && !exists {
-		return nil, fmt.Errorf("open store %s: %w: the directory holds no db4e store (is data_dir, or --data, right?)", dir, ErrNoStore)
+		return nil, fmt.Errorf("open store %s: %w: the directory holds no db4e store (is data_dir, or --data, right?)", dir, model.ErrNoStore)
 	}
 	opt := badgerOptions(dir, log).WithReadOnly(readOnly)
 	if cfg.Bulk {
@@ -164,7 +162,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	db, err := openBadger(opt)
 	if err != nil {
 		if isLockError(err) {
-			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
+			return nil, fmt.Errorf("open store %s: %w", dir, model.ErrLocked)
 		}
 		if isTruncateNeeded(err) {
 			return nil, fmt.Errorf("open store %s: a crash, or a stop on a full disk, left writes that need free space to recover: %w", dir, space)
@@ -195,7 +193,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 func openBadger(opt badger.Options) (db *badger.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: %w", firstLineOf(fmt.Sprint(r)), ErrDamaged)
+			err = fmt.Errorf("%s: %w", firstLineOf(fmt.Sprint(r)), model.ErrDamaged)
 		}
 	}()
 	return badger.Open(opt)

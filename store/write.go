@@ -62,7 +62,7 @@ type Applied struct {
 // are ignored, and checkpoints move with them. A batch too big for one Badger transaction is
 // written in several, each holding the view updates of its own events; the checkpoints go with
 // the last, so a crash between two leaves stored events whose lines are read again and found
-// already there. Nothing is written while the disk is under store.min_free_mb (ErrDiskFull).
+// already there. Nothing is written while the disk is under store.min_free_mb (model.ErrDiskFull).
 func (s *Store) Apply(b *Batch) (Applied, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -121,7 +121,7 @@ func (s *Store) Apply(b *Batch) (Applied, error) {
 // writable says why nothing may be written now, if so.
 func (s *Store) writable() error {
 	if s.readOnly {
-		return fmt.Errorf("store %s is open read-only: %w", s.dir, ErrDiskFull)
+		return fmt.Errorf("store %s is open read-only: %w", s.dir, model.ErrDiskFull)
 	}
 	return s.space.check()
 }

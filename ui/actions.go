@@ -9,14 +9,16 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
-	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/restart"
 )
 
 // Actions are what the operator can do from the console besides looking.
 type Actions struct {
-	Targets []ops.Target
+	Targets []restart.Target
 	// Restarter returns a restarter that reports its steps to progress.
-	Restarter func(progress func(ops.Step)) *ops.Restarter
+	Restarter func(progress func(restart.Step)) *restart.Restarter
 }
 
 // post is the one way work from other goroutines reaches the widgets.
@@ -49,7 +51,7 @@ func (a *App) openRestartMenu() {
 		return
 	}
 	a.menu.AddItem("all", "the daily sequence: monerod, P2Pool, db4e, then the miners", 'a', func() {
-		a.confirmRestart("all (the daily sequence)", ops.DailyOrder(a.opts.Actions.Targets))
+		a.confirmRestart("all (the daily sequence)", restart.DailyOrder(a.opts.Actions.Targets))
 	})
 	for _, t := range a.opts.Actions.Targets {
 		where := "local"
@@ -57,14 +59,14 @@ func (a *App) openRestartMenu() {
 			where = t.Dest.String()
 		}
 		a.menu.AddItem(tview.Escape(t.Name), tview.Escape(fmt.Sprintf("%s on %s: %s", t.Kind, where, t.Restart)), 0, func() {
-			a.confirmRestart(t.Name, []ops.Target{t})
+			a.confirmRestart(t.Name, []restart.Target{t})
 		})
 	}
 	a.pages.ShowPage("menu")
 	a.app.SetFocus(a.menu)
 }
 
-func (a *App) confirmRestart(what string, targets []ops.Target) {
+func (a *App) confirmRestart(what string, targets []restart.Target) {
 	a.pages.HidePage("menu")
 	a.confirm.ClearButtons()
 	a.confirm.SetText(fmt.Sprintf("Restart %s?\n(%d target(s); each is waited for until healthy)", what, len(targets))).
@@ -82,13 +84,13 @@ func (a *App) confirmRestart(what string, targets []ops.Target) {
 }
 
 // runRestart runs in the background; each step is posted to the progress dialog.
-func (a *App) runRestart(what string, targets []ops.Target) {
+func (a *App) runRestart(what string, targets []restart.Target) {
 	a.dialog.Clear()
 	a.dialog.SetTitle(" Restarting " + tview.Escape(what) + " ")
 	a.busy = true
 	a.pages.ShowPage("progress")
 	a.app.SetFocus(a.dialog)
-	r := a.opts.Actions.Restarter(func(s ops.Step) {
+	r := a.opts.Actions.Restarter(func(s restart.Step) {
 		a.post(func() {
 			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good}[s.Phase]
 			fmt.Fprintf(a.dialog, "%s %s %s %s\n", s.Time.Format("15:04:05"), tview.Escape(s.Target),
@@ -195,16 +197,17 @@ func (a *App) showAlertHistory() {
 	var b strings.Builder
 	n := 0
 	for _, e := range a.snap.Recent {
-		if e.Kind != "alert" {
+		if e.Kind != model.KindAlert {
 			continue
 		}
 		n++
+		rule, target := e.AlertOf()
 		state := e.State
-		if state == ops.StateFired {
+		if state == alert.StateFired {
 			state = a.th.paint(a.th.bad, state)
 		}
-		fmt.Fprintf(&b, "%s  %-12s %-8s %s  %s\n", e.Time.In(a.snap.Now.Location()).Format("01-02 15:04"), tview.Escape(e.Who), state,
-			tview.Escape(e.Host), tview.Escape(e.Result))
+		fmt.Fprintf(&b, "%s  %-12s %-8s %s  %s\n", e.Time.In(a.snap.Now.Location()).Format("01-02 15:04"), tview.Escape(rule), state,
+			tview.Escape(target), tview.Escape(e.Result))
 	}
 	if n == 0 {
 		b.WriteString("No alert among the recent events.")

@@ -1,5 +1,5 @@
 // Package ui is the console: a tview dashboard of the farm, driven by keyboard, fed only by an
-// ops.Console (the store in this process, or the service over its socket).
+// api.Console (the store in this process, or the service over its socket).
 package ui
 
 import (
@@ -12,8 +12,8 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/ops"
 )
 
 // Options shape the console.
@@ -37,7 +37,7 @@ var ranges = []int{7, 30, 90, 365}
 // App is the running console.
 type App struct {
 	app     *tview.Application
-	console ops.Console
+	console api.Console
 	opts    Options
 	th      theme
 
@@ -59,7 +59,7 @@ type App struct {
 	busy    bool // a restart or backup runs: its dialog stays
 
 	// UI goroutine state
-	snap       ops.Snapshot
+	snap       api.Snapshot
 	fetchErr   error
 	haveSnap   bool
 	showBlocks bool
@@ -73,7 +73,7 @@ type App struct {
 }
 
 // New builds the console over c.
-func New(c ops.Console, opts Options) *App {
+func New(c api.Console, opts Options) *App {
 	if opts.Refresh <= 0 {
 		opts.Refresh = 5 * time.Second
 	}
@@ -221,7 +221,7 @@ func (a *App) fetch(ctx context.Context) {
 	tick := time.NewTicker(a.opts.Refresh)
 	defer tick.Stop()
 	for {
-		q := ops.SnapshotQuery{Days: ranges[a.rangeIdx.Load()], Events: a.opts.Events}
+		q := api.SnapshotQuery{Days: ranges[a.rangeIdx.Load()], Events: a.opts.Events}
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		snap, err := a.console.Snapshot(qctx, q)
 		cancel()
@@ -247,7 +247,7 @@ func (a *App) requestRefresh() {
 }
 
 // apply takes a new snapshot into the widgets; UI goroutine only.
-func (a *App) apply(snap ops.Snapshot, err error) {
+func (a *App) apply(snap api.Snapshot, err error) {
 	a.fetchErr = err
 	if err == nil {
 		a.snap, a.haveSnap = snap, true
@@ -280,9 +280,9 @@ func (a *App) renderBanner() {
 func (a *App) renderHeader() {
 	s := a.snap
 	var b strings.Builder
-	mode := "embedded"
-	if s.Mode == "attached" || a.console.Mode() == "attached" {
-		mode = "attached"
+	mode := api.ModeEmbedded
+	if s.Mode == api.ModeAttached || a.console.Mode() == api.ModeAttached {
+		mode = api.ModeAttached
 	}
 	fmt.Fprintf(&b, "%s · %s · %s", a.th.paint(a.th.accent, "db4e"), mode, s.Now.Format("15:04 MST"))
 	switch {
@@ -334,10 +334,6 @@ func (a *App) renderCharts() {
 			right[i] = float64(d.Blocks)
 		} else {
 			right[i] = d.Piconero.Float()
-			if right[i] == 0 && d.XMR != "" {
-				p, _ := model.ParseXMR(d.XMR) // a snapshot from the socket carries the string only
-				right[i] = p.Float()
-			}
 		}
 	}
 	span := fmt.Sprintf("%d d", n)
@@ -484,8 +480,9 @@ func describe(e *model.Event) string {
 		return strings.TrimSpace(fmt.Sprintf("%s: %s · %s", e.Target, e.Result, e.Who))
 	case model.KindMiner:
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.ClientIP, e.State))
-	case "alert":
-		return strings.TrimSpace(fmt.Sprintf("%s %s %s: %s", e.Who, e.Host, e.State, e.Result))
+	case model.KindAlert:
+		rule, target := e.AlertOf()
+		return strings.TrimSpace(fmt.Sprintf("%s %s %s: %s", rule, target, e.State, e.Result))
 	case "health":
 		return strings.TrimSpace(fmt.Sprintf("%s %s %s", e.Host, e.State, e.Result))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/store"
@@ -71,7 +72,7 @@ func BenchmarkRefresh5y(b *testing.B) {
 		b.Run(map[int]string{30: "30d", 365: "365d"}[days], func(b *testing.B) {
 			start := cpuTime()
 			for b.Loop() {
-				snap, err := l.Snapshot(context.Background(), ops.SnapshotQuery{Days: days, Events: 300})
+				snap, err := l.Snapshot(context.Background(), api.SnapshotQuery{Days: days, Events: 300})
 				if err != nil {
 					b.Fatal(err)
 				}

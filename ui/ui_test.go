@@ -9,8 +9,10 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/store"
 )
 
@@ -30,7 +32,7 @@ func fixtureConsole(t *testing.T) *ops.Local {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := l.Import(context.Background(), ops.FormatP2Pool, "sample.log", f); err != nil {
+	if _, err := l.Import(context.Background(), api.FormatP2Pool, "sample.log", f); err != nil {
 		t.Fatal(err)
 	}
 	return l
@@ -43,7 +45,7 @@ type harness struct {
 	done chan error
 }
 
-func start(t *testing.T, c ops.Console, w, h int, opts Options) *harness {
+func start(t *testing.T, c api.Console, w, h int, opts Options) *harness {
 	t.Helper()
 	sim := tcell.NewSimulationScreen("UTF-8")
 	if err := sim.Init(); err != nil {
@@ -242,7 +244,7 @@ func TestLiveUpdateWithoutKeypress(t *testing.T) {
 	h.waitFor("Today: 2 shares")
 	share := "2025-03-02 11:59:00.0000 StratumServer SHARE FOUND: mainchain height 3350900, sidechain height 10420900, diff 1, client 192.168.1.24:1, user rig-04, effort 3.000%\n"
 	start := time.Now()
-	if _, err := l.Import(context.Background(), ops.FormatP2Pool, "live", strings.NewReader(share)); err != nil {
+	if _, err := l.Import(context.Background(), api.FormatP2Pool, "live", strings.NewReader(share)); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("Today: 3 shares", "rig-04")
@@ -306,16 +308,16 @@ func TestFitColumnsKeepsValuesAndSums(t *testing.T) {
 func TestRestartMenuAndBackup(t *testing.T) {
 	l := fixtureConsole(t)
 	order := t.TempDir() + "/order"
-	targets, err := ops.BuildTargets([]ops.TargetConfig{
-		{Name: "monerod", Kind: ops.KindMonerod, Restart: "echo monerod >> " + order},
-		{Name: "p2pool", Kind: ops.KindP2Pool, Restart: "echo 'p2pool.service not found' >&2; exit 4"},
+	targets, err := restart.BuildTargets([]restart.TargetConfig{
+		{Name: "monerod", Kind: restart.KindMonerod, Restart: "echo monerod >> " + order},
+		{Name: "p2pool", Kind: restart.KindP2Pool, Restart: "echo 'p2pool.service not found' >&2; exit 4"},
 	}, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Cfg.Backup.Dir = t.TempDir()
-	h := start(t, l, 100, 30, Options{Actions: Actions{Targets: targets, Restarter: func(p func(ops.Step)) *ops.Restarter {
-		return &ops.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
+	h := start(t, l, 100, 30, Options{Actions: Actions{Targets: targets, Restarter: func(p func(restart.Step)) *restart.Restarter {
+		return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
 	}}})
 	h.typ("R")
 	h.waitFor("Restart (Enter chooses", "the daily sequence", "p2pool")

@@ -1,17 +1,19 @@
-package ops
+// Package api is the Console contract: what an operator sees and does, the types it speaks in,
+// and its transport over the service's socket, derived from one table of routes. It knows
+// nothing of the store: the console UI depends on it alone.
+package api
 
 import (
 	"context"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/store"
 )
 
-// Console is what an operator sees and does. Local works on a store in this process; Remote asks
-// the service over its socket. The console UI and every subcommand use only this.
+// Console is what an operator sees and does. ops.Local works on a store in this process; Remote
+// asks the service over its socket. The console UI and every subcommand use only this.
 type Console interface {
 	// Mode is "embedded" (this process has the store) or "attached" (the service has it).
 	Mode() string
@@ -33,8 +35,14 @@ type Console interface {
 	// Status is the health of monerod, P2Pool, the miners and the store.
 	Status(ctx context.Context) (StatusReport, error)
 	// Check verifies the whole store and lists what is damaged.
-	Check(ctx context.Context) (store.CheckReport, error)
+	Check(ctx context.Context) (model.CheckReport, error)
 }
+
+// The modes of a Console.
+const (
+	ModeEmbedded = "embedded" // this process has the store
+	ModeAttached = "attached" // the service has it
+)
 
 // SnapshotQuery asks for what the dashboard shows.
 type SnapshotQuery struct {
@@ -57,7 +65,7 @@ type Snapshot struct {
 	Skipped uint64        `json:"skipped"`
 	Health  []HealthRow   `json:"health,omitempty"`
 	Node    NodeStatus    `json:"node"`
-	Alerts  []Alert       `json:"alerts,omitempty"` // open, oldest first
+	Alerts  []alert.Alert `json:"alerts,omitempty"` // open, oldest first
 	// Inventory is the miners known from DHCP leases.
 	Inventory []InventoryMiner `json:"inventory,omitempty"`
 }
@@ -103,41 +111,4 @@ type IngestStatus struct {
 	Error     string    `json:"error,omitempty"`
 	// Paused says why nothing is read from the log now (the disk is full).
 	Paused string `json:"paused,omitempty"`
-}
-
-// notifier hands out versions; Watch waits for the next.
-type notifier struct {
-	mu      sync.Mutex
-	version uint64
-	changed chan struct{}
-}
-
-func newNotifier() *notifier { return &notifier{version: 1, changed: make(chan struct{})} }
-
-func (n *notifier) bump() {
-	n.mu.Lock()
-	n.version++
-	close(n.changed)
-	n.changed = make(chan struct{})
-	n.mu.Unlock()
-}
-
-func (n *notifier) current() (uint64, <-chan struct{}) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.version, n.changed
-}
-
-func (n *notifier) wait(ctx context.Context, since uint64) (uint64, error) {
-	for {
-		v, ch := n.current()
-		if v != since {
-			return v, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return v, ctx.Err()
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package ops
+package api
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/db4e/db4e/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,7 +53,7 @@ func ownerOnly(what string, h http.HandlerFunc) http.HandlerFunc {
 			if p.known {
 				who = fmt.Sprintf("uid %d", p.uid)
 			}
-			httpError(w, http.StatusForbidden, fmt.Errorf("%s through the service's socket is for its own user (uid %d) or root, not %s: run it as that user (sudo -u)", what, self, who))
+			httpError(w, fmt.Errorf("%s through the service's socket is for its own user (uid %d) or root, not %s: run it as that user (sudo -u): %w", what, self, who, model.ErrDenied))
 			return
 		}
 		h(w, r)

@@ -1,15 +1,12 @@
-package ops
+// Package alert turns the farm's conditions into alerts: rules with their defaults, a pure
+// engine that fires once and resolves once, the hook run for each transition, and the event
+// that records it.
+package alert
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
-
-	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/runner"
 )
 
 // Alert rules.
@@ -31,7 +28,7 @@ const (
 	StateNotice   = "notice" // good news: nothing to resolve
 )
 
-// RuleConfig is one rule's settings; every rule has defaults (DefaultAlerts).
+// RuleConfig is one rule's settings; every rule has defaults (Defaults).
 type RuleConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// For is how long the condition must hold before the alert fires.
@@ -51,19 +48,19 @@ type RuleConfig struct {
 	Hook []string `yaml:"hook"`
 }
 
-// AlertsConfig is the alerts section.
-type AlertsConfig struct {
+// Config is the alerts section.
+type Config struct {
 	// Hook is a command (program and arguments, no shell) run for every alert, with the alert
 	// as JSON on stdin and DB4E_* variables in its environment.
 	Hook        []string      `yaml:"hook"`
 	HookTimeout time.Duration `yaml:"hook_timeout"`
 	Interval    time.Duration `yaml:"interval"`
-	Rules       AlertRules    `yaml:"rules"`
+	Rules       Rules         `yaml:"rules"`
 }
 
-// AlertRules names every rule, so that a rule written with one key keeps its other defaults
+// Rules names every rule, so that a rule written with one key keeps its other defaults
 // and a misspelt rule is an unknown key.
-type AlertRules struct {
+type Rules struct {
 	MinerSilent RuleConfig `yaml:"miner_silent"`
 	HashrateLow RuleConfig `yaml:"hashrate_low"`
 	NodeDown    RuleConfig `yaml:"node_down"`
@@ -75,19 +72,19 @@ type AlertRules struct {
 }
 
 // Map is the rules by name.
-func (r AlertRules) Map() map[string]RuleConfig {
+func (r Rules) Map() map[string]RuleConfig {
 	return map[string]RuleConfig{
 		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent,
 		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
 	}
 }
 
-// DefaultAlerts is every rule with its default.
-func DefaultAlerts() AlertsConfig {
-	return AlertsConfig{
+// Defaults is every rule with its default.
+func Defaults() Config {
+	return Config{
 		HookTimeout: 10 * time.Second,
 		Interval:    15 * time.Second,
-		Rules: AlertRules{
+		Rules: Rules{
 			MinerSilent: RuleConfig{Enabled: true, After: 30 * time.Minute, Clear: 2 * time.Minute},
 			HashrateLow: RuleConfig{Enabled: true, Percent: 50, For: 15 * time.Minute, Clear: 5 * time.Minute},
 			NodeDown:    RuleConfig{Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute},
@@ -99,7 +96,7 @@ func DefaultAlerts() AlertsConfig {
 }
 
 // Validate checks the rules' names and values.
-func (c AlertsConfig) Validate() error {
+func (c Config) Validate() error {
 	for name, r := range c.Rules.Map() {
 		if r.For < 0 || r.Clear < 0 || r.After < 0 || r.Floor < 0 || r.Percent < 0 || r.Percent > 100 || r.Factor < 0 {
 			return fmt.Errorf("alerts.rules.%s: durations, floor and factor must not be negative, percent within 0-100", name)
@@ -129,7 +126,8 @@ type Alert struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-func alertKey(rule, target string) string { return rule + "\x00" + target }
+// Key names an alert in the engine's map.
+func Key(rule, target string) string { return rule + "\x00" + target }
 
 // Transition is an alert firing or resolving: an event and a hook run.
 type Transition struct {
@@ -159,7 +157,7 @@ func (e *Engine) Evaluate(now time.Time, conds []Condition) []Transition {
 	rules := map[string]bool{}
 	for _, c := range conds {
 		rules[c.Rule] = true
-		k := alertKey(c.Rule, c.Target)
+		k := Key(c.Rule, c.Target)
 		seen[k] = true
 		a := e.Alerts[k]
 		if a == nil {
@@ -229,36 +227,4 @@ func (e *Engine) Open() []Alert {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
 	return out
-}
-
-// Hook runs alert commands: the alert as JSON on stdin and in DB4E_* environment variables, the
-// command and its arguments from the configuration only, no shell, a timeout, one at a time.
-type Hook struct {
-	Timeout time.Duration
-	mu      sync.Mutex
-}
-
-// Run runs argv for t and returns what went wrong, with the command's stderr.
-func (h *Hook) Run(ctx context.Context, argv []string, t Transition) error {
-	if len(argv) == 0 {
-		return nil
-	}
-	h.mu.Lock() // hooks run one at a time, in the order of the transitions
-	defer h.mu.Unlock()
-	payload, err := json.Marshal(t)
-	if err != nil {
-		return err
-	}
-	_, err = runner.Run(ctx, runner.Command{
-		Argv: argv, Name: "alert hook " + argv[0], Stdin: append(payload, '\n'), Timeout: h.Timeout,
-		Env: []string{"DB4E_ALERT=" + t.Rule, "DB4E_STATE=" + t.State, "DB4E_TARGET=" + t.Target, "DB4E_DETAIL=" + t.Detail,
-			"DB4E_SINCE=" + t.Since.Format(time.RFC3339), "DB4E_TIME=" + t.Time.Format(time.RFC3339)},
-	})
-	return err
-}
-
-// alertEvent records a transition in the log.
-func alertEvent(t Transition) model.Event {
-	return model.Event{Time: t.Time, Kind: "alert", Who: t.Rule, Host: t.Target, State: t.State, Result: t.Detail,
-		ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s|%s", t.Time.UnixNano(), t.Rule, t.Target, t.State))}
 }

@@ -1,4 +1,4 @@
-package ops
+package restart
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
 )
 
@@ -27,7 +28,7 @@ func Check(ctx context.Context, t Target) error {
 	case h.DataAPI != "":
 		return checkDataAPI(h.DataAPI, h.MaxAge)
 	case h.Socket != "" && t.Kind == KindDB4E:
-		_, err := Dial(ctx, h.Socket)
+		_, err := api.Dial(ctx, h.Socket)
 		return err
 	case h.URL == "":
 		return nil // nothing to ask: the restart command's success is all we know

@@ -1,4 +1,6 @@
-package ops
+// Package restart restarts the farm's parts, locally or over SSH, in the daily order, each waited
+// for until healthy; every restart is recorded as an action event.
+package restart
 
 import (
 	"context"
@@ -152,11 +154,7 @@ func (r *Restarter) record(ctx context.Context, t Target, start time.Time, resul
 	if r.Record == nil {
 		return
 	}
-	e := model.Event{
-		Time: start, Kind: model.KindAction, Who: r.Who, Target: t.Name, Command: t.Restart,
-		Result: result, DurationMS: time.Since(start).Milliseconds(),
-	}
-	e.ID = model.HashID([]byte(fmt.Sprintf("%d|%s|%s", start.UnixNano(), t.Name, r.Who)))
+	e := model.NewAction(start, r.Who, t.Name, t.Restart, result, time.Since(start))
 	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
 		r.progress(t, "failed", "could not record the action: "+err.Error())
 	}

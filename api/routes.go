@@ -1,0 +1,67 @@
+package api
+
+import "time"
+
+// Route is one Console method on the socket. Paths are versioned so a console and a service of
+// different releases fail clearly rather than misread each other.
+type Route struct {
+	// Method is the Console method the route carries (TestRoutesCoverConsole holds them equal).
+	Method string
+	Path   string
+	// Owner: the route changes the store, so only the service's own user or root may ask.
+	Owner bool
+	// Stream: the request or the answer is a byte stream, not JSON (import, export, backup).
+	Stream bool
+}
+
+// The routes, one per Console method but Mode (which each side answers itself). Unary routes
+// are POSTs of the request as JSON, answered with JSON; a stream's failure after it began
+// comes in a trailer.
+var (
+	RouteSnapshot      = Route{Method: "Snapshot", Path: "/v1/snapshot"}
+	RouteReport        = Route{Method: "Report", Path: "/v1/report"}
+	RouteRebuild       = Route{Method: "Rebuild", Path: "/v1/rebuild", Owner: true}
+	RouteImport        = Route{Method: "Import", Path: "/v1/import", Owner: true, Stream: true}
+	RouteExportJSONSeq = Route{Method: "ExportJSONSeq", Path: "/v1/export/jsonseq", Stream: true}
+	RouteWatch         = Route{Method: "Watch", Path: "/v1/watch"}
+	RouteRecord        = Route{Method: "Record", Path: "/v1/record", Owner: true}
+	RouteBackup        = Route{Method: "Backup", Path: "/v1/backup", Owner: true}
+	// BackupStream is a read: the snapshot goes to the client, which writes it itself.
+	RouteBackupStream = Route{Method: "BackupStream", Path: "/v1/backup/stream", Stream: true}
+	RouteStatus       = Route{Method: "Status", Path: "/v1/status"}
+	RouteCheck        = Route{Method: "Check", Path: "/v1/check"}
+)
+
+// Routes is every route; the server registers exactly these.
+var Routes = []Route{RouteSnapshot, RouteReport, RouteRebuild, RouteImport, RouteExportJSONSeq, RouteWatch,
+	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck}
+
+// pathPing answers whether a service is there; it is not a Console method.
+const pathPing = "/v1/ping"
+
+// The trailers of a streamed answer: done, or why not (code and message).
+const (
+	trailerDone      = "X-Db4e-Done"
+	trailerError     = "X-Db4e-Error"
+	trailerErrorCode = "X-Db4e-Error-Code"
+)
+
+// maxWatch bounds a long poll, under any proxy's or client's idle timeout.
+const maxWatch = 25 * time.Second
+
+// The requests and answers of the unary methods whose Console signature is not one struct.
+type (
+	rebuildAnswer struct {
+		Events int `json:"events"`
+	}
+	watchRequest struct {
+		Since uint64 `json:"since"`
+	}
+	watchAnswer struct {
+		Version uint64 `json:"version"`
+	}
+	backupRequest struct {
+		Dir string `json:"dir,omitempty"`
+	}
+	none struct{}
+)

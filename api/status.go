@@ -1,0 +1,114 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/db4e/db4e/alert"
+)
+
+// StatusReport is `db4e status`: the farm's health in one go.
+type StatusReport struct {
+	Now       time.Time        `json:"now"`
+	Health    []HealthRow      `json:"health"`
+	Node      NodeStatus       `json:"node"`
+	Inventory []InventoryMiner `json:"inventory,omitempty"`
+	Ingest    IngestStatus     `json:"ingest"`
+	Events    int              `json:"events"`
+	Skipped   uint64           `json:"skipped"`
+	DataDir   string           `json:"data_dir"`
+	Alerts    []alert.Alert    `json:"alerts,omitempty"`
+}
+
+// Down lists what is down.
+func (s StatusReport) Down() []string {
+	var out []string
+	for _, h := range s.Health {
+		if !h.Up {
+			out = append(out, h.Name)
+		}
+	}
+	for _, a := range s.Alerts {
+		out = append(out, "alert "+a.Rule+" "+a.Target)
+	}
+	if s.Ingest.Paused != "" {
+		out = append(out, "ingest paused")
+	}
+	return out
+}
+
+// WriteText prints the report for a terminal.
+func (s StatusReport) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tKIND\tSTATE\tSINCE\tDETAIL")
+	for _, h := range s.Health {
+		state := "up"
+		if !h.Up {
+			state = "DOWN"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, h.Kind, state, h.Since.Format("2006-01-02 15:04:05"), h.Detail)
+	}
+	for _, a := range s.Alerts {
+		fmt.Fprintf(tw, "%s\talert\tFIRING\t%s\t%s %s\n", a.Target, a.Since.Format("2006-01-02 15:04:05"), a.Rule, a.Detail)
+	}
+	if len(s.Health) == 0 && len(s.Alerts) == 0 {
+		fmt.Fprintln(tw, "(nothing to poll: set monerod.rpc, p2pool.data_api or miners.xmrig)\t\t\t\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !s.Node.At.IsZero() {
+		fmt.Fprintf(w, "node: height %d of %d, synchronized %v, %d in / %d out\n", s.Node.Height, s.Node.TargetHeight, s.Node.Synchronized, s.Node.Incoming, s.Node.Outgoing)
+	}
+	present := 0
+	for _, m := range s.Inventory {
+		if m.Present {
+			present++
+		}
+	}
+	if len(s.Inventory) > 0 {
+		fmt.Fprintf(w, "leases: %d miner(s) present of %d known\n", present, len(s.Inventory))
+	}
+	fmt.Fprintf(w, "store: %s, %d events, %d bad records skipped\n", s.DataDir, s.Events, s.Skipped)
+	_, err := fmt.Fprintf(w, "log: %s", s.Ingest.Path)
+	if s.Ingest.Following {
+		fmt.Fprintf(w, " (followed by the service)")
+	}
+	if s.Ingest.Paused != "" {
+		fmt.Fprintf(w, "\n  PAUSED: %s", s.Ingest.Paused)
+	}
+	fmt.Fprintln(w)
+	return err
+}
+
+// HealthRow is the state of one polled target.
+type HealthRow struct {
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"` // monerod, p2pool, xmrig
+	Up      bool      `json:"up"`
+	Since   time.Time `json:"since"`   // when it last went up or down
+	Checked time.Time `json:"checked"` // last poll
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// NodeStatus is monerod's latest answer.
+type NodeStatus struct {
+	Height       uint64    `json:"height"`
+	TargetHeight uint64    `json:"target_height"`
+	Synchronized bool      `json:"synchronized"`
+	Incoming     uint64    `json:"incoming"`
+	Outgoing     uint64    `json:"outgoing"`
+	At           time.Time `json:"at"`
+}
+
+// InventoryMiner is a miner known from DHCP leases.
+type InventoryMiner struct {
+	MAC       string    `json:"mac"`
+	IP        string    `json:"ip"`
+	Name      string    `json:"name"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Present   bool      `json:"present"`
+}
