@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -37,7 +38,27 @@ type ReportDay struct {
 	// records, actions, miner changes).
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 
+	// Piconero is XMR as an exact integer, what sums and charts use. On the wire it is the XMR
+	// string (report --json's stable format), read back exactly by UnmarshalJSON.
 	Piconero model.Piconero `json:"-"`
+}
+
+// UnmarshalJSON reads a day and its exact amount from the XMR string.
+func (d *ReportDay) UnmarshalJSON(b []byte) error {
+	type plain ReportDay // without this method
+	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
+		return err
+	}
+	if d.XMR == "" {
+		d.Piconero = model.Piconero{}
+		return nil
+	}
+	p, err := model.ParseXMR(d.XMR)
+	if err != nil {
+		return fmt.Errorf("day %s: %w", d.Date, err)
+	}
+	d.Piconero = p
+	return nil
 }
 
 // Validate checks a query's dates.
@@ -47,11 +68,11 @@ func (q ReportQuery) Validate() error {
 			continue
 		}
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return fmt.Errorf("bad date %q: want YYYY-MM-DD", d)
+			return model.Invalid("bad date %q: want YYYY-MM-DD", d)
 		}
 	}
 	if q.Days < 0 {
-		return fmt.Errorf("--days must not be negative")
+		return model.Invalid("--days must not be negative")
 	}
 	return nil
 }

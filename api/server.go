@@ -25,12 +25,7 @@ func Handler(c Console, backupDir string, log *slog.Logger) http.Handler {
 		writeJSON(w, map[string]string{"mode": "service"})
 	})
 	serve(mux, RouteSnapshot, c.Snapshot)
-	serve(mux, RouteReport, func(ctx context.Context, q ReportQuery) (Report, error) {
-		if err := q.Validate(); err != nil {
-			return Report{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
-		}
-		return c.Report(ctx, q)
-	})
+	serve(mux, RouteReport, c.Report)
 	serve(mux, RouteRebuild, func(ctx context.Context, _ none) (rebuildAnswer, error) {
 		n, err := c.Rebuild(ctx)
 		return rebuildAnswer{Events: n}, err

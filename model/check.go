@@ -23,4 +23,3 @@ func (r *CheckReport) Add(format string, a ...any) {
 		r.Problems = append(r.Problems, "(more problems not listed)")
 	}
 }
-

@@ -1,6 +1,9 @@
 package model
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The kinds of failure every layer tells apart, on either side of the service's socket (api
 // carries them across as codes).
@@ -21,3 +24,13 @@ var (
 	// ErrInvalid is a request with a bad argument.
 	ErrInvalid = errors.New("invalid request")
 )
+
+// Invalid is an error of kind ErrInvalid whose message is only the sentence given.
+func Invalid(format string, a ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, a...)}
+}
+
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
