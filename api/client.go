@@ -59,7 +59,8 @@ func (r *Remote) url(path string, q url.Values) string {
 	return u
 }
 
-func (r *Remote) do(req *http.Request, out any) error {
+// send sends req and hands an OK answer to read; any other answer is the service's error.
+func (r *Remote) send(req *http.Request, read func(*http.Response) error) error {
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
@@ -68,13 +69,20 @@ func (r *Remote) do(req *http.Request, out any) error {
 	if err := answerError(resp); err != nil {
 		return err
 	}
-	if out == nil {
+	return read(resp)
+}
+
+// do sends req and decodes the answer into out (nil: the answer is not read).
+func (r *Remote) do(req *http.Request, out any) error {
+	return r.send(req, func(resp *http.Response) error {
+		if out == nil {
+			return nil
+		}
+		if err := decodeJSON(resp.Body, out); err != nil {
+			return fmt.Errorf("db4e service answer: %w", err)
+		}
 		return nil
-	}
-	if err := decodeJSON(resp.Body, out); err != nil {
-		return fmt.Errorf("db4e service answer: %w", err)
-	}
-	return nil
+	})
 }
 
 // call is one unary route: the request as JSON, the answer as JSON.
@@ -186,24 +194,18 @@ func (r *Remote) stream(ctx context.Context, rt Route, q url.Values, w io.Writer
 	if err != nil {
 		return err
 	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("db4e service on %s: %w", r.socket, err)
-	}
-	defer resp.Body.Close()
-	if err := answerError(resp); err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("stream from the db4e service: %w", err)
-	}
-	if msg := resp.Trailer.Get(trailerError); msg != "" {
-		return fromWire(resp.Trailer.Get(trailerErrorCode), msg)
-	}
-	if resp.Trailer.Get(trailerDone) == "" {
-		return errors.New("cut short")
-	}
-	return nil
+	return r.send(req, func(resp *http.Response) error {
+		if _, err := io.Copy(w, resp.Body); err != nil {
+			return fmt.Errorf("stream from the db4e service: %w", err)
+		}
+		if msg := resp.Trailer.Get(trailerError); msg != "" {
+			return fromWire(resp.Trailer.Get(trailerErrorCode), msg)
+		}
+		if resp.Trailer.Get(trailerDone) == "" {
+			return errors.New("cut short")
+		}
+		return nil
+	})
 }
 
 func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
