@@ -21,12 +21,18 @@ var (
 // prefix before its old one is deleted, so a crash half way leaves a store the next open
 // finishes moving. A store opened read-only (a full disk) is read where it is.
 func (s *Store) moveLayout() error {
-	var old [][]byte
+	// A day per day of history and a checkpoint per reader: few enough to hold at once.
+	var old, values [][]byte
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, prefix := range []string{layout1.day, layout1.checkpoint} {
-			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte(prefix)})
+			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte(prefix)})
 			for it.Rewind(); it.Valid(); it.Next() {
-				old = append(old, it.Item().KeyCopy(nil))
+				v, err := it.Item().ValueCopy(nil)
+				if err != nil {
+					it.Close()
+					return fmt.Errorf("read %q to move it: %w", it.Item().Key(), err)
+				}
+				old, values = append(old, it.Item().KeyCopy(nil)), append(values, v)
 			}
 			it.Close()
 		}
@@ -45,20 +51,8 @@ func (s *Store) moveLayout() error {
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	for _, k := range old {
-		var v []byte
-		err := s.db.View(func(txn *badger.Txn) error {
-			item, err := txn.Get(k)
-			if err != nil {
-				return err
-			}
-			v, err = item.ValueCopy(nil)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("open store %s: read %q to move it: %w", s.dir, k, err)
-		}
-		if err := wb.Set(renamed(k), v); err != nil {
+	for i, k := range old {
+		if err := wb.Set(renamed(k), values[i]); err != nil {
 			return fmt.Errorf("open store %s: move %q: %w", s.dir, k, err)
 		}
 		if err := wb.Delete(k); err != nil {
