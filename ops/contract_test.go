@@ -14,33 +14,20 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
-	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/store"
 )
 
 // contractClock is both sides' clock: the day after sample.log's last record.
 var contractClock = time.Date(2025, 3, 2, 18, 0, 0, 0, time.UTC)
 
-// contractLocal opens a store holding sample.log, as a Local with a fixed clock.
+// contractLocal is fixtureLocal (sample.log imported) with a fixed clock and a backup.dir.
 func contractLocal(t *testing.T) *Local {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := Config{P2Pool: ingest.DefaultConfig(), Backup: BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}}
-	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC", SeriesRetentionDays: 30}, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := fixtureLocal(t, filepath.Join(dir, "data"))
 	t.Cleanup(func() { l.Store.Close() })
+	l.Cfg.Backup.Dir = filepath.Join(dir, "backups")
 	l.Now = func() time.Time { return contractClock }
-	f, err := os.Open("testdata/sample.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := l.Import(context.Background(), api.FormatP2Pool, "sample.log", f); err != nil {
-		t.Fatal(err)
-	}
 	return l
 }
 
