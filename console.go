@@ -51,7 +51,7 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	// `db4e restart all` or a `db4e report` still work.
 	if ln, err := api.Listen(e.cfg.Socket); err == nil {
 		defer os.Remove(e.cfg.Socket)
-		go api.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket"))
+		go api.Serve(ctx, ln, l, l.Cfg.Backup.Dir)
 	} else {
 		l.Log.Warn("no socket for other db4e commands", "err", err)
 	}

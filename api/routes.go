@@ -10,24 +10,23 @@ type Route struct {
 	Path   string
 	// Owner: the route changes the store, so only the service's own user or root may ask.
 	Owner bool
-	// Stream: the request or the answer is a byte stream, not JSON (import, export, backup).
-	Stream bool
 }
 
 // The routes, one per Console method but Mode (which each side answers itself). Unary routes
-// are POSTs of the request as JSON, answered with JSON; a stream's failure after it began
-// comes in a trailer.
+// are POSTs of the request as JSON, answered with JSON. Import's request and the answers of
+// ExportJSONSeq and BackupStream are byte streams; a stream's failure after it began comes in
+// a trailer.
 var (
 	RouteSnapshot      = Route{Method: "Snapshot", Path: "/v1/snapshot"}
 	RouteReport        = Route{Method: "Report", Path: "/v1/report"}
 	RouteRebuild       = Route{Method: "Rebuild", Path: "/v1/rebuild", Owner: true}
-	RouteImport        = Route{Method: "Import", Path: "/v1/import", Owner: true, Stream: true}
-	RouteExportJSONSeq = Route{Method: "ExportJSONSeq", Path: "/v1/export/jsonseq", Stream: true}
+	RouteImport        = Route{Method: "Import", Path: "/v1/import", Owner: true}
+	RouteExportJSONSeq = Route{Method: "ExportJSONSeq", Path: "/v1/export/jsonseq"}
 	RouteWatch         = Route{Method: "Watch", Path: "/v1/watch"}
 	RouteRecord        = Route{Method: "Record", Path: "/v1/record", Owner: true}
 	RouteBackup        = Route{Method: "Backup", Path: "/v1/backup", Owner: true}
 	// BackupStream is a read: the snapshot goes to the client, which writes it itself.
-	RouteBackupStream = Route{Method: "BackupStream", Path: "/v1/backup/stream", Stream: true}
+	RouteBackupStream = Route{Method: "BackupStream", Path: "/v1/backup/stream"}
 	RouteStatus       = Route{Method: "Status", Path: "/v1/status"}
 	RouteCheck        = Route{Method: "Check", Path: "/v1/check"}
 )

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,7 @@ import (
 
 // Handler serves a Console to remote consoles and subcommands: every route of Routes, each
 // write for the owner only. backupDir bounds where the service writes a backup it is asked for.
-func Handler(c Console, backupDir string, log *slog.Logger) http.Handler {
+func Handler(c Console, backupDir string) http.Handler {
 	mux := http.NewServeMux() // never http.DefaultServeMux: Badger registers expvar there
 	mux.HandleFunc("GET "+pathPing, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"mode": "service"})
@@ -178,8 +177,8 @@ func Listen(path string) (net.Listener, error) {
 }
 
 // Serve answers on ln until ctx ends.
-func Serve(ctx context.Context, ln net.Listener, c Console, backupDir string, log *slog.Logger) error {
-	srv := &http.Server{Handler: Handler(c, backupDir, log), ReadHeaderTimeout: 10 * time.Second,
+func Serve(ctx context.Context, ln net.Listener, c Console, backupDir string) error {
+	srv := &http.Server{Handler: Handler(c, backupDir), ReadHeaderTimeout: 10 * time.Second,
 		// An idle connection is closed: a client that opens many and leaves them costs memory.
 		IdleTimeout: 30 * time.Second, ConnContext: withPeer}
 	errc := make(chan error, 1)

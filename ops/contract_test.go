@@ -42,7 +42,7 @@ func contractRemote(t *testing.T) api.Console {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir, nil) }()
+	go func() { done <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir) }()
 	t.Cleanup(func() { cancel(); <-done })
 	r, err := api.Dial(context.Background(), sock)
 	if err != nil {

@@ -115,7 +115,7 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	workers := 2
-	go func() { errc <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir, l.Log.With("component", "socket")) }()
+	go func() { errc <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir) }()
 	go func() { errc <- l.RunIngest(ctx) }()
 	if l.Cfg.MetricsListen != "" {
 		workers++
