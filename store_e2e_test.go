@@ -75,6 +75,32 @@ func noCrash(t *testing.T, what, stderr string, code int) {
 	}
 }
 
+// waitPaused asks status until it says PAUSED (15 s at most) and returns its last answer.
+func waitPaused(t *testing.T, cfg string) (out, errs string, code int) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		if out, errs, code = db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
+			break
+		}
+	}
+	return out, errs, code
+}
+
+// waitSameTotals waits, up to within, until the service's report has the farm's totals; the
+// service's own events of today (alerts) are left out of the comparison.
+func waitSameTotals(t *testing.T, cfg string, sim *farmsim.Sim, within time.Duration) {
+	t.Helper()
+	var d string
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		r := report(t, "--config", cfg)
+		r.Days = stripKinds(r.Days)
+		if d = sameTotals(r, sim); d == "" {
+			return
+		}
+	}
+	t.Fatal(d)
+}
+
 // An import that fills the disk stops at store.min_free_mb with exit 1 and a sentence naming
 // the directory, the free and the needed space; with room again, the next import is exact.
 func TestDiskFullDuringImport(t *testing.T) {
@@ -129,13 +155,7 @@ func TestDiskFullWhileFollowing(t *testing.T) {
 	time.Sleep(time.Second)
 
 	filler := fill(t, mnt, 96<<20) // under the floor, with room for a compaction under way
-	var out, errs string
-	var code int
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if out, errs, code = db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
-			break
-		}
-	}
+	out, errs, code := waitPaused(t, cfg)
 	if code != 1 || !strings.Contains(out, "PAUSED") || !strings.Contains(out, "disk") {
 		t.Fatalf("status on a full disk: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -146,17 +166,7 @@ func TestDiskFullWhileFollowing(t *testing.T) {
 	if err := <-werr; err != nil {
 		t.Fatal(err)
 	}
-	var d string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		r := report(t, "--config", cfg)
-		r.Days = stripKinds(r.Days) // the disk_low alert's events are on today
-		if d = sameTotals(r, sim); d == "" {
-			break
-		}
-	}
-	if d != "" {
-		t.Fatal(d)
-	}
+	waitSameTotals(t, cfg, sim, 20*time.Second) // the disk_low alert's events are on today
 	if out, _, _ := db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
 		t.Fatalf("still paused with room:\n%s", out)
 	}
@@ -191,11 +201,7 @@ func TestStopOnADiskFilledByAnother(t *testing.T) {
 	waitSocket(t, filepath.Join(dir, "db4e.sock"))
 	time.Sleep(time.Second)
 	filler := fill(t, mnt, 0)
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if out, _, _ := db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
-			break
-		}
-	}
+	waitPaused(t, cfg)
 	svc.Process.Signal(syscall.SIGTERM)
 	err := svc.Wait()
 	stderr := svc.Stderr.(*strings.Builder).String()
@@ -216,17 +222,7 @@ func TestStopOnADiskFilledByAnother(t *testing.T) {
 	os.Remove(filler)
 	startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "db4e.sock"))
-	var d string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		r := report(t, "--config", cfg)
-		r.Days = stripKinds(r.Days)
-		if d = sameTotals(r, sim); d == "" {
-			break
-		}
-	}
-	if d != "" {
-		t.Fatal(d)
-	}
+	waitSameTotals(t, cfg, sim, 20*time.Second)
 }
 
 // On a disk with not a byte free, read commands work (read-only) and writers refuse clearly.
@@ -463,17 +459,7 @@ func TestPruneAtStartUnderABusyFollower(t *testing.T) {
 	}
 	svc := startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "db4e.sock"))
-	var d string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		r := report(t, "--config", cfg)
-		r.Days = stripKinds(r.Days) // the service's own events of today (alerts)
-		if d = sameTotals(r, sim); d == "" {
-			break
-		}
-	}
+	waitSameTotals(t, cfg, sim, 30*time.Second)
 	svc.Process.Signal(syscall.SIGTERM)
 	svc.Wait()
-	if d != "" {
-		t.Fatal(d)
-	}
 }
