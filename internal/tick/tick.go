@@ -1,0 +1,29 @@
+// Package tick runs a function on a period until its context ends: the service's loops
+// (pollers, alerts, backups, page release) share it rather than each writing a ticker loop.
+package tick
+
+import (
+	"context"
+	"time"
+)
+
+// Every calls fn every d until ctx ends, first after one period. With now it calls fn once
+// at the start as well. A d of zero or less means every second (a ticker would panic).
+func Every(ctx context.Context, d time.Duration, now bool, fn func()) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if now {
+		fn()
+	}
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}
