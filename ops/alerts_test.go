@@ -2,8 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,49 +13,10 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
-	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/store"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func engine() *alert.Engine {
-	return &alert.Engine{Rules: map[string]alert.RuleConfig{"r": {Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute}}}
-}
-
-// feed runs the engine once a minute with active taken from pattern ('#' active, '.' not).
-func feed(e *alert.Engine, start time.Time, pattern string) []alert.Transition {
-	var out []alert.Transition
-	for i, c := range pattern {
-		out = append(out, e.Evaluate(start.Add(time.Duration(i)*time.Minute), []alert.Condition{{Rule: "r", Target: "rig-01", Active: c == '#', Detail: "d"}})...)
-	}
-	return out
-}
-
-func states(ts []alert.Transition) string {
-	var s []string
-	for _, t := range ts {
-		s = append(s, t.State+"@"+t.Time.Format("15:04"))
-	}
-	return strings.Join(s, " ")
-}
-
-func TestAlertLifeCycle(t *testing.T) {
-	for _, tt := range []struct {
-		name, pattern, want string
-	}{
-		{"fires after its duration, once", "########", "fired@12:05"},
-		{"a blip shorter than the duration never fires", "####....####.", ""},
-		{"resolves once the condition is gone for clear", "######.....", "fired@12:05 resolved@12:08"},
-		{"a flapping value is one notification", "######.#.#.#.#.#.....", "fired@12:05 resolved@12:18"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := states(feed(engine(), t0, tt.pattern)); got != tt.want {
-				t.Fatalf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
 
 func alertLocal(t *testing.T, dir string, hook []string) *Local {
 	t.Helper()
@@ -131,50 +90,6 @@ func TestMinerSilentAcrossRestart(t *testing.T) {
 	l.Store.Close()
 	if strings.Join(kinds, ",") != "fired,resolved" {
 		t.Fatalf("alert events %v", kinds)
-	}
-}
-
-// The hook gets the alert as JSON on stdin and in its environment; a hostile miner name arrives
-// intact and runs nothing; a hook that hangs is killed at its timeout.
-func TestAlertHook(t *testing.T) {
-	dir := t.TempDir()
-	script := filepath.Join(dir, "hook.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\ncat > \"$OUT/stdin.json\"\nenv | grep ^DB4E_ | sort > \"$OUT/env\"\n"), 0o755)
-	t.Setenv("OUT", dir)
-	h := &alert.Hook{Timeout: 5 * time.Second}
-	hostile := "rig\"; touch " + dir + "/pwned; `touch " + dir + "/pwned2` $(touch " + dir + "/pwned3)"
-	tr := alert.Transition{Time: t0, Rule: alert.RuleMinerSilent, Target: hostile, State: alert.StateFired, Detail: "no share for 31m", Since: t0}
-	if err := h.Run(context.Background(), []string{script}, tr); err != nil {
-		t.Fatal(err)
-	}
-	var got alert.Transition
-	b, _ := os.ReadFile(filepath.Join(dir, "stdin.json"))
-	if err := json.Unmarshal(b, &got); err != nil || got.Target != hostile || got.State != alert.StateFired {
-		t.Fatalf("stdin %s: %v", b, err)
-	}
-	env, _ := os.ReadFile(filepath.Join(dir, "env"))
-	for _, want := range []string{"DB4E_ALERT=miner_silent", "DB4E_STATE=fired", "DB4E_TARGET=" + hostile} {
-		if !strings.Contains(string(env), want) {
-			t.Errorf("env lacks %q:\n%s", want, env)
-		}
-	}
-	for _, f := range []string{"pwned", "pwned2", "pwned3"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			t.Fatalf("the miner name ran a command (%s)", f)
-		}
-	}
-	hang := filepath.Join(dir, "hang.sh")
-	os.WriteFile(hang, []byte("#!/bin/sh\nsleep 60\n"), 0o755)
-	h.Timeout = 300 * time.Millisecond
-	start := time.Now()
-	err := h.Run(context.Background(), []string{hang}, tr)
-	if !errors.Is(err, runner.ErrTimeout) || time.Since(start) > 3*time.Second {
-		t.Fatalf("hanging hook: %v after %v", err, time.Since(start))
-	}
-	fail := filepath.Join(dir, "fail.sh")
-	os.WriteFile(fail, []byte("#!/bin/sh\necho 'smtp refused' >&2\nexit 2\n"), 0o755)
-	if err := h.Run(context.Background(), []string{fail}, tr); err == nil || !strings.Contains(err.Error(), "smtp refused") {
-		t.Fatalf("failing hook: %v", err)
 	}
 }
 
