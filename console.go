@@ -1,39 +1,33 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
+	"sync"
 
 	"github.com/db4e/db4e/api"
-	"github.com/db4e/db4e/internal/farmsim"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
-	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/ui"
 )
 
 // runConsole opens the console: attached to the service when one answers, else on the store
 // here with the ingest running in this process.
 func runConsole(ctx context.Context, e *env) error {
-	if r, err := api.Dial(ctx, e.cfg.Socket); err == nil {
-		return ui.New(r, uiOptions(e, r)).Run(ctx)
-	}
-	logf, log, err := consoleLog(e.cfg.DataDir)
-	if err != nil {
-		return err
-	}
+	logf := &logFile{path: filepath.Join(e.cfg.DataDir, "console.log")}
 	defer logf.Close()
-	l, err := ops.OpenLocal(e.cfg.DataDir, e.cfg.Store, e.cfg.Ops(), log)
+	o, err := e.connect(ctx, logf.logger())
 	if err != nil {
 		return err
 	}
-	defer l.Store.Close()
-	return runEmbedded(ctx, e, l)
+	defer o.Close()
+	if o.Local == nil {
+		return ui.New(o.Console, uiOptions(e, o.Console)).Run(ctx)
+	}
+	return runEmbedded(ctx, e, o.Local)
 }
 
 func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
@@ -68,70 +62,46 @@ func uiOptions(e *env, c api.Console) ui.Options {
 			Targets: e.cfg.BuildTargets(),
 			// Restarts run in the console's process, as the operator who opened it.
 			Restarter: func(progress func(restart.Step)) *restart.Restarter {
-				return &restart.Restarter{SSH: runner.NewSSH(e.cfg.SSH), Concurrency: e.cfg.Restart.Concurrency,
-					Record: c.Record, Who: restart.Operator("console"), Progress: progress}
+				return e.restarter(c.Record, "console", progress)
 			},
 		},
 	}
 }
 
-// consoleLog sends the embedded console's logs to a file: the terminal belongs to the UI.
-func consoleLog(dataDir string) (*os.File, *slog.Logger, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, nil, fmt.Errorf("data dir: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dataDir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, nil, fmt.Errorf("console log: %w", err)
-	}
-	return f, slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), nil
+// logFile is where an embedded console logs: the terminal belongs to the UI. It is opened at
+// the first line, so an attached console, whose data dir may not be the operator's to write,
+// never creates it.
+type logFile struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
 }
 
-// runDemo is the console over a simulated farm in a temporary directory: a month of history,
-// and a generator writing P2Pool's log live, so a newcomer sees a living dashboard.
-func runDemo(ctx context.Context, e *env) error {
-	dir, err := os.MkdirTemp("", "db4e-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	logf, log, err := consoleLog(dir)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cfg := e.cfg
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Socket = filepath.Join(dir, "db4e.sock")
-	cfg.P2Pool.Log = filepath.Join(dir, "p2pool.log")
-	cfg.Miners.StaleAfter = 10 * time.Minute
-	cfg.Backup = ops.BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}
-	// Harmless stand-ins, so the restart menu can be tried: they only wait a moment.
-	cfg.Targets = []restart.TargetConfig{
-		{Name: "monerod", Kind: restart.KindMonerod, Restart: "sleep 1"},
-		{Name: "p2pool", Kind: restart.KindP2Pool, Restart: "sleep 1"},
-		{Name: "rig-01", Kind: restart.KindMiner, Restart: "sleep 1"},
-		{Name: "rig-02", Kind: restart.KindMiner, Restart: "sleep 1"},
-	}
-	l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops(), log)
-	if err != nil {
-		return err
-	}
-	defer l.Store.Close()
+func (lf *logFile) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
 
-	sim := farmsim.New(uint64(time.Now().UnixNano()), 6, time.Now())
-	history := sim.History(30, 60)
-	if _, err := l.Import(ctx, api.FormatP2Pool, "demo history", bytes.NewReader(history)); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		if err := sim.Live(ctx, cfg.P2Pool.Log, 2*time.Second); err != nil {
-			log.Error("demo generator", "err", err)
+func (lf *logFile) Write(p []byte) (int, error) {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f == nil {
+		if err := os.MkdirAll(filepath.Dir(lf.path), 0o750); err != nil {
+			return 0, fmt.Errorf("console log: %w", err)
 		}
-	}()
-	demo := *e
-	demo.cfg = cfg
-	return runEmbedded(ctx, &demo, l)
+		f, err := os.OpenFile(lf.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return 0, fmt.Errorf("console log: %w", err)
+		}
+		lf.f = f
+	}
+	return lf.f.Write(p)
+}
+
+func (lf *logFile) Close() error {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f == nil {
+		return nil
+	}
+	return lf.f.Close()
 }

@@ -1,5 +1,7 @@
 // Command db4e is a terminal console and headless service for a Monero mining farm: it keeps
 // every share, block and payout P2Pool logs in an embedded store and shows the farm at a glance.
+//
+// This file parses the global flags and dispatches; each subcommand is in a file of its own.
 package main
 
 import (
@@ -8,41 +10,60 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 
-	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/config"
-	"github.com/db4e/db4e/ops"
 )
 
 var version = "dev"
 
-// serviceMemoryLimit is the Go heap's soft limit in the service; its live heap is ~15 MB.
-const serviceMemoryLimit = 24 << 20
-
 // usageError is a command-line or configuration mistake: exit status 2.
 type usageError struct{ error }
 
-const usage = `usage:
-  db4e [--config F] [--data DIR]            console (default)
-  db4e --headless                            ingest + pollers + local socket (+ /metrics)
-  db4e --demo                                console over a simulated farm, no P2Pool needed
-  db4e import [--format p2pool|jsonseq] FILE...   backfill; plain, gz, bz2, zst; '-' is stdin
-  db4e report [--json] [--days N] [--from D --to D]
-  db4e export csv [--legacy] DIR             the daily-total CSV files
-  db4e export jsonseq [--from T --to T]      the event log as RFC 7464 on stdout
-  db4e rebuild
-  db4e restart TARGET... | all               operator restarts (names from config)
-  db4e backup [DIR]                          snapshot backup; through the service when it runs
-  db4e restore FILE                          restore into an empty data dir
-  db4e status [--json]                       health of monerod, P2Pool, miners, store; exit 1 if down
-  db4e check [--json]                        verify the whole store; exit 1 if damaged
-  db4e version
-`
+// command is one subcommand: what runs it, and its lines of the usage text.
+type command struct {
+	name  string
+	run   func(ctx context.Context, e *env, args []string) error
+	lines []usageLine
+}
+
+// usageLine is one way to call a command: its arguments and what it does.
+type usageLine struct{ args, what string }
+
+// commands is the command line: dispatch and usage text both come from it.
+var commands = []command{
+	{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill; plain, gz, bz2, zst; '-' is stdin"}}},
+	{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
+	{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
+		{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"}}},
+	{"rebuild", cmdRebuild, []usageLine{{"", "recompute every view from the event log"}}},
+	{"restart", cmdRestart, []usageLine{{"TARGET... | all", "operator restarts (names from config)"}}},
+	{"backup", cmdBackup, []usageLine{{"[DIR]", "snapshot backup; through the service when it runs"}}},
+	{"restore", cmdRestore, []usageLine{{"FILE", "restore into an empty data dir"}}},
+	{"status", cmdStatus, []usageLine{{"[--json]", "health of monerod, P2Pool, miners, store; exit 1 if down"}}},
+	{"check", cmdCheck, []usageLine{{"[--json]", "verify the whole store; exit 1 if damaged"}}},
+	{"version", cmdVersion, []usageLine{{"", "print the version"}}},
+}
+
+func usage() string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(w, "usage:")
+	fmt.Fprintln(w, "  db4e [--config F] [--data DIR]\tconsole (default)")
+	fmt.Fprintln(w, "  db4e --headless\tingest + pollers + local socket (+ /metrics)")
+	fmt.Fprintln(w, "  db4e --demo\tconsole over a simulated farm, no P2Pool needed")
+	for _, c := range commands {
+		for _, l := range c.lines {
+			fmt.Fprintf(w, "  %s\t%s\n", strings.TrimSpace("db4e "+c.name+" "+l.args), l.what)
+		}
+	}
+	w.Flush()
+	return b.String()
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -58,19 +79,10 @@ func main() {
 	}
 }
 
-// env is what every command gets.
-type env struct {
-	cfg    config.File
-	log    *slog.Logger
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-}
-
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("db4e", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
 	cfgPath := fs.String("config", "", "configuration file")
 	dataDir := fs.String("data", "", "data directory (overrides data_dir)")
 	headless := fs.Bool("headless", false, "run as a service: ingest and socket")
@@ -91,86 +103,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case *demo:
 		return runDemo(ctx, e)
 	case *headless:
-		if os.Getenv("GOMEMLIMIT") == "" {
-			// The service lives beside monerod on small machines: have the GC work harder
-			// rather than let the heap double (GOMEMLIMIT overrides this).
-			debug.SetMemoryLimit(serviceMemoryLimit)
-		}
-		l, err := ops.OpenService(ctx, cfg.DataDir, cfg.Store, cfg.Ops(), e.log)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		err = l.RunService(ctx, cfg.Socket)
-		if cerr := l.Store.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return runService(ctx, e)
 	case len(rest) == 0:
 		return runConsole(ctx, e)
 	}
-	cmd, cargs := rest[0], rest[1:]
-	switch cmd {
-	case "version":
-		fmt.Fprintln(stdout, "db4e", version)
-		return nil
-	case "import":
-		return cmdImport(ctx, e, cargs)
-	case "report":
-		return cmdReport(ctx, e, cargs)
-	case "export":
-		return cmdExport(ctx, e, cargs)
-	case "rebuild":
-		return cmdRebuild(ctx, e, cargs)
-	case "restart":
-		return cmdRestart(ctx, e, cargs)
-	case "backup":
-		return cmdBackup(ctx, e, cargs)
-	case "restore":
-		return cmdRestore(ctx, e, cargs)
-	case "status":
-		return cmdStatus(ctx, e, cargs)
-	case "check":
-		return cmdCheck(ctx, e, cargs)
-	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Errorf("unknown command %q", cmd)}
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: l}
-	if os.Getenv("JOURNAL_STREAM") != "" {
-		// journald stamps every line itself
-		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
+	for _, c := range commands {
+		if c.name == rest[0] {
+			return c.run(ctx, e, rest[1:])
 		}
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	fmt.Fprint(stderr, usage())
+	return usageError{fmt.Errorf("unknown command %q", rest[0])}
 }
 
-// withConsole runs fn against the service when it runs, else against the store opened here.
-// withReader is withConsole for a command that only reads: it creates no store, and opens one
-// read-only on a full disk.
-func withReader(ctx context.Context, e *env, fn func(api.Console) error) error {
-	e.cfg.Store.Reader = true
-	return withConsole(ctx, e, fn)
-}
-
-func withConsole(ctx context.Context, e *env, fn func(api.Console) error) error {
-	o, err := ops.Connect(ctx, e.cfg.Socket, e.cfg.DataDir, e.cfg.Store, e.cfg.Ops(), e.log)
-	if err != nil {
-		return err
-	}
-	ferr := fn(o.Console)
-	if err := o.Close(); err != nil && ferr == nil {
-		ferr = err
-	}
-	return ferr
+func cmdVersion(ctx context.Context, e *env, args []string) error {
+	fmt.Fprintln(e.stdout, "db4e", version)
+	return nil
 }

@@ -220,7 +220,7 @@ func TestImportEveryRecordBad(t *testing.T) {
 func TestConfigErrorsNameKeyAndFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct{ yaml, want string }{
-		{"timezone: UTC\nbogus: 1\n", "field bogus not found"},
+		{"timezone: UTC\nbogus: 1\n", "bogus: no such key"}, // was "field bogus not found": issue 11 wants no Go wording
 		{"timezone: Mars/Olympus\n", "timezone"},
 		{"p2pool:\n  log_time: martian\n", "p2pool.log_time"},
 		{"p2pool:\n  rotation_grace: soon\n", "rotation_grace"},

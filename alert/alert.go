@@ -95,15 +95,32 @@ func Defaults() Config {
 	}
 }
 
-// Validate checks the rules' names and values.
+// Validate names the first bad key of the section, relative to it.
 func (c Config) Validate() error {
-	for name, r := range c.Rules.Map() {
-		if r.For < 0 || r.Clear < 0 || r.After < 0 || r.Floor < 0 || r.Percent < 0 || r.Percent > 100 || r.Factor < 0 {
-			return fmt.Errorf("alerts.rules.%s: durations, floor and factor must not be negative, percent within 0-100", name)
+	names := make([]string, 0, len(c.Rules.Map()))
+	for name := range c.Rules.Map() {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same key every time when several are bad
+	for _, name := range names {
+		r := c.Rules.Map()[name]
+		for _, d := range []struct {
+			key string
+			v   float64
+		}{{"for", r.For.Seconds()}, {"clear", r.Clear.Seconds()}, {"after", r.After.Seconds()}, {"floor", r.Floor}, {"factor", r.Factor}, {"percent", r.Percent}} {
+			if d.v < 0 {
+				return fmt.Errorf("rules.%s.%s: must not be negative", name, d.key)
+			}
+		}
+		if r.Percent > 100 {
+			return fmt.Errorf("rules.%s.percent: want 0 to 100, got %g", name, r.Percent)
 		}
 	}
-	if c.HookTimeout <= 0 || c.Interval < time.Second {
-		return fmt.Errorf("alerts: hook_timeout must be positive and interval at least 1s")
+	switch {
+	case c.HookTimeout <= 0:
+		return fmt.Errorf("hook_timeout: want more than 0s, got %s", c.HookTimeout)
+	case c.Interval < time.Second:
+		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
 	}
 	return nil
 }

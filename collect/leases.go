@@ -2,9 +2,11 @@ package collect
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -60,4 +62,41 @@ func ReadLeases(r io.Reader) ([]Lease, int, error) {
 		return out, bad, fmt.Errorf("read leases: %w", err)
 	}
 	return out, bad, nil
+}
+
+// Leases reads dnsmasq's leases file: the miners present on the farm's network.
+type Leases struct {
+	Path  string
+	Every time.Duration
+}
+
+// Name is leases.
+func (l *Leases) Name() string { return "leases" }
+
+// Interval is the miners section's.
+func (l *Leases) Interval() time.Duration { return l.Every }
+
+// Collect reads the file once. Unreadable lines are counted in the error, with the leases
+// that could be read: they still count as present.
+func (l *Leases) Collect(ctx context.Context, now time.Time) (Result, error) {
+	f, err := os.Open(l.Path)
+	if err != nil {
+		return Result{}, fmt.Errorf("read leases: %w", err)
+	}
+	defer f.Close()
+	leases, bad, err := ReadLeases(f)
+	if err != nil {
+		return Result{}, err
+	}
+	current := []Lease{} // read and empty is not unread: every miner is gone
+	for _, le := range leases {
+		if le.Expires.IsZero() || !le.Expires.Before(now) {
+			current = append(current, le)
+		}
+	}
+	r := Result{Leases: current}
+	if bad > 0 {
+		return r, fmt.Errorf("leases file %s: %d unreadable line(s) skipped", l.Path, bad)
+	}
+	return r, nil
 }

@@ -33,18 +33,18 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	if len(ex.SSH.KeyFiles) == 0 && len(def.SSH.KeyFiles) == 0 {
 		ex.SSH.KeyFiles, def.SSH.KeyFiles = nil, nil
 	}
-	if len(ex.Miners.Xmrig) == 0 && len(def.Miners.Xmrig) == 0 {
-		ex.Miners.Xmrig, def.Miners.Xmrig = nil, nil
+	if len(ex.Ops.Miners.Xmrig) == 0 && len(def.Ops.Miners.Xmrig) == 0 {
+		ex.Ops.Miners.Xmrig, def.Ops.Miners.Xmrig = nil, nil
 	}
 	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
-		r := &c.Alerts.Rules
+		r := &c.Ops.Alerts.Rules
 		for _, rc := range []*alert.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.BlockFound, &r.Payout} {
 			if len(rc.Hook) == 0 {
 				rc.Hook = nil
 			}
 		}
-		if len(c.Alerts.Hook) == 0 {
-			c.Alerts.Hook = nil
+		if len(c.Ops.Alerts.Hook) == 0 {
+			c.Ops.Alerts.Hook = nil
 		}
 	}
 	if !reflect.DeepEqual(ex, def) {
@@ -58,5 +58,58 @@ func TestTargetErrorsNameTheEntry(t *testing.T) {
 	_, err := Load(p)
 	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "targets[0] (m).restart") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// Messages name the key and the file in the operator's words: no Go type, no bare line number.
+func TestErrorsAreInPlainWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown key", "p2pool:\n  logg: /var/log/p2pool.log\n",
+			[]string{"p2pool.logg: no such key (line 2)", "the keys in p2pool are api_interval, api_max_age, data_api, log, log_time, rotated_glob, rotation_grace"}},
+		{"unknown top-level key", "datadir: /srv\n",
+			[]string{"datadir: no such key (line 1)", "the keys here are alerts, backup, csv, data_dir,"}},
+		{"unknown key in a list entry", "miners:\n  xmrig:\n    - name: rig-01\n      url: http://10.0.0.2:8080\n      tokn: x\n",
+			[]string{"miners.xmrig[0].tokn: no such key (line 5)", "the keys in miners.xmrig[0] are name, token, url"}},
+		{"duration in words", "p2pool:\n  rotation_grace: 30 minutes\n",
+			[]string{`p2pool.rotation_grace: want a duration such as 90s, 30m or 2h, got "30 minutes" (line 2)`}},
+		{"bare number for a duration", "monerod:\n  interval: 30\n",
+			[]string{`monerod.interval: want a duration such as 90s, 30m or 2h, got "30" (line 2)`}},
+		{"text for a number", "restart:\n  concurrency: four\n",
+			[]string{`restart.concurrency: want a whole number, got "four" (line 2)`}},
+		{"section for text", "p2pool:\n  log:\n    path: /x\n",
+			[]string{"p2pool.log: want text, got a section of keys (line 3)"}},
+		{"text for a list", "ssh:\n  known_hosts: /root/.ssh/known_hosts\n",
+			[]string{`ssh.known_hosts: want a list, got "/root/.ssh/known_hosts" (line 2)`}},
+		{"key set twice", "log_level: info\nlog_level: debug\n",
+			[]string{"log_level: set twice (lines 1 and 2)"}},
+		{"bad value", "monerod:\n  interval: 0s\n",
+			[]string{"monerod.interval: want at least 1s, got 0s"}},
+		{"bad alert rule", "alerts:\n  rules:\n    hashrate_low:\n      percent: 150\n",
+			[]string{"alerts.rules.hashrate_low.percent: want 0 to 100, got 150"}},
+		{"syntax", "p2pool:\n  log: [\n",
+			[]string{"line 2: did not find expected node content"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "db4e.yaml")
+			os.WriteFile(p, []byte(tc.yaml), 0o644)
+			_, err := Load(p)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			msg := err.Error()
+			for _, w := range append(tc.want, p) {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q\n does not say %q", msg, w)
+				}
+			}
+			for _, goWord := range []string{"type ", "time.Duration", "!!", "unmarshal", "Config", ": yaml: "} {
+				if strings.Contains(msg, goWord) {
+					t.Errorf("%q\n speaks Go or YAML internals: %q", msg, goWord)
+				}
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -65,16 +66,7 @@ func (l *Local) OpenAlerts() []alert.Alert {
 // RunAlerts evaluates the rules every interval until ctx ends.
 func (l *Local) RunAlerts(ctx context.Context) {
 	l.loadAlerts()
-	t := time.NewTicker(l.Cfg.Alerts.Interval)
-	defer t.Stop()
-	for {
-		l.EvaluateAlerts(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Every(ctx, l.Cfg.Alerts.Interval, true, func() { l.EvaluateAlerts(ctx) })
 }
 
 // EvaluateAlerts runs one pass: conditions, transitions, events and hooks. The new states are
@@ -166,7 +158,7 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 		out = append(out, collapseSilent(l.silentMiners(now, rules[alert.RuleMinerSilent].After))...)
 	}
 	rows, _, _ := l.healthRows()
-	if on(alert.RuleNodeDown) && l.Cfg.Telemetry.MonerodRPC != "" {
+	if on(alert.RuleNodeDown) && l.Cfg.Monerod.RPC != "" {
 		for _, h := range rows {
 			if h.Kind == "monerod" {
 				out = append(out, alert.Condition{Rule: alert.RuleNodeDown, Target: "monerod", Active: !h.Up, Detail: h.Detail})

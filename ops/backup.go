@@ -29,6 +29,22 @@ type BackupConfig struct {
 	Interval time.Duration `yaml:"interval"`
 }
 
+// DefaultBackupConfig is the backup section when the file has none.
+func DefaultBackupConfig() BackupConfig { return BackupConfig{Keep: 7} }
+
+// Validate names the first bad key of the section, relative to it.
+func (c BackupConfig) Validate() error {
+	switch {
+	case c.Keep < 0:
+		return fmt.Errorf("keep: must not be negative, got %d", c.Keep)
+	case c.Interval < 0:
+		return fmt.Errorf("interval: must not be negative, got %s", c.Interval)
+	case c.Interval > 0 && c.Dir == "":
+		return fmt.Errorf("dir: needed for backup.interval")
+	}
+	return nil
+}
+
 // backupMagic starts the decompressed content: a damaged or foreign file is told from a backup.
 const backupMagic = "DB4E-BACKUP 1\n"
 

@@ -16,12 +16,30 @@ import (
 	"github.com/db4e/db4e/runner"
 )
 
-// CSVConfig is the service's CSV publishing.
+// CSVConfig is the csv section: the daily-total CSV files the service keeps up to date.
 type CSVConfig struct {
-	Dir    string
-	Legacy bool
-	Git    bool
-	Every  time.Duration
+	// Dir gets shares.csv, shares_by_host.csv, blocks.csv and payments.csv (or the legacy
+	// files) rewritten after new events; empty: off.
+	Dir    string `yaml:"dir"`
+	Legacy bool   `yaml:"legacy"`
+	// Git commits the files in Dir (a git work tree) and pushes them.
+	Git bool `yaml:"git"`
+	// Every bounds how often they are rewritten.
+	Every time.Duration `yaml:"every"`
+}
+
+// DefaultCSVConfig is the csv section when the file has none.
+func DefaultCSVConfig() CSVConfig { return CSVConfig{Every: time.Minute} }
+
+// Validate names the first bad key of the section, relative to it.
+func (c CSVConfig) Validate() error {
+	switch {
+	case c.Every < time.Second:
+		return fmt.Errorf("every: want at least 1s, got %s", c.Every)
+	case c.Git && c.Dir == "":
+		return fmt.Errorf("dir: needed for csv.git")
+	}
+	return nil
 }
 
 // WriteCSV writes the daily-total files of r into dir, each atomically (temp file, rename):

@@ -14,22 +14,36 @@ import (
 
 	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
-// Config is what ops needs of the configuration file.
+// Config is the sections of the configuration file ops works with, each owned by the package
+// that reads it; the yaml keys are those of the file.
 type Config struct {
-	P2Pool ingest.Config
-	// StaleAfter marks a miner silent (no share, no sample) for longer as stale.
-	StaleAfter time.Duration
-	Backup     BackupConfig
-	Telemetry  TelemetryConfig
-	// MetricsListen serves /metrics for Prometheus in the service; empty: off.
-	MetricsListen string
-	CSV           CSVConfig
-	Alerts        alert.Config
+	P2Pool  ingest.Config         `yaml:"p2pool"`
+	Miners  collect.MinersConfig  `yaml:"miners"`
+	Monerod collect.MonerodConfig `yaml:"monerod"`
+	Backup  BackupConfig          `yaml:"backup"`
+	// MetricsListen serves Prometheus metrics on /metrics (e.g. 127.0.0.1:9732); empty: off.
+	MetricsListen string       `yaml:"metrics_listen"`
+	CSV           CSVConfig    `yaml:"csv"`
+	Alerts        alert.Config `yaml:"alerts"`
+}
+
+// DefaultConfig is every section's defaults.
+func DefaultConfig() Config {
+	return Config{
+		P2Pool:  ingest.DefaultConfig(),
+		Miners:  collect.DefaultMinersConfig(),
+		Monerod: collect.DefaultMonerodConfig(),
+		Backup:  DefaultBackupConfig(),
+		CSV:     DefaultCSVConfig(),
+		Alerts:  alert.Defaults(),
+	}
 }
 
 // Local works on a store this process has open.
@@ -54,12 +68,6 @@ var _ api.Console = (*Local)(nil)
 func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.StaleAfter <= 0 {
-		cfg.StaleAfter = 30 * time.Minute
-	}
-	if cfg.Alerts.Interval == 0 {
-		cfg.Alerts = alert.Defaults()
 	}
 	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
 }
@@ -129,18 +137,7 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 	// milliseconds, so they are released that often (a read of /proc/self/maps, ~1 ms).
 	releaseCtx, stopRelease := context.WithCancel(ctx)
 	defer stopRelease()
-	go func() {
-		t := time.NewTicker(25 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-releaseCtx.Done():
-				return
-			case <-t.C:
-				l.Store.ReleaseMappedPages()
-			}
-		}
-	}()
+	go tick.Every(releaseCtx, 25*time.Millisecond, false, l.releasePages)
 	var st ingest.Stats
 	switch format {
 	case api.FormatP2Pool, "":
@@ -253,7 +250,7 @@ func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, erro
 	}
 	out := make([]api.MinerRow, 0, len(rows))
 	for _, m := range rows {
-		m.Stale = now.Sub(m.LastSeen()) > l.Cfg.StaleAfter
+		m.Stale = now.Sub(m.LastSeen()) > l.Cfg.Miners.StaleAfter
 		out = append(out, *m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
@@ -280,3 +277,7 @@ func fillDays(have []api.ReportDay, today time.Time, n int) []api.ReportDay {
 
 // Check verifies the whole store.
 func (l *Local) Check(ctx context.Context) (model.CheckReport, error) { return l.Store.Check(ctx) }
+
+// releasePages drops the store's mapped pages from this process's memory (see
+// store.ReleaseMappedPages).
+func (l *Local) releasePages() { l.Store.ReleaseMappedPages() }

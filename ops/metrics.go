@@ -23,6 +23,7 @@ type metrics struct {
 	shares, blocks, payments, xmr, skipped          *prometheus.Desc
 	hashrate, poolHashrate                          *prometheus.Desc
 	height, targetHeight, synced, up, lag, lastPoll *prometheus.Desc
+	collectorOK, collectorTime                      *prometheus.Desc
 
 	mu      sync.Mutex
 	version uint64
@@ -37,19 +38,21 @@ func newMetrics(l *Local) *metrics {
 		return prometheus.NewDesc("db4e_"+name, help, labels, nil)
 	}
 	return &metrics{l: l,
-		shares:       d("shares_total", "Shares found by our workers, by host.", "host"),
-		blocks:       d("blocks_total", "Monero blocks found by the P2Pool sidechain."),
-		payments:     d("payments_total", "Payouts to our wallet."),
-		xmr:          d("payments_xmr_total", "XMR paid to our wallet (a float: exact sums are in report and the CSV files)."),
-		skipped:      d("skipped_records_total", "Bad records seen and skipped."),
-		hashrate:     d("miner_hashrate_hashes_per_second", "Hashrate of a miner, latest sample.", "miner", "source"),
-		poolHashrate: d("pool_hashrate_hashes_per_second", "Hashrates P2Pool reports.", "scope"),
-		height:       d("node_height", "monerod's chain height."),
-		targetHeight: d("node_target_height", "The height monerod syncs to."),
-		synced:       d("node_synchronized", "1 when monerod is synchronized."),
-		up:           d("target_up", "1 when a polled target answers.", "target", "kind"),
-		lag:          d("ingest_lag_seconds", "Time since the service last stored lines of P2Pool's log."),
-		lastPoll:     d("target_last_check_timestamp_seconds", "When a target was last polled.", "target"),
+		shares:        d("shares_total", "Shares found by our workers, by host.", "host"),
+		blocks:        d("blocks_total", "Monero blocks found by the P2Pool sidechain."),
+		payments:      d("payments_total", "Payouts to our wallet."),
+		xmr:           d("payments_xmr_total", "XMR paid to our wallet (a float: exact sums are in report and the CSV files)."),
+		skipped:       d("skipped_records_total", "Bad records seen and skipped."),
+		hashrate:      d("miner_hashrate_hashes_per_second", "Hashrate of a miner, latest sample.", "miner", "source"),
+		poolHashrate:  d("pool_hashrate_hashes_per_second", "Hashrates P2Pool reports.", "scope"),
+		height:        d("node_height", "monerod's chain height."),
+		targetHeight:  d("node_target_height", "The height monerod syncs to."),
+		synced:        d("node_synchronized", "1 when monerod is synchronized."),
+		up:            d("target_up", "1 when a polled target answers.", "target", "kind"),
+		lag:           d("ingest_lag_seconds", "Time since the service last stored lines of P2Pool's log."),
+		lastPoll:      d("target_last_check_timestamp_seconds", "When a target was last polled.", "target"),
+		collectorOK:   d("collector_success", "1 when a collector's last run succeeded (monerod, p2pool, xmrig, leases).", "collector"),
+		collectorTime: d("collector_duration_seconds", "How long a collector's last run took.", "collector"),
 	}
 }
 
@@ -58,7 +61,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) { m.describeAll(ch) }
 
 func (m *metrics) describeAll(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.shares, m.blocks, m.payments, m.xmr, m.skipped, m.hashrate, m.poolHashrate,
-		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll} {
+		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime} {
 		ch <- d
 	}
 }
@@ -112,6 +115,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range rows {
 		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, b2f(r.Up), r.Name, r.Kind)
 		ch <- prometheus.MustNewConstMetric(m.lastPoll, prometheus.GaugeValue, float64(r.Checked.UnixNano())/1e9, r.Name)
+	}
+	for name, c := range l.collections() {
+		ch <- prometheus.MustNewConstMetric(m.collectorOK, prometheus.GaugeValue, b2f(c.ok), name)
+		ch <- prometheus.MustNewConstMetric(m.collectorTime, prometheus.GaugeValue, c.duration.Seconds(), name)
 	}
 	l.mu.Lock()
 	last := l.ingest.LastBatch

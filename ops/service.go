@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/store"
 )
 
@@ -62,36 +64,24 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- f.Run(ctx) }()
-	pollCtx, stopPolls := context.WithCancel(ctx)
-	polls := make(chan struct{}, 2)
-	go func() { l.RunPollers(pollCtx); polls <- struct{}{} }()
-	go func() { l.RunAlerts(pollCtx); polls <- struct{}{} }()
-	defer func() { stopPolls(); <-polls; <-polls }()
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var loops sync.WaitGroup
+	loops.Go(func() { l.RunPollers(loopCtx) })
+	loops.Go(func() { l.RunAlerts(loopCtx) })
+	loops.Go(func() { tick.Every(loopCtx, time.Hour, true, l.pruneSeries) })
+	// cheap: one read of /proc/self/maps
+	loops.Go(func() { tick.Every(loopCtx, 2*time.Second, true, l.releasePages) })
+	defer func() { stopLoops(); loops.Wait() }()
 
-	prune := time.NewTicker(time.Hour)
-	defer prune.Stop()
-	release := time.NewTicker(2 * time.Second) // cheap: one read of /proc/self/maps
-	defer release.Stop()
-	l.pruneSeries()
-	l.Store.ReleaseMappedPages()
-	for {
-		select {
-		case err := <-errc:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				l.mu.Lock()
-				l.ingest.Error = err.Error()
-				l.mu.Unlock()
-				return fmt.Errorf("follower: %w", err)
-			}
-			st := f.Stats()
-			l.Log.Info("stopped", "added", st.Added, "duplicates", st.Duplicates, "skipped", st.Skipped)
-			return nil
-		case <-prune.C:
-			l.pruneSeries()
-		case <-release.C:
-			l.Store.ReleaseMappedPages()
-		}
+	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+		l.mu.Lock()
+		l.ingest.Error = err.Error()
+		l.mu.Unlock()
+		return fmt.Errorf("follower: %w", err)
 	}
+	st := f.Stats()
+	l.Log.Info("stopped", "added", st.Added, "duplicates", st.Duplicates, "skipped", st.Skipped)
+	return nil
 }
 
 func (l *Local) pruneSeries() {
@@ -139,16 +129,9 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 }
 
 func (l *Local) scheduledBackups(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := l.Backup(ctx, ""); err != nil {
-				l.Log.Error("scheduled backup", "err", err)
-			}
+	tick.Every(ctx, every, false, func() {
+		if _, err := l.Backup(ctx, ""); err != nil {
+			l.Log.Error("scheduled backup", "err", err)
 		}
-	}
+	})
 }

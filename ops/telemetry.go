@@ -4,38 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"os"
+	"maps"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
-
-// TelemetryConfig is what the pollers ask and how often.
-type TelemetryConfig struct {
-	MonerodRPC      string
-	MonerodInterval time.Duration
-	MonerodTimeout  time.Duration
-	DataAPI         string
-	DataAPIInterval time.Duration
-	DataAPIMaxAge   time.Duration
-	Xmrig           []XmrigConfig
-	MinerInterval   time.Duration
-	MinerTimeout    time.Duration
-	Leases          string
-}
-
-// XmrigConfig is one miner's xmrig HTTP API.
-type XmrigConfig struct {
-	Name  string `yaml:"name"`
-	URL   string `yaml:"url"`
-	Token string `yaml:"token"`
-}
 
 // telemetry is the pollers' state, shared with snapshots, status and metrics.
 type telemetry struct {
@@ -43,8 +22,16 @@ type telemetry struct {
 	health    map[string]api.HealthRow
 	node      api.NodeStatus
 	inventory map[string]api.InventoryMiner
+	collected map[string]collection
 	loaded    bool
 	polled    bool
+}
+
+// collection is how a collector's last run went, for its metrics.
+type collection struct {
+	ok       bool
+	duration time.Duration
+	err      string
 }
 
 const (
@@ -60,7 +47,7 @@ func (l *Local) loadTelemetry() {
 		return
 	}
 	t.loaded = true
-	t.health, t.inventory = map[string]api.HealthRow{}, map[string]api.InventoryMiner{}
+	t.health, t.inventory, t.collected = map[string]api.HealthRow{}, map[string]api.InventoryMiner{}, map[string]collection{}
 	if b, err := l.Store.Checkpoint(checkpointHealth); err == nil && b != nil {
 		_ = json.Unmarshal(b, &t.health)
 	}
@@ -75,143 +62,80 @@ func (l *Local) loadTelemetry() {
 	}
 }
 
-// RunPollers polls monerod, P2Pool's data-api, the miners' xmrig APIs and the leases file
-// until ctx ends, each on its own interval.
+// collectors are the sources the configuration names, each with its own interval.
+func (c Config) collectors() []collect.Collector {
+	var cs []collect.Collector
+	if c.Monerod.RPC != "" {
+		cs = append(cs, &collect.Monerod{Config: c.Monerod})
+	}
+	if c.P2Pool.DataAPI != "" {
+		cs = append(cs, &collect.DataAPI{Dir: c.P2Pool.DataAPI, Every: c.P2Pool.APIInterval, MaxAge: c.P2Pool.APIMaxAge})
+	}
+	if len(c.Miners.Xmrig) > 0 {
+		cs = append(cs, &collect.Xmrig{Config: c.Miners})
+	}
+	if c.Miners.Leases != "" {
+		cs = append(cs, &collect.Leases{Path: c.Miners.Leases, Every: c.Miners.Interval})
+	}
+	return cs
+}
+
+// RunPollers runs every collector on its own interval until ctx ends.
 func (l *Local) RunPollers(ctx context.Context) {
 	l.loadTelemetry()
-	tc := l.Cfg.Telemetry
 	var wg sync.WaitGroup
-	every := func(d time.Duration, fn func(context.Context)) {
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(d)
-			defer t.Stop()
-			for {
-				fn(ctx)
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-			}
-		}()
-	}
-	if tc.MonerodRPC != "" {
-		every(tc.MonerodInterval, l.pollMonerod)
-	}
-	if tc.DataAPI != "" {
-		every(tc.DataAPIInterval, l.pollDataAPI)
-	}
-	if len(tc.Xmrig) > 0 {
-		every(tc.MinerInterval, l.pollMiners)
-	}
-	if tc.Leases != "" {
-		every(tc.MinerInterval, l.pollLeases)
+	for _, c := range l.Cfg.collectors() {
+		wg.Go(func() { tick.Every(ctx, c.Interval(), true, func() { l.collect(ctx, c) }) })
 	}
 	wg.Wait()
 }
 
-// PollOnce runs every poller once: `db4e status` without a service.
+// PollOnce runs every collector once: `db4e status` without a service.
 func (l *Local) PollOnce(ctx context.Context) {
 	l.loadTelemetry()
-	tc := l.Cfg.Telemetry
-	if tc.MonerodRPC != "" {
-		l.pollMonerod(ctx)
-	}
-	if tc.DataAPI != "" {
-		l.pollDataAPI(ctx)
-	}
-	if len(tc.Xmrig) > 0 {
-		l.pollMiners(ctx)
-	}
-	if tc.Leases != "" {
-		l.pollLeases(ctx)
+	for _, c := range l.Cfg.collectors() {
+		l.collect(ctx, c)
 	}
 }
 
-func (l *Local) client(timeout time.Duration) *http.Client {
-	if timeout <= 0 {
-		timeout = 5 * time.Second
+// collect runs c once, keeps how it went for the metrics, and stores what it learnt. A
+// failure is logged when it starts or changes, not at every interval.
+func (l *Local) collect(ctx context.Context, c collect.Collector) {
+	start := time.Now()
+	r, err := c.Collect(ctx, l.Now())
+	if ctx.Err() != nil {
+		return // stopping: a cancelled request is not a finding
 	}
-	return &http.Client{Timeout: timeout}
-}
-
-func (l *Local) pollMonerod(ctx context.Context) {
-	now := l.Now()
-	info, samples, err := collect.PollMonerod(ctx, l.client(l.Cfg.Telemetry.MonerodTimeout), l.Cfg.Telemetry.MonerodRPC, now)
-	detail := ""
-	up := err == nil
-	switch {
-	case err != nil:
-		detail = err.Error()
-	case !info.Synchronized:
-		up, detail = false, fmt.Sprintf("not synchronized: height %d of %d", info.Height, info.TargetHeight)
-	}
-	if err == nil {
-		l.tele.mu.Lock()
-		l.tele.node = api.NodeStatus{Height: info.Height, TargetHeight: info.TargetHeight, Synchronized: info.Synchronized,
-			Incoming: info.Incoming, Outgoing: info.Outgoing, At: now}
-		l.tele.mu.Unlock()
-	}
-	l.applyPoll(samples, []healthResult{{"monerod", "monerod", up, detail}})
-}
-
-func (l *Local) pollDataAPI(ctx context.Context) {
-	now := l.Now()
-	ps, samples, err := collect.ReadDataAPI(l.Cfg.Telemetry.DataAPI, now)
-	up, detail := err == nil, ""
+	run := collection{ok: err == nil, duration: time.Since(start)}
 	if err != nil {
-		detail = err.Error()
-	} else if maxAge := l.Cfg.Telemetry.DataAPIMaxAge; maxAge > 0 && now.Sub(ps.Updated) > maxAge {
-		up, detail = false, fmt.Sprintf("data-api not updated for %s", now.Sub(ps.Updated).Round(time.Second))
+		run.err = err.Error()
 	}
-	l.applyPoll(samples, []healthResult{{"p2pool", "p2pool", up, detail}})
-}
-
-func (l *Local) pollMiners(ctx context.Context) {
-	tc := l.Cfg.Telemetry
-	c := l.client(tc.MinerTimeout)
-	type answer struct {
-		samples []model.Sample
-		res     healthResult
+	l.tele.mu.Lock()
+	last := l.tele.collected[c.Name()]
+	l.tele.collected[c.Name()] = run
+	if r.Node != nil {
+		n := r.Node
+		l.tele.node = api.NodeStatus{Height: n.Height, TargetHeight: n.TargetHeight, Synchronized: n.Synchronized,
+			Incoming: n.Incoming, Outgoing: n.Outgoing, At: l.Now()}
 	}
-	answers := make([]answer, len(tc.Xmrig))
-	var wg sync.WaitGroup
-	for i, x := range tc.Xmrig {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, samples, err := collect.PollXmrig(ctx, c, x.Name, x.URL, x.Token, l.Now())
-			a := answer{samples: samples, res: healthResult{x.Name, "xmrig", err == nil, ""}}
-			if err != nil {
-				a.res.detail = err.Error()
-			}
-			answers[i] = a
-		}()
+	l.tele.mu.Unlock()
+	switch {
+	case err != nil && run.err != last.err:
+		l.Log.Warn("collector failed", "collector", c.Name(), "err", err)
+	case err == nil && last.err != "":
+		l.Log.Info("collector recovered", "collector", c.Name())
 	}
-	wg.Wait()
-	var samples []model.Sample
-	var results []healthResult
-	for _, a := range answers {
-		samples = append(samples, a.samples...)
-		results = append(results, a.res)
+	if len(r.Samples) > 0 || len(r.Health) > 0 {
+		l.applyPoll(r.Samples, r.Health)
 	}
-	l.applyPoll(samples, results)
-}
-
-type healthResult struct {
-	name, kind string
-	up         bool
-	detail     string
+	if r.Leases != nil {
+		l.applyLeases(r.Leases)
+	}
 }
 
 // applyPoll stores samples, and an event for each target that went up or down, with the new
 // states in the same transaction: a restart of the service does not report them again.
-func (l *Local) applyPoll(samples []model.Sample, results []healthResult) {
+func (l *Local) applyPoll(samples []model.Sample, results []collect.Health) {
 	l.loadTelemetry()
 	now := l.Now()
 	var b store.Batch
@@ -219,21 +143,21 @@ func (l *Local) applyPoll(samples []model.Sample, results []healthResult) {
 	l.tele.mu.Lock()
 	l.tele.polled = true
 	for _, r := range results {
-		old, known := l.tele.health[r.name]
-		row := api.HealthRow{Name: r.name, Kind: r.kind, Up: r.up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.detail, 300)}
-		if !known || old.Up != r.up {
+		old, known := l.tele.health[r.Target]
+		row := api.HealthRow{Name: r.Target, Kind: r.Kind, Up: r.Up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.Detail, 300)}
+		if !known || old.Up != r.Up {
 			row.Since = now
-			if known || !r.up { // a first answer that is up is not news
+			if known || !r.Up { // a first answer that is up is not news
 				kind := "health"
-				if r.kind == "xmrig" {
+				if r.Kind == "xmrig" {
 					kind = model.KindMiner
 				}
-				state := map[bool]string{true: "up", false: "down"}[r.up]
-				b.Events = append(b.Events, model.Event{Time: now, Kind: kind, Host: r.name, State: state, Result: row.Detail,
-					ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), r.name, state))})
+				state := map[bool]string{true: "up", false: "down"}[r.Up]
+				b.Events = append(b.Events, model.Event{Time: now, Kind: kind, Host: r.Target, State: state, Result: row.Detail,
+					ID: model.HashID(fmt.Appendf(nil, "%d|%s|%s", now.UnixNano(), r.Target, state))})
 			}
 		}
-		l.tele.health[r.name] = row
+		l.tele.health[r.Target] = row
 	}
 	state, _ := json.Marshal(l.tele.health)
 	l.tele.mu.Unlock()
@@ -247,30 +171,15 @@ func (l *Local) applyPoll(samples []model.Sample, results []healthResult) {
 	}
 }
 
-func (l *Local) pollLeases(ctx context.Context) {
+// applyLeases keeps the inventory of miners: an event when one appears on the network or
+// leaves it, stored with the new inventory.
+func (l *Local) applyLeases(leases []collect.Lease) {
 	l.loadTelemetry()
-	f, err := os.Open(l.Cfg.Telemetry.Leases)
-	if err != nil {
-		l.Log.Warn("read leases", "err", err)
-		return
-	}
-	leases, bad, err := collect.ReadLeases(f)
-	f.Close()
-	if err != nil {
-		l.Log.Warn("read leases", "err", err)
-		return
-	}
-	if bad > 0 {
-		l.Log.Debug("leases file has unreadable lines", "count", bad)
-	}
 	now := l.Now()
 	var b store.Batch
 	l.tele.mu.Lock()
 	seen := map[string]bool{}
 	for _, le := range leases {
-		if !le.Expires.IsZero() && le.Expires.Before(now) {
-			continue
-		}
 		seen[le.MAC] = true
 		m, known := l.tele.inventory[le.MAC]
 		if !known {
@@ -319,4 +228,12 @@ func (l *Local) healthRows() ([]api.HealthRow, api.NodeStatus, []api.InventoryMi
 	}
 	sort.Slice(inv, func(i, j int) bool { return inv[i].IP < inv[j].IP })
 	return rows, l.tele.node, inv
+}
+
+// collections is how each collector's last run went.
+func (l *Local) collections() map[string]collection {
+	l.loadTelemetry()
+	l.tele.mu.Lock()
+	defer l.tele.mu.Unlock()
+	return maps.Clone(l.tele.collected)
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/db4e/db4e/api"
-	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -48,7 +49,8 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	}))
 	defer xmrig.Close()
 	dir := t.TempDir()
-	cfg := Config{P2Pool: ingest.DefaultConfig(), Telemetry: TelemetryConfig{Xmrig: []XmrigConfig{{Name: "rig-01", URL: xmrig.URL}}, MinerTimeout: time.Second}}
+	cfg := DefaultConfig()
+	cfg.Miners.Xmrig, cfg.Miners.Timeout = []collect.XmrigConfig{{Name: "rig-01", URL: xmrig.URL}}, time.Second
 	open := func() *Local {
 		l, err := OpenLocal(dir, store.Config{Timezone: "UTC"}, cfg, nil)
 		if err != nil {
@@ -60,13 +62,13 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	l.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	l.pollMiners(ctx) // up at first: not news
+	l.PollOnce(ctx) // up at first: not news
 	if n := len(events(t, l, model.KindMiner)); n != 0 {
 		t.Fatalf("%d events for a miner that was up from the start", n)
 	}
 	down.Store(true)
-	l.pollMiners(ctx)
-	l.pollMiners(ctx) // still down: no second event
+	l.PollOnce(ctx)
+	l.PollOnce(ctx) // still down: no second event
 	st, _ := l.Status(ctx)
 	if got := st.Down(); len(got) != 1 || got[0] != "rig-01" {
 		t.Fatalf("down %v", got)
@@ -79,9 +81,9 @@ func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
 
 	l = open() // the service restarts: rig-01 is still down, and that is not news either
 	l.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	l.pollMiners(ctx)
+	l.PollOnce(ctx)
 	down.Store(false)
-	l.pollMiners(ctx)
+	l.PollOnce(ctx)
 	evs := events(t, l, model.KindMiner)
 	l.Store.Close()
 	if len(evs) != 2 || evs[0].State != "down" || evs[1].State != "up" || evs[0].Host != "rig-01" || !strings.Contains(evs[0].Result, "502") {
@@ -93,16 +95,16 @@ func TestLeasesInventory(t *testing.T) {
 	dir := t.TempDir()
 	leases := filepath.Join(dir, "dnsmasq.leases")
 	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:21 192.168.1.21 rig-01 *\n0 aa:bb:cc:00:00:22 192.168.1.22 $(halt) *\n"), 0o644)
-	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{Telemetry: TelemetryConfig{Leases: leases}}, nil)
+	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{Miners: collect.MinersConfig{Leases: leases}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Store.Close()
 	ctx := context.Background()
-	l.pollLeases(ctx)
-	l.pollLeases(ctx) // nothing new
+	l.PollOnce(ctx)
+	l.PollOnce(ctx) // nothing new
 	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:22 192.168.1.32 $(halt) *\n"), 0o644)
-	l.pollLeases(ctx)
+	l.PollOnce(ctx)
 	evs := events(t, l, model.KindMiner)
 	var got []string
 	for _, e := range evs {
@@ -171,5 +173,52 @@ func TestGrafanaDashboardMetricsExist(t *testing.T) {
 		if !served[n] {
 			t.Errorf("the dashboard asks for %s, which db4e does not serve", n)
 		}
+	}
+}
+
+// Each collector has its own success and duration metric: one failing source shows as that
+// collector failing, the others as working.
+func TestEachCollectorHasItsOwnMetrics(t *testing.T) {
+	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
+	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer xmrig.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // a port nothing answers on: monerod is down
+	dir := t.TempDir()
+	leases := filepath.Join(dir, "leases")
+	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:21 192.168.1.21 rig-01 *\n"), 0o644)
+
+	cfg := DefaultConfig()
+	cfg.Monerod.RPC, cfg.Monerod.Timeout = closed.URL, time.Second
+	cfg.P2Pool.DataAPI, cfg.P2Pool.APIMaxAge = "../collect/testdata/data-api", 0
+	cfg.Miners.Xmrig = []collect.XmrigConfig{{Name: "rig-01", URL: xmrig.URL}, {Name: "rig-02", URL: closed.URL}}
+	cfg.Miners.Leases = leases
+	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	l.PollOnce(context.Background())
+	srv := httptest.NewServer(MetricsHandler(l))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, c := range []struct {
+		name string
+		ok   int
+	}{{"monerod", 0}, {"p2pool", 1}, {"xmrig", 0}, {"leases", 1}} {
+		if want := fmt.Sprintf("db4e_collector_success{collector=%q} %d\n", c.name, c.ok); !strings.Contains(string(b), want) {
+			t.Errorf("no %q", want)
+		}
+		if want := fmt.Sprintf("db4e_collector_duration_seconds{collector=%q} ", c.name); !strings.Contains(string(b), want) {
+			t.Errorf("no %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", b)
 	}
 }

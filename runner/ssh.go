@@ -38,6 +38,14 @@ func DefaultSSHConfig() SSHConfig {
 	}
 }
 
+// Validate names the first bad key of the ssh section, relative to it.
+func (c SSHConfig) Validate() error {
+	if c.ConnectTimeout <= 0 {
+		return fmt.Errorf("connect_timeout: want more than 0s, got %s", c.ConnectTimeout)
+	}
+	return nil
+}
+
 // Dest is user@host:port.
 type Dest struct {
 	User, Host string

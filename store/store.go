@@ -43,8 +43,9 @@ const (
 type Config struct {
 	// SeriesRetentionDays bounds the time series (hashrates, heights); events are kept forever.
 	SeriesRetentionDays int `yaml:"series_retention_days"`
-	// Timezone cuts days for the views; empty means the system's.
-	Timezone string `yaml:"timezone"`
+	// Timezone cuts days for the views; empty means the system's. It is the file's top-level
+	// timezone key, which reports use too.
+	Timezone string `yaml:"-"`
 	// MinFreeMB is the free space, in MiB, below which nothing is written to the data dir:
 	// room for Badger to flush and compact (a table, a value log file, two memtables). Under it
 	// the service pauses reading P2Pool's log and one-off writers stop with an error.
@@ -63,6 +64,17 @@ type Config struct {
 // DefaultConfig is what an absent key means.
 // The default keeps a month: 50 miners polled every minute make ~7 M samples a month (~300 MB).
 func DefaultConfig() Config { return Config{SeriesRetentionDays: 30, MinFreeMB: 256} }
+
+// Validate names the first bad key of the store section, relative to it.
+func (c Config) Validate() error {
+	switch {
+	case c.SeriesRetentionDays < 0:
+		return fmt.Errorf("series_retention_days: must not be negative, got %d", c.SeriesRetentionDays)
+	case c.MinFreeMB < MinFreeFloorMB:
+		return fmt.Errorf("min_free_mb: want at least %d (what Badger may write in one compaction once db4e stops writing), got %d", MinFreeFloorMB, c.MinFreeMB)
+	}
+	return nil
+}
 
 // Store is an open db4e data directory. It is safe for concurrent use.
 type Store struct {

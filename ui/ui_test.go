@@ -10,6 +10,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
@@ -21,7 +22,7 @@ var now = time.Date(2025, 3, 2, 12, 0, 0, 0, time.UTC)
 
 func fixtureConsole(t *testing.T) *ops.Local {
 	t.Helper()
-	l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig(), StaleAfter: 6 * time.Hour}, nil)
+	l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig(), Miners: collect.MinersConfig{StaleAfter: 6 * time.Hour}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestInventoryDialog(t *testing.T) {
 	l := fixtureConsole(t)
 	leases := t.TempDir() + "/leases"
 	os.WriteFile(leases, []byte("0 aa:bb:cc:00:00:21 192.168.1.21 rig-01 *\n0 aa:bb:cc:00:00:29 192.168.1.29 [red]evil[-] *\n"), 0o644)
-	l.Cfg.Telemetry.Leases = leases
+	l.Cfg.Miners.Leases = leases
 	l.PollOnce(context.Background())
 	h := start(t, l, 100, 30, Options{})
 	h.typ("i")

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/db4e/db4e/api"
+)
+
+// errDamaged makes `check` exit 1 when it found damage.
+var errDamaged = errors.New("the store is damaged")
+
+func cmdCheck(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "check")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("check takes no arguments")}
+	}
+	return withReader(ctx, e, func(c api.Console) error {
+		r, err := c.Check(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			err = json.NewEncoder(e.stdout).Encode(r)
+		} else {
+			fmt.Fprintf(e.stdout, "checked %d table(s), %d key(s): %d event(s), %d day view(s), %d host view(s)\n", r.Tables, r.Keys, r.Events, r.Days, r.Hosts)
+			for _, p := range r.Problems {
+				fmt.Fprintln(e.stdout, "DAMAGED:", p)
+			}
+			if len(r.Problems) == 0 {
+				fmt.Fprintln(e.stdout, "no damage found")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(r.Problems) > 0 {
+			return fmt.Errorf("%w: %d problem(s); restore a backup (db4e restore FILE into an empty data dir), or db4e rebuild if only views differ", errDamaged, len(r.Problems))
+		}
+		return nil
+	})
+}

@@ -1,0 +1,98 @@
+package collect
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/db4e/db4e/model"
+)
+
+// MinersConfig is the miners section.
+type MinersConfig struct {
+	// StaleAfter marks a miner that has sent no share and no sample for longer as stale.
+	StaleAfter time.Duration `yaml:"stale_after"`
+	// Interval and Timeout apply to the xmrig APIs and the leases file.
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+	Xmrig    []XmrigConfig `yaml:"xmrig"`
+	// Leases is dnsmasq's leases file, for the inventory of miners.
+	Leases string `yaml:"leases"`
+	// MaxHosts bounds the miners that get a row of their own in the views, the metrics and
+	// the hashrate series; the shares of any more are counted under "(other)" (each event
+	// keeps its own name).
+	MaxHosts int `yaml:"max_hosts"`
+}
+
+// XmrigConfig is one miner's xmrig HTTP API.
+type XmrigConfig struct {
+	Name  string `yaml:"name"`
+	URL   string `yaml:"url"`
+	Token string `yaml:"token"`
+}
+
+// DefaultMinersConfig is the miners section when the file has none.
+func DefaultMinersConfig() MinersConfig {
+	return MinersConfig{StaleAfter: 30 * time.Minute, Interval: time.Minute, Timeout: 5 * time.Second, MaxHosts: 500}
+}
+
+// Validate names the first bad key of the section, relative to it.
+func (c MinersConfig) Validate() error {
+	switch {
+	case c.MaxHosts < 1:
+		return fmt.Errorf("max_hosts: want at least 1, got %d", c.MaxHosts)
+	case c.StaleAfter < time.Minute:
+		return fmt.Errorf("stale_after: want at least 1m, got %s", c.StaleAfter)
+	case c.Interval < time.Second:
+		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout: want more than 0s, got %s", c.Timeout)
+	}
+	names := map[string]bool{}
+	for i, x := range c.Xmrig {
+		if x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
+			return fmt.Errorf("xmrig[%d].name: want a unique printable name, got %q", i, x.Name)
+		}
+		names[x.Name] = true
+		if err := httpURL(x.URL); err != nil {
+			return fmt.Errorf("xmrig[%d].url: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// MonerodConfig is the monerod section.
+type MonerodConfig struct {
+	// RPC is monerod's RPC address, asked get_info; empty: not polled.
+	RPC      string        `yaml:"rpc"`
+	Interval time.Duration `yaml:"interval"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// DefaultMonerodConfig is the monerod section when the file has none.
+func DefaultMonerodConfig() MonerodConfig {
+	return MonerodConfig{Interval: 30 * time.Second, Timeout: 5 * time.Second}
+}
+
+// Validate names the first bad key of the section, relative to it.
+func (c MonerodConfig) Validate() error {
+	switch {
+	case c.Interval < time.Second:
+		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout: want more than 0s, got %s", c.Timeout)
+	}
+	if c.RPC != "" {
+		if err := httpURL(c.RPC); err != nil {
+			return fmt.Errorf("rpc: %w", err)
+		}
+	}
+	return nil
+}
+
+func httpURL(u string) error {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return fmt.Errorf("want http://host:port, got %q", u)
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/db4e/db4e/model"
+)
+
+// XmrigSummary is what xmrig's /2/summary says of a miner.
+type XmrigSummary struct {
+	WorkerID string `json:"worker_id"`
+	Uptime   uint64 `json:"uptime"`
+	Hashrate struct {
+		Total []*float64 `json:"total"` // 10s, 60s, 15m; null until measured
+	} `json:"hashrate"`
+	Results struct {
+		SharesGood  uint64 `json:"shares_good"`
+		SharesTotal uint64 `json:"shares_total"`
+	} `json:"results"`
+	Connection struct {
+		Pool string `json:"pool"`
+		Ping uint64 `json:"ping"`
+	} `json:"connection"`
+}
+
+// PollXmrig asks one miner's HTTP API, with its access token if it has one.
+func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, now time.Time) (XmrigSummary, []model.Sample, error) {
+	var s XmrigSummary
+	if err := FetchJSON(ctx, c, strings.TrimRight(base, "/")+"/2/summary", token, &s); err != nil {
+		return s, nil, fmt.Errorf("xmrig %s: %w", name, err)
+	}
+	prefix := "xmrig/" + name + "/"
+	var out []model.Sample
+	// total is [10s, 60s, 15m]; the 10 s figure is noise at a poll a minute, so it is not kept.
+	for i, label := range map[int]string{1: "hashrate_60s", 2: "hashrate_15m"} {
+		if i < len(s.Hashrate.Total) && s.Hashrate.Total[i] != nil && *s.Hashrate.Total[i] >= 0 && !math.IsInf(*s.Hashrate.Total[i], 0) {
+			out = append(out, model.Sample{Series: prefix + label, Time: now, Value: *s.Hashrate.Total[i]})
+		}
+	}
+	out = append(out,
+		model.Sample{Series: prefix + "shares_good", Time: now, Value: float64(s.Results.SharesGood)},
+		model.Sample{Series: prefix + "shares_total", Time: now, Value: float64(s.Results.SharesTotal)},
+	)
+	s.Connection.Pool = model.SanitizeName(s.Connection.Pool, 100)
+	s.WorkerID = model.SanitizeName(s.WorkerID, model.MaxHostLen)
+	return s, out, nil
+}
+
+// Xmrig asks every configured miner's xmrig API at once.
+type Xmrig struct{ Config MinersConfig }
+
+// Name is xmrig.
+func (x *Xmrig) Name() string { return "xmrig" }
+
+// Interval is the miners section's.
+func (x *Xmrig) Interval() time.Duration { return x.Config.Interval }
+
+// Collect asks each miner in parallel: one slow miner costs one timeout, not one per miner.
+// The error is the first miner's that did not answer.
+func (x *Xmrig) Collect(ctx context.Context, now time.Time) (Result, error) {
+	c := client(x.Config.Timeout)
+	type answer struct {
+		samples []model.Sample
+		err     error
+	}
+	answers := make([]answer, len(x.Config.Xmrig))
+	var wg sync.WaitGroup
+	for i, m := range x.Config.Xmrig {
+		wg.Go(func() {
+			_, samples, err := PollXmrig(ctx, c, m.Name, m.URL, m.Token, now)
+			answers[i] = answer{samples, err}
+		})
+	}
+	wg.Wait()
+	var r Result
+	var first error
+	for i, a := range answers {
+		r.Samples = append(r.Samples, a.samples...)
+		r.Health = append(r.Health, health(x.Config.Xmrig[i].Name, "xmrig", a.err))
+		if first == nil {
+			first = a.err
+		}
+	}
+	return r, first
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/db4e/db4e/api"
+)
+
+// importMemoryLimit is the Go heap's soft limit for a one-off import.
+const importMemoryLimit = 64 << 20
+
+func cmdImport(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "import")
+	format := fs.String("format", api.FormatP2Pool, "p2pool or jsonseq")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() == 0 {
+		return usageError{fmt.Errorf("import: name at least one FILE ('-' for stdin)")}
+	}
+	if *format != api.FormatP2Pool && *format != api.FormatJSONSeq {
+		return usageError{fmt.Errorf("import: --format: want p2pool or jsonseq, got %q", *format)}
+	}
+	// Every file must open before anything is imported: a typo is not half an import.
+	files := make([]io.ReadCloser, 0, fs.NArg())
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for _, name := range fs.Args() {
+		if name == "-" {
+			files = append(files, io.NopCloser(e.stdin))
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		files = append(files, f)
+	}
+	e.cfg.Store.Bulk = true // an import opening the store itself is a one-off batch job
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit) // it may run beside monerod: keep the heap in check
+	}
+	return withConsole(ctx, e, func(c api.Console) error {
+		var total api.ImportResult
+		var err error
+		for i, name := range fs.Args() {
+			var res api.ImportResult
+			res, err = c.Import(ctx, *format, name, files[i])
+			total.Add(res)
+			if err != nil {
+				break
+			}
+		}
+		fmt.Fprintf(e.stdout, "imported %d file(s), %d bytes: %d new event(s), %d already stored, %d bad record(s) skipped, %d sample(s)\n",
+			total.Files, total.Bytes, total.Added, total.Duplicates, total.Skipped, total.Samples)
+		if err == nil && total.Records > 0 && total.Bad == total.Records {
+			// Nothing in it could be read: the wrong file or the wrong --format, not a success.
+			err = fmt.Errorf("import: every one of the %d record(s) read was bad: nothing imported (is --format right?)", total.Records)
+		}
+		return err
+	})
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/db4e/db4e/api"
+)
+
+func cmdReport(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "report")
+	asJSON := fs.Bool("json", false, "JSON output")
+	var q api.ReportQuery
+	fs.IntVar(&q.Days, "days", 0, "the last N days")
+	fs.StringVar(&q.From, "from", "", "first day, YYYY-MM-DD")
+	fs.StringVar(&q.To, "to", "", "last day, YYYY-MM-DD")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if err := q.Validate(); err != nil {
+		return usageError{fmt.Errorf("report: %w", err)}
+	}
+	return withReader(ctx, e, func(c api.Console) error {
+		r, err := c.Report(ctx, q)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(r)
+		}
+		return r.WriteText(e.stdout)
+	})
+}

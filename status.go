@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/db4e/db4e/api"
+)
+
+// errDown makes `status` exit 1 when something is down, for cron and Nagios-style checks.
+var errDown = errors.New("down")
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	fs := subFlags(e, "status")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return withReader(ctx, e, func(c api.Console) error {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			err = json.NewEncoder(e.stdout).Encode(st)
+		} else {
+			err = st.WriteText(e.stdout)
+		}
+		if err != nil {
+			return err
+		}
+		if down := st.Down(); len(down) > 0 {
+			return fmt.Errorf("%w: %s", errDown, strings.Join(down, ", "))
+		}
+		return nil
+	})
+}
