@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/model"
 )
 
 // errDamaged makes `check` exit 1 when it found damage.
@@ -26,18 +27,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			err = json.NewEncoder(e.stdout).Encode(r)
-		} else {
-			fmt.Fprintf(e.stdout, "checked %d table(s), %d key(s): %d event(s), %d day view(s), %d host view(s)\n", r.Tables, r.Keys, r.Events, r.Days, r.Hosts)
-			for _, p := range r.Problems {
-				fmt.Fprintln(e.stdout, "DAMAGED:", p)
-			}
-			if len(r.Problems) == 0 {
-				fmt.Fprintln(e.stdout, "no damage found")
-			}
-		}
-		if err != nil {
+		if err := e.print(*asJSON, r, func(w io.Writer) error { return writeCheck(w, r) }); err != nil {
 			return err
 		}
 		if len(r.Problems) > 0 {
@@ -45,4 +35,16 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	})
+}
+
+func writeCheck(w io.Writer, r model.CheckReport) error {
+	fmt.Fprintf(w, "checked %d table(s), %d key(s): %d event(s), %d day view(s), %d host view(s)\n", r.Tables, r.Keys, r.Events, r.Days, r.Hosts)
+	for _, p := range r.Problems {
+		fmt.Fprintln(w, "DAMAGED:", p)
+	}
+	if len(r.Problems) == 0 {
+		_, err := fmt.Fprintln(w, "no damage found")
+		return err
+	}
+	return nil
 }

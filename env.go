@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"log/slog"
@@ -82,4 +83,12 @@ func (e *env) restarter(record func(context.Context, model.Event) error, via str
 		Who:         restart.Operator(via),
 		Progress:    progress,
 	}
+}
+
+// print writes v as JSON with --json, else as text: the one way a reporting command prints.
+func (e *env) print(asJSON bool, v any, text func(io.Writer) error) error {
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(v)
+	}
+	return text(e.stdout)
 }

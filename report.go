@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/db4e/db4e/api"
@@ -26,9 +25,6 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(r)
-		}
-		return r.WriteText(e.stdout)
+		return e.print(*asJSON, r, r.WriteText)
 	})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,12 +23,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			err = json.NewEncoder(e.stdout).Encode(st)
-		} else {
-			err = st.WriteText(e.stdout)
-		}
-		if err != nil {
+		if err := e.print(*asJSON, st, st.WriteText); err != nil {
 			return err
 		}
 		if down := st.Down(); len(down) > 0 {

@@ -126,13 +126,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	defer l.Store.Close()
 	srv := httptest.NewServer(MetricsHandler(l))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(b)
+	text := scrape(t, srv.URL)
 	for _, want := range []string{
 		`db4e_shares_total{host="rig-02"} 3`,
 		`db4e_blocks_total 2`,
@@ -201,24 +195,34 @@ func TestEachCollectorHasItsOwnMetrics(t *testing.T) {
 	l.PollOnce(context.Background())
 	srv := httptest.NewServer(MetricsHandler(l))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	b := scrape(t, srv.URL)
 	for _, c := range []struct {
 		name string
 		ok   int
 	}{{"monerod", 0}, {"p2pool", 1}, {"xmrig", 0}, {"leases", 1}} {
-		if want := fmt.Sprintf("db4e_collector_success{collector=%q} %d\n", c.name, c.ok); !strings.Contains(string(b), want) {
+		if want := fmt.Sprintf("db4e_collector_success{collector=%q} %d\n", c.name, c.ok); !strings.Contains(b, want) {
 			t.Errorf("no %q", want)
 		}
-		if want := fmt.Sprintf("db4e_collector_duration_seconds{collector=%q} ", c.name); !strings.Contains(string(b), want) {
+		if want := fmt.Sprintf("db4e_collector_duration_seconds{collector=%q} ", c.name); !strings.Contains(b, want) {
 			t.Errorf("no %q", want)
 		}
 	}
 	if t.Failed() {
 		t.Logf("metrics:\n%s", b)
 	}
+}
+
+// scrape reads base's /metrics.
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
