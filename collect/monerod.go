@@ -41,7 +41,7 @@ func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time
 		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %w", base, err)
 	}
 	if resp.Error != nil {
-		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", base, model.SanitizeName(resp.Error.Message, 200))
+		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", base, model.SanitizeText(resp.Error.Message, 200))
 	}
 	if resp.Result == nil || resp.Result.Status != "OK" {
 		return NodeInfo{}, nil, fmt.Errorf("monerod %s: get_info without status OK", base)

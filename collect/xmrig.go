@@ -47,7 +47,7 @@ func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, no
 		model.Sample{Series: prefix + "shares_good", Time: now, Value: float64(s.Results.SharesGood)},
 		model.Sample{Series: prefix + "shares_total", Time: now, Value: float64(s.Results.SharesTotal)},
 	)
-	s.Connection.Pool = model.SanitizeName(s.Connection.Pool, 100)
+	s.Connection.Pool = model.SanitizeText(s.Connection.Pool, 100)
 	s.WorkerID = model.SanitizeName(s.WorkerID, model.MaxHostLen)
 	return s, out, nil
 }

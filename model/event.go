@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -178,6 +179,30 @@ func SanitizeName(s string, max int) string {
 			b.WriteByte('?')
 		case r == '/' || r == '\\' || r == '[' || r == ']':
 			b.WriteByte('_') // '[' ']' would be read as tview colour tags
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// SanitizeText makes untrusted free text (an error, a command, a detail) safe to show and
+// store, and keeps it as it is otherwise: only invalid UTF-8 and control characters are
+// replaced, and it is bounded to max bytes. Paths and URLs keep their '/'; the console escapes
+// '[' itself.
+func SanitizeText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "?")
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len()+utf8.RuneLen(r) > max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\t' || r == '\n':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			b.WriteByte('?')
 		default:
 			b.WriteRune(r)
 		}

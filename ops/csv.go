@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/db4e/db4e/api"
@@ -79,7 +80,7 @@ func WriteCSV(dir string, r api.Report, legacy bool, today string) ([]string, er
 			}
 			sort.Strings(hosts)
 			for _, h := range hosts {
-				byHost = append(byHost, []string{d.Date, h, u(d.SharesByHost[h])})
+				byHost = append(byHost, []string{d.Date, csvText(h), u(d.SharesByHost[h])})
 			}
 			blocks = append(blocks, []string{d.Date, u(d.Blocks)})
 			payments = append(payments, []string{d.Date, u(d.Payments), d.XMR})
@@ -103,6 +104,16 @@ func WriteCSV(dir string, r api.Report, legacy bool, today string) ([]string, er
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// csvText makes a name from a miner safe in a spreadsheet: a cell that starts with = + - @ (or a
+// tab or carriage return) is a formula to Excel and LibreOffice, so it gets a leading quote, as
+// OWASP advises against CSV injection. Only names get this: dates and numbers are ours.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
 
 func cumulativeXMR(days []api.ReportDay, today string) [][]string {
 	rows := [][]string{{"Date", "Total"}}

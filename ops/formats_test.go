@@ -172,3 +172,33 @@ func TestPublishCSVToGit(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A worker name is the miner's to choose: one that a spreadsheet would run as a formula goes
+// into the CSV files neutralised (OWASP), and any other name as it is.
+func TestCSVNamesAreNotFormulas(t *testing.T) {
+	hosts := map[string]string{
+		`=HYPERLINK("http://x","y")`: `'=HYPERLINK("http://x","y")`,
+		"+1+1":                        "'+1+1",
+		"-2+3":                        "'-2+3",
+		"@SUM(A1)":                    "'@SUM(A1)",
+		"rig-01":                      "rig-01",
+		"a=b":                         "a=b",
+	}
+	d := api.ReportDay{Date: "2025-03-01", SharesByHost: map[string]uint64{}}
+	for h := range hosts {
+		d.SharesByHost[h] = 1
+	}
+	dir := t.TempDir()
+	if _, err := WriteCSV(dir, api.Report{Days: []api.ReportDay{d}}, false, "2025-03-01"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, row := range readCSV(t, filepath.Join(dir, "shares_by_host.csv"))[1:] {
+		got[row[1]] = true
+	}
+	for in, want := range hosts {
+		if !got[want] {
+			t.Errorf("%q: no row %q in %v", in, want, got)
+		}
+	}
+}

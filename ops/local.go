@@ -108,10 +108,10 @@ func validAction(e *model.Event) error {
 	if e.Time.IsZero() || len(e.ID) != 16 {
 		return fmt.Errorf("record: action without time or id")
 	}
-	e.Who = model.SanitizeName(e.Who, 120)
-	e.Target = model.SanitizeName(e.Target, 120)
-	e.Command = model.SanitizeName(e.Command, 500)
-	e.Result = model.SanitizeName(e.Result, 1000)
+	e.Who = model.SanitizeText(e.Who, 120)
+	e.Target = model.SanitizeText(e.Target, 120)
+	e.Command = model.SanitizeText(e.Command, 500)
+	e.Result = model.SanitizeText(e.Result, 1000)
 	e.Host, e.ClientIP, e.Fields = "", "", nil
 	return nil
 }

@@ -144,7 +144,7 @@ func (l *Local) applyPoll(samples []model.Sample, results []collect.Health) {
 	l.tele.polled = true
 	for _, r := range results {
 		old, known := l.tele.health[r.Target]
-		row := api.HealthRow{Name: r.Target, Kind: r.Kind, Up: r.Up, Since: old.Since, Checked: now, Detail: model.SanitizeName(r.Detail, 300)}
+		row := api.HealthRow{Name: r.Target, Kind: r.Kind, Up: r.Up, Since: old.Since, Checked: now, Detail: model.SanitizeText(r.Detail, 300)}
 		if !known || old.Up != r.Up {
 			row.Since = now
 			if known || !r.Up { // a first answer that is up is not news
