@@ -8,12 +8,9 @@ import (
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "backup")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 1 {
-		return usageError{fmt.Errorf("backup takes at most one DIR")}
+	fs := e.flags("backup")
+	if err := e.parse(fs, args, 0, 1); err != nil {
+		return err
 	}
 	dir := fs.Arg(0)
 	if dir == "" && e.cfg.Ops.Backup.Dir == "" {

@@ -14,13 +14,10 @@ import (
 var errDamaged = errors.New("the store is damaged")
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "check")
+	fs := e.flags("check")
 	asJSON := fs.Bool("json", false, "JSON output")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("check takes no arguments")}
+	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
 	}
 	return withReader(ctx, e, func(c api.Console) error {
 		r, err := c.Check(ctx)

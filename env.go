@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/config"
@@ -23,6 +26,78 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+
+	// cfgPath and dataDir are --config and --data, before or after the command's name.
+	cfgPath, dataDir string
+}
+
+// errHelpShown is a command's -h: its usage is on stdout, and the exit status is 0.
+var errHelpShown = errors.New("help shown")
+
+func (e *env) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&e.cfgPath, "config", e.cfgPath, "configuration file")
+	fs.StringVar(&e.dataDir, "data", e.dataDir, "data directory (overrides data_dir)")
+}
+
+// load reads the configuration that --config names (or the default one) and applies --data.
+func (e *env) load() error {
+	cfg, err := config.Load(e.cfgPath)
+	if err != nil {
+		return usageError{err}
+	}
+	if e.dataDir != "" {
+		cfg.DataDir = e.dataDir
+	}
+	e.cfg, e.log = cfg, newLogger(e.stderr, cfg.LogLevel)
+	return nil
+}
+
+// flags is a command's flag set: its own flags are added by the command, --config and --data
+// are everyone's. name is the command, or "export csv" for one form of it.
+func (e *env) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("db4e "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed once, by main; -h by parse
+	e.globalFlags(fs)
+	return fs
+}
+
+// parse reads a command's arguments: -h prints its usage on stdout; a bad flag or a wrong
+// number of arguments (min to max; max < 0: any) is a usage error, said once. Then the
+// configuration is loaded.
+func (e *env) parse(fs *flag.FlagSet, args []string, min, max int) error {
+	name := strings.TrimPrefix(fs.Name(), "db4e ")
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		e.commandUsage(fs)
+		return errHelpShown
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w (see db4e %s -h)", name, err, name)}
+	}
+	switch n := fs.NArg(); {
+	case n < min:
+		return usageError{fmt.Errorf("%s: missing argument (see db4e %s -h)", name, name)}
+	case max >= 0 && n > max:
+		return usageError{fmt.Errorf("%s: unexpected argument %q (see db4e %s -h)", name, fs.Arg(max), name)}
+	}
+	return e.load()
+}
+
+// commandUsage prints a command's lines of the usage table and its flags.
+func (e *env) commandUsage(fs *flag.FlagSet) {
+	name := strings.TrimPrefix(fs.Name(), "db4e ")
+	cmd, form, _ := strings.Cut(name, " ")
+	c, _ := lookup(cmd)
+	fmt.Fprintln(e.stdout, "usage:")
+	for _, l := range c.lines {
+		if strings.HasPrefix(l.args, form) {
+			fmt.Fprintf(e.stdout, "  %s\n      %s\n", strings.TrimSpace("db4e "+cmd+" "+l.args), l.what)
+		}
+	}
+	fmt.Fprintln(e.stdout, "\nflags:")
+	fs.SetOutput(e.stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -39,12 +114,6 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		}
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func subFlags(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("db4e "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
 }
 
 // connect attaches to the service when one answers, else opens the store here: the one place

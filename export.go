@@ -11,17 +11,20 @@ import (
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	if len(args) > 0 && args[0] == "csv" {
+	switch {
+	case len(args) > 0 && args[0] == "csv":
 		return cmdExportCSV(ctx, e, args[1:])
+	case len(args) > 0 && args[0] == "jsonseq":
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		return e.parse(e.flags("export"), args, 0, 0)
+	default:
+		return usageError{fmt.Errorf("export: want csv DIR or jsonseq (see db4e export -h)")}
 	}
-	if len(args) == 0 || args[0] != "jsonseq" {
-		return usageError{fmt.Errorf("export: want csv DIR or jsonseq")}
-	}
-	fs := subFlags(e, "export jsonseq")
+	fs := e.flags("export jsonseq")
 	from := fs.String("from", "", "first instant, RFC 3339 or YYYY-MM-DD")
 	to := fs.String("to", "", "end instant (exclusive), RFC 3339 or YYYY-MM-DD")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err}
+	if err := e.parse(fs, args[1:], 0, 0); err != nil {
+		return err
 	}
 	loc, err := e.cfg.Location()
 	if err != nil {
@@ -35,17 +38,17 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("export: --to: %w", err)}
 	}
+	if !f.IsZero() && !t.IsZero() && !f.Before(t) {
+		return usageError{fmt.Errorf("export: --from %s is not before --to %s: nothing could be exported", *from, *to)}
+	}
 	return withReader(ctx, e, func(c api.Console) error { return c.ExportJSONSeq(ctx, f, t, e.stdout) })
 }
 
 func cmdExportCSV(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "export csv")
+	fs := e.flags("export csv")
 	legacy := fs.Bool("legacy", false, "the original db4e's chart files instead")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() != 1 {
-		return usageError{fmt.Errorf("export csv: name one DIR")}
+	if err := e.parse(fs, args, 1, 1); err != nil {
+		return err
 	}
 	loc, err := e.cfg.Location()
 	if err != nil {

@@ -14,10 +14,10 @@ import (
 const importMemoryLimit = 64 << 20
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "import")
+	fs := e.flags("import")
 	format := fs.String("format", api.FormatP2Pool, "p2pool or jsonseq")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := e.parse(fs, args, 0, -1); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("import: name at least one FILE ('-' for stdin)")}

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
-
-	"github.com/db4e/db4e/config"
 )
 
 var version = "dev"
@@ -34,29 +32,33 @@ type command struct {
 // usageLine is one way to call a command: its arguments and what it does.
 type usageLine struct{ args, what string }
 
-// commands is the command line: dispatch and usage text both come from it.
-var commands = []command{
-	{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill; plain, gz, bz2, zst; '-' is stdin"}}},
-	{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
-	{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
-		{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"}}},
-	{"rebuild", cmdRebuild, []usageLine{{"", "recompute every view from the event log"}}},
-	{"restart", cmdRestart, []usageLine{{"TARGET... | all", "operator restarts (names from config)"}}},
-	{"backup", cmdBackup, []usageLine{{"[DIR]", "snapshot backup; through the service when it runs"}}},
-	{"restore", cmdRestore, []usageLine{{"FILE", "restore into an empty data dir"}}},
-	{"status", cmdStatus, []usageLine{{"[--json]", "health of monerod, P2Pool, miners, store; exit 1 if down"}}},
-	{"check", cmdCheck, []usageLine{{"[--json]", "verify the whole store; exit 1 if damaged"}}},
-	{"version", cmdVersion, []usageLine{{"", "print the version"}}},
+// commands is the command line: dispatch, the usage text and each command's -h come from it.
+// A function, not a variable: help and -h read the table from inside the commands it lists.
+func commands() []command {
+	return []command{
+		{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill; plain, gz, bz2, zst; '-' is stdin"}}},
+		{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
+		{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
+			{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"}}},
+		{"rebuild", cmdRebuild, []usageLine{{"", "recompute every view from the event log"}}},
+		{"restart", cmdRestart, []usageLine{{"TARGET... | all", "operator restarts (names from config)"}}},
+		{"backup", cmdBackup, []usageLine{{"[DIR]", "snapshot backup; through the service when it runs"}}},
+		{"restore", cmdRestore, []usageLine{{"FILE", "restore into an empty data dir"}}},
+		{"status", cmdStatus, []usageLine{{"[--json]", "health of monerod, P2Pool, miners, store; exit 1 if down"}}},
+		{"check", cmdCheck, []usageLine{{"[--json]", "verify the whole store; exit 1 if damaged"}}},
+		{"version", cmdVersion, []usageLine{{"", "print the version (also --version)"}}},
+		{"help", cmdHelp, []usageLine{{"[COMMAND]", "this text, or a command's own with its flags"}}},
+	}
 }
 
 func usage() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "usage:")
-	fmt.Fprintln(w, "  db4e [--config F] [--data DIR]\tconsole (default)")
+	fmt.Fprintln(w, "  db4e [--config F] [--data DIR]\tconsole (default); --config and --data go with any command")
 	fmt.Fprintln(w, "  db4e --headless\tingest + pollers + local socket (+ /metrics)")
 	fmt.Fprintln(w, "  db4e --demo\tconsole over a simulated farm, no P2Pool needed")
-	for _, c := range commands {
+	for _, c := range commands() {
 		for _, l := range c.lines {
 			fmt.Fprintf(w, "  %s\t%s\n", strings.TrimSpace("db4e "+c.name+" "+l.args), l.what)
 		}
@@ -80,43 +82,75 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("db4e", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
-	cfgPath := fs.String("config", "", "configuration file")
-	dataDir := fs.String("data", "", "data directory (overrides data_dir)")
+	fs.SetOutput(io.Discard) // errors are printed once, by main
+	e.globalFlags(fs)
 	headless := fs.Bool("headless", false, "run as a service: ingest and socket")
 	demo := fs.Bool("demo", false, "console over a simulated farm")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		return usageError{err}
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
-	}
-	e := &env{cfg: cfg, log: newLogger(stderr, cfg.LogLevel), stdin: stdin, stdout: stdout, stderr: stderr}
-	rest := fs.Args()
+	showVersion := fs.Bool("version", false, "print the version")
+	err := fs.Parse(args)
 	switch {
-	case *demo:
-		return runDemo(ctx, e)
-	case *headless:
-		return runService(ctx, e)
-	case len(rest) == 0:
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage())
+		return nil
+	case err != nil:
+		return usageError{fmt.Errorf("%w (see db4e --help)", err)}
+	case *showVersion:
+		return cmdVersion(ctx, e, nil)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || *demo || *headless {
+		if len(rest) > 0 {
+			return usageError{fmt.Errorf("unexpected %q after --headless or --demo (see db4e --help)", rest[0])}
+		}
+		if err := e.load(); err != nil {
+			return err
+		}
+		switch {
+		case *demo:
+			return runDemo(ctx, e)
+		case *headless:
+			return runService(ctx, e)
+		}
 		return runConsole(ctx, e)
 	}
-	for _, c := range commands {
-		if c.name == rest[0] {
-			return c.run(ctx, e, rest[1:])
+	if c, ok := lookup(rest[0]); ok {
+		err := c.run(ctx, e, rest[1:])
+		if errors.Is(err, errHelpShown) {
+			return nil
+		}
+		return err
+	}
+	return usageError{fmt.Errorf("unknown command %q (see db4e --help)", rest[0])}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
 		}
 	}
-	fmt.Fprint(stderr, usage())
-	return usageError{fmt.Errorf("unknown command %q", rest[0])}
+	return command{}, false
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {
+	if err := e.parse(e.flags("version"), args, 0, 0); err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, "db4e", version)
 	return nil
+}
+
+// cmdHelp prints the usage, or one command's.
+func cmdHelp(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stdout, usage())
+		return nil
+	}
+	c, ok := lookup(args[0])
+	if !ok || c.name == "help" {
+		return usageError{fmt.Errorf("help: no command %q (see db4e --help)", args[0])}
+	}
+	return c.run(ctx, e, append(args[1:], "-h"))
 }

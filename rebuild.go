@@ -8,8 +8,8 @@ import (
 )
 
 func cmdRebuild(ctx context.Context, e *env, args []string) error {
-	if len(args) > 0 {
-		return usageError{fmt.Errorf("rebuild takes no arguments")}
+	if err := e.parse(e.flags("rebuild"), args, 0, 0); err != nil {
+		return err
 	}
 	return withConsole(ctx, e, func(c api.Console) error {
 		n, err := c.Rebuild(ctx)

@@ -8,14 +8,14 @@ import (
 )
 
 func cmdReport(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "report")
+	fs := e.flags("report")
 	asJSON := fs.Bool("json", false, "JSON output")
 	var q api.ReportQuery
 	fs.IntVar(&q.Days, "days", 0, "the last N days")
 	fs.StringVar(&q.From, "from", "", "first day, YYYY-MM-DD")
 	fs.StringVar(&q.To, "to", "", "last day, YYYY-MM-DD")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
 	}
 	if err := q.Validate(); err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}

@@ -10,14 +10,17 @@ import (
 )
 
 func cmdRestart(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "restart")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() == 0 {
-		return usageError{fmt.Errorf("restart: name targets, or all (configured: %d)", len(e.cfg.Targets))}
+	fs := e.flags("restart")
+	if err := e.parse(fs, args, 0, -1); err != nil {
+		return err
 	}
 	all := e.cfg.BuildTargets()
+	if len(all) == 0 {
+		return usageError{fmt.Errorf("restart: no targets are configured in %s: see targets in config.example.yaml", e.cfg.Where())}
+	}
+	if fs.NArg() == 0 {
+		return usageError{fmt.Errorf("restart: name targets, or all; configured: %s", restart.Names(all))}
+	}
 	targets, err := restart.Select(all, fs.Args())
 	if err != nil {
 		return usageError{fmt.Errorf("restart: %w", err)}

@@ -13,10 +13,10 @@ import (
 var errDown = errors.New("down")
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
-	fs := subFlags(e, "status")
+	fs := e.flags("status")
 	asJSON := fs.Bool("json", false, "JSON output")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
 	}
 	return withReader(ctx, e, func(c api.Console) error {
 		st, err := c.Status(ctx)

@@ -74,6 +74,12 @@ func (q ReportQuery) Validate() error {
 	if q.Days < 0 {
 		return model.Invalid("--days must not be negative")
 	}
+	if q.Days > 0 && q.From != "" {
+		return model.Invalid("--days and --from both say where to start: give one")
+	}
+	if q.From != "" && q.To != "" && q.From > q.To {
+		return model.Invalid("--from %s is after --to %s: no day is in that range", q.From, q.To)
+	}
 	return nil
 }
 

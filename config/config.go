@@ -192,6 +192,14 @@ func DefaultSocket() string {
 	return system
 }
 
+// Where names the file the configuration came from, for messages.
+func (c *File) Where() string {
+	if c.Path == "" {
+		return "the defaults (no configuration file was found: " + strings.Join(searchPath(), " or ") + ")"
+	}
+	return c.Path
+}
+
 // Location is the zone days are cut in.
 func (c *File) Location() (*time.Location, error) { return store.LoadLocation(c.Timezone) }
 

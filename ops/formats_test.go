@@ -178,11 +178,11 @@ func TestPublishCSVToGit(t *testing.T) {
 func TestCSVNamesAreNotFormulas(t *testing.T) {
 	hosts := map[string]string{
 		`=HYPERLINK("http://x","y")`: `'=HYPERLINK("http://x","y")`,
-		"+1+1":                        "'+1+1",
-		"-2+3":                        "'-2+3",
-		"@SUM(A1)":                    "'@SUM(A1)",
-		"rig-01":                      "rig-01",
-		"a=b":                         "a=b",
+		"+1+1":                       "'+1+1",
+		"-2+3":                       "'-2+3",
+		"@SUM(A1)":                   "'@SUM(A1)",
+		"rig-01":                     "rig-01",
+		"a=b":                        "a=b",
 	}
 	d := api.ReportDay{Date: "2025-03-01", SharesByHost: map[string]uint64{}}
 	for h := range hosts {

@@ -176,14 +176,24 @@ func Select(targets []Target, names []string) ([]Target, error) {
 			}
 		}
 		if !found {
-			known := make([]string, 0, len(targets))
-			for _, t := range targets {
-				known = append(known, t.Name)
-			}
-			return nil, fmt.Errorf("no target %q (configured: %s)", n, strings.Join(known, ", "))
+			return nil, fmt.Errorf("no target %q; configured: %s", n, Names(targets))
 		}
 	}
 	return out, nil
+}
+
+// Names lists the targets' names, and a group's name once before its own, for a message.
+func Names(targets []Target) string {
+	var known []string
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.Group != "" && !seen[t.Group] {
+			seen[t.Group] = true
+			known = append(known, t.Group)
+		}
+		known = append(known, t.Name)
+	}
+	return strings.Join(known, ", ")
 }
 
 // HasHealthCheck tells a target whose health can be asked from one known only by its restart
