@@ -60,7 +60,11 @@ func (s StatusReport) WriteText(w io.Writer) error {
 		return err
 	}
 	if !s.Node.At.IsZero() {
-		fmt.Fprintf(w, "node: height %d of %d, synchronized %v, %d in / %d out\n", s.Node.Height, s.Node.TargetHeight, s.Node.Synchronized, s.Node.Incoming, s.Node.Outgoing)
+		offline := ""
+		if s.Node.Offline {
+			offline = ", offline"
+		}
+		fmt.Fprintf(w, "node: height %d of %d, synchronized %v%s, %d in / %d out\n", s.Node.Height, s.Node.TargetHeight, s.Node.Synchronized, offline, s.Node.Incoming, s.Node.Outgoing)
 	}
 	present := 0
 	for _, m := range s.Inventory {
@@ -98,6 +102,7 @@ type NodeStatus struct {
 	Height       uint64    `json:"height"`
 	TargetHeight uint64    `json:"target_height"`
 	Synchronized bool      `json:"synchronized"`
+	Offline      bool      `json:"offline"`
 	Incoming     uint64    `json:"incoming"`
 	Outgoing     uint64    `json:"outgoing"`
 	At           time.Time `json:"at"`

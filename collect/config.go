@@ -2,6 +2,8 @@ package collect
 
 import (
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -67,6 +69,14 @@ type MonerodConfig struct {
 	RPC      string        `yaml:"rpc"`
 	Interval time.Duration `yaml:"interval"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// Login is monerod's --rpc-login, user:password, answered with HTTP Digest as monerod
+	// asks. LoginFile names a file holding it instead, to keep it out of this file; it is read
+	// at each poll, so a changed password needs no restart.
+	Login     string `yaml:"login"`
+	LoginFile string `yaml:"login_file"`
+	// OfflineOK counts a node started with --offline as healthy (a test node). By default it
+	// is down: no new block reaches P2Pool through it.
+	OfflineOK bool `yaml:"offline_ok"`
 }
 
 // DefaultMonerodConfig is the monerod section when the file has none.
@@ -84,10 +94,45 @@ func (c MonerodConfig) Validate() error {
 	}
 	if c.RPC != "" {
 		if err := httpURL(c.RPC); err != nil {
-			return fmt.Errorf("rpc: %w", err)
+			return fmt.Errorf("rpc: %s", model.Redact(err.Error()))
+		}
+	}
+	switch {
+	case c.Login != "" && c.LoginFile != "":
+		return fmt.Errorf("login_file: give login or login_file, not both")
+	case c.Login != "" && !strings.Contains(c.Login, ":"):
+		return fmt.Errorf("login: want user:password, as monerod's --rpc-login")
+	case c.LoginFile != "":
+		if _, _, err := c.login(); err != nil {
+			return fmt.Errorf("login_file: %w", err)
 		}
 	}
 	return nil
+}
+
+// login is the user and password monerod wants: from login, login_file, or the RPC URL's
+// user:password@ (kept out of every message).
+func (c MonerodConfig) login() (user, password string, err error) {
+	s := c.Login
+	if c.LoginFile != "" {
+		b, err := os.ReadFile(c.LoginFile)
+		if err != nil {
+			return "", "", err
+		}
+		s = strings.TrimSpace(string(b))
+		if !strings.Contains(s, ":") {
+			return "", "", fmt.Errorf("%s: want user:password on one line, as monerod's --rpc-login", c.LoginFile)
+		}
+	}
+	if s == "" {
+		if u, err := url.Parse(c.RPC); err == nil && u.User != nil {
+			p, _ := u.User.Password()
+			return u.User.Username(), p, nil
+		}
+		return "", "", nil
+	}
+	user, password, _ = strings.Cut(s, ":")
+	return user, password, nil
 }
 
 func httpURL(u string) error {

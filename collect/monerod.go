@@ -3,12 +3,15 @@ package collect
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/icholy/digest"
 )
 
 // NodeInfo is what monerod's get_info says.
@@ -23,7 +26,7 @@ type NodeInfo struct {
 	Status       string `json:"status"`
 }
 
-// PollMonerod asks monerod's JSON-RPC get_info.
+// PollMonerod asks monerod's JSON-RPC get_info with c. Its messages name base without a login.
 func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time) (NodeInfo, []model.Sample, error) {
 	body := []byte(`{"jsonrpc":"2.0","id":"0","method":"get_info"}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/json_rpc", bytes.NewReader(body))
@@ -37,14 +40,15 @@ func PollMonerod(ctx context.Context, c *http.Client, base string, now time.Time
 			Message string `json:"message"`
 		} `json:"error"`
 	}
+	shown := model.Redact(base)
 	if err := doJSON(c, req, &resp); err != nil {
-		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %w", base, err)
+		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %w", shown, err)
 	}
 	if resp.Error != nil {
-		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", base, model.SanitizeText(resp.Error.Message, 200))
+		return NodeInfo{}, nil, fmt.Errorf("monerod %s: %s", shown, model.SanitizeText(resp.Error.Message, 200))
 	}
 	if resp.Result == nil || resp.Result.Status != "OK" {
-		return NodeInfo{}, nil, fmt.Errorf("monerod %s: get_info without status OK", base)
+		return NodeInfo{}, nil, fmt.Errorf("monerod %s: get_info without status OK", shown)
 	}
 	n := *resp.Result
 	// target_height is 0 once synchronized: trust synchronized, and give the height as target.
@@ -67,8 +71,26 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Monerod asks monerod's get_info: the node is up when it answers and is synchronized.
-type Monerod struct{ Config MonerodConfig }
+// Fit is the one definition of a node fit to serve P2Pool, for the poller, status and the
+// restart health check: it is synchronized, and online unless offlineOK. The reason says why not.
+func (n NodeInfo) Fit(offlineOK bool) (bool, string) {
+	switch {
+	case !n.Synchronized:
+		return false, fmt.Sprintf("not synchronized: height %d of %d", n.Height, n.TargetHeight)
+	case n.Offline && !offlineOK:
+		return false, "offline (started with --offline): no new block reaches P2Pool; monerod.offline_ok accepts it"
+	}
+	return true, ""
+}
+
+// Monerod asks monerod's get_info, with its login when it has one.
+type Monerod struct {
+	Config MonerodConfig
+
+	mu     sync.Mutex
+	client *http.Client
+	login  string // the login client was made for
+}
 
 // Name is monerod.
 func (m *Monerod) Name() string { return "monerod" }
@@ -76,16 +98,50 @@ func (m *Monerod) Name() string { return "monerod" }
 // Interval is the monerod section's.
 func (m *Monerod) Interval() time.Duration { return m.Config.Interval }
 
-// Collect asks once.
+// Collect asks once. The node is up when it answers and is Fit.
 func (m *Monerod) Collect(ctx context.Context, now time.Time) (Result, error) {
-	info, samples, err := PollMonerod(ctx, client(m.Config.Timeout), m.Config.RPC, now)
+	info, samples, err := m.Ask(ctx, now)
 	if err != nil {
 		return Result{Health: []Health{health("monerod", "monerod", err)}}, err
 	}
 	h := health("monerod", "monerod", nil)
-	if !info.Synchronized {
-		// It answers: the collection succeeded, but a node still syncing does not serve P2Pool.
-		h.Up, h.Detail = false, fmt.Sprintf("not synchronized: height %d of %d", info.Height, info.TargetHeight)
-	}
+	// It answers, so the collection succeeded; an unfit node is still down for P2Pool.
+	h.Up, h.Detail = info.Fit(m.Config.OfflineOK)
 	return Result{Samples: samples, Health: []Health{h}, Node: &info}, nil
+}
+
+// Ask asks get_info. Its errors never hold the login.
+func (m *Monerod) Ask(ctx context.Context, now time.Time) (NodeInfo, []model.Sample, error) {
+	c, hasLogin, err := m.httpClient()
+	if err != nil {
+		return NodeInfo{}, nil, model.RedactErr(fmt.Errorf("monerod login: %w", err))
+	}
+	info, samples, err := PollMonerod(ctx, c, m.Config.RPC, now)
+	var se *StatusError
+	if errors.As(err, &se) && se.Code == http.StatusUnauthorized {
+		if hasLogin {
+			err = fmt.Errorf("monerod %s: %s: the login was refused (monerod.login or login_file)", model.Redact(m.Config.RPC), se.Status)
+		} else {
+			err = fmt.Errorf("monerod %s: %s: it was started with --rpc-login: set monerod.login or login_file", model.Redact(m.Config.RPC), se.Status)
+		}
+	}
+	return info, samples, model.RedactErr(err)
+}
+
+// httpClient answers monerod's Digest challenge when a login is configured; the client is kept
+// while the login stays the same, so the challenge is reused.
+func (m *Monerod) httpClient() (*http.Client, bool, error) {
+	user, password, err := m.Config.login()
+	if err != nil {
+		return nil, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if key := user + ":" + password; m.client == nil || key != m.login {
+		m.client, m.login = client(m.Config.Timeout), key
+		if user != "" {
+			m.client.Transport = &digest.Transport{Username: user, Password: password}
+		}
+	}
+	return m.client, user != "", nil
 }

@@ -206,6 +206,11 @@ func (c *File) Location() (*time.Location, error) { return store.LoadLocation(c.
 // BuildTargets expands the targets list (validated at load).
 func (c *File) BuildTargets() []restart.Target {
 	t, _ := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)
+	for i := range t {
+		if t[i].Kind == restart.KindMonerod {
+			t[i].Health.Node = c.Ops.Monerod
+		}
+	}
 	return t
 }
 

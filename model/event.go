@@ -188,10 +188,10 @@ func SanitizeName(s string, max int) string {
 
 // SanitizeText makes untrusted free text (an error, a command, a detail) safe to show and
 // store, and keeps it as it is otherwise: only invalid UTF-8 and control characters are
-// replaced, and it is bounded to max bytes. Paths and URLs keep their '/'; the console escapes
+// replaced, logins in URLs removed (Redact), and it is bounded to max bytes. Paths and URLs keep their '/'; the console escapes
 // '[' itself.
 func SanitizeText(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
+	s = Redact(strings.ToValidUTF8(s, "?"))
 	var b strings.Builder
 	for _, r := range s {
 		if b.Len()+utf8.RuneLen(r) > max {

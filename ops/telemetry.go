@@ -113,10 +113,14 @@ func (l *Local) collect(ctx context.Context, c collect.Collector) {
 	l.tele.mu.Lock()
 	last := l.tele.collected[c.Name()]
 	l.tele.collected[c.Name()] = run
-	if r.Node != nil {
-		n := r.Node
-		l.tele.node = api.NodeStatus{Height: n.Height, TargetHeight: n.TargetHeight, Synchronized: n.Synchronized,
-			Incoming: n.Incoming, Outgoing: n.Outgoing, At: l.Now()}
+	if _, isNode := c.(*collect.Monerod); isNode {
+		// A node that does not answer has no height and is not synchronized: no figure of
+		// its last answer is shown as if it were current (status, the header, /metrics).
+		l.tele.node = api.NodeStatus{}
+		if n := r.Node; n != nil {
+			l.tele.node = api.NodeStatus{Height: n.Height, TargetHeight: n.TargetHeight, Synchronized: n.Synchronized,
+				Offline: n.Offline, Incoming: n.Incoming, Outgoing: n.Outgoing, At: l.Now()}
+		}
 	}
 	l.tele.mu.Unlock()
 	switch {

@@ -33,7 +33,7 @@ func Check(ctx context.Context, t Target) error {
 	case h.URL == "":
 		return nil // nothing to ask: the restart command's success is all we know
 	case t.Kind == KindMonerod:
-		return checkMonerod(ctx, url)
+		return checkMonerod(ctx, h.Node, url)
 	case t.Kind == KindMiner:
 		return checkXmrig(ctx, url, h.Token)
 	default:
@@ -41,16 +41,16 @@ func Check(ctx context.Context, t Target) error {
 	}
 }
 
-// checkMonerod: get_info answers OK and the node is synchronized.
-func checkMonerod(ctx context.Context, base string) error {
-	info, _, err := collect.PollMonerod(ctx, healthClient(), base, time.Now())
+// checkMonerod: get_info answers with the monerod section's login, and the node is fit as the
+// poller judges it (collect.NodeInfo.Fit).
+func checkMonerod(ctx context.Context, node collect.MonerodConfig, base string) error {
+	node.RPC, node.Timeout = base, checkTimeout
+	r, err := (&collect.Monerod{Config: node}).Collect(ctx, time.Now())
 	switch {
 	case err != nil:
 		return err
-	case !info.Synchronized:
-		return fmt.Errorf("monerod: not synchronized (height %d of %d)", info.Height, info.TargetHeight)
-	case info.Offline:
-		return errors.New("monerod: offline")
+	case !r.Health[0].Up:
+		return errors.New("monerod: " + r.Health[0].Detail)
 	}
 	return nil
 }

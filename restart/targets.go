@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/runner"
 )
 
@@ -51,6 +52,9 @@ type HealthConfig struct {
 	Interval time.Duration `yaml:"interval"`
 	// MaxAge is how old P2Pool's pool/stats may be.
 	MaxAge time.Duration `yaml:"max_age"`
+	// Node is the monerod section, for a monerod target: its login and whether an offline node
+	// is healthy are the same for the restart's check as for the poller.
+	Node collect.MonerodConfig `yaml:"-"`
 }
 
 // Target is one restartable thing on one host.

@@ -1,0 +1,77 @@
+// Package monerodtest runs Debian's monerod in regtest for tests that need a real node: its
+// RPC, its --rpc-login Digest challenge, its --offline state.
+package monerodtest
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Start runs monerod --regtest --offline on loopback with login (user:password, or "" for
+// none) and returns its RPC address, http://127.0.0.1:PORT. The test is skipped, saying why,
+// when monerod is not installed (apt-get install monero).
+func Start(t *testing.T, login string) string {
+	t.Helper()
+	bin, err := exec.LookPath("monerod")
+	if err != nil {
+		t.Skip("monerod is not installed (apt-get install monero): no real node to ask")
+	}
+	dir := t.TempDir()
+	rpc, p2p := freePort(t), freePort(t)
+	args := []string{"--regtest", "--offline", "--non-interactive", "--no-igd", "--fixed-difficulty", "1",
+		"--data-dir", filepath.Join(dir, "data"), "--log-file", filepath.Join(dir, "monerod.log"), "--log-level", "0",
+		"--rpc-bind-ip", "127.0.0.1", "--rpc-bind-port", strconv.Itoa(rpc),
+		"--p2p-bind-ip", "127.0.0.1", "--p2p-bind-port", strconv.Itoa(p2p)}
+	if login != "" {
+		args = append(args, "--rpc-login", login)
+	}
+	cmd := exec.Command(bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start monerod: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	base := "http://127.0.0.1:" + strconv.Itoa(rpc)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		// Any HTTP answer, a 401 included, means the RPC server is up.
+		if resp, err := http.Post(base+"/json_rpc", "application/json", bytes.NewReader([]byte(`{}`))); err == nil {
+			resp.Body.Close()
+			return base
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("monerod did not answer on %s within 60 s:\n%s", base, out.String())
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
