@@ -26,7 +26,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		if err := e.print(*asJSON, st, st.WriteText); err != nil {
 			return err
 		}
-		if down := st.Down(); len(down) > 0 {
+		if down := st.Problems(); len(down) > 0 {
 			return fmt.Errorf("%w: %s", errDown, strings.Join(down, ", "))
 		}
 		return nil

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/db4e/db4e/api"
 )
@@ -24,25 +27,40 @@ func TestStatusCommand(t *testing.T) {
 	defer bad.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "db4e.yaml")
+	// Since issue 12, status is well only while a service follows the log: each state is
+	// asked of a running service.
+	logPath := filepath.Join(dir, "p2pool.log")
+	os.WriteFile(logPath, nil, 0o644)
 	write := func(xmrigURL string) {
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %s
 socket: %s
+p2pool:
+  log: %s
 monerod:
   rpc: %s
 miners:
   xmrig:
     - {name: rig-01, url: %s}
-`, filepath.Join(dir, "data"), filepath.Join(dir, "db4e.sock"), monerod.URL, xmrigURL)), 0o644)
+`, filepath.Join(dir, "data"), filepath.Join(dir, "db4e.sock"), logPath, monerod.URL, xmrigURL)), 0o644)
+	}
+	service := func() func() {
+		svc := startService(t, cfg)
+		waitSocket(t, filepath.Join(dir, "db4e.sock"))
+		return func() { svc.Process.Signal(os.Interrupt); svc.Wait() }
 	}
 	write(good.URL)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "import", "ingest/testdata/sample.log"); code != 0 {
 		t.Fatalf("a store to report on: %s", errs) // status, a reader, creates none
 	}
+	stop := service()
 	out, errs, code := db4e(t, nil, "--config", cfg, "status")
+	stop()
 	if code != 0 || !strings.Contains(out, "height 3350301") || !strings.Contains(out, "rig-01") {
 		t.Fatalf("all up: exit %d\n%s\n%s", code, out, errs)
 	}
 	write(bad.URL)
+	stop = service()
+	defer stop()
 	out, errs, code = db4e(t, nil, "--config", cfg, "status", "--json")
 	if code != 1 || !strings.Contains(errs, "down: rig-01") {
 		t.Fatalf("rig down: exit %d\n%s\n%s", code, out, errs)
@@ -51,4 +69,80 @@ miners:
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Node.Height != 3350301 || len(st.Down()) != 1 {
 		t.Fatalf("%+v %v", st, err)
 	}
+}
+
+// status exits 1 for each way the farm's ingest can be broken, says which and why, and 0 once
+// all is well again.
+func TestStatusExitCodes(t *testing.T) {
+	base, err := os.MkdirTemp("", "db4e-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755) // another user's status can reach the config and the log's folder
+	logPath := filepath.Join(base, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock := filepath.Join(base, "db4e.sock")
+	cfg := filepath.Join(base, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n",
+		filepath.Join(base, "data"), sock, logPath)), 0o644)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	status := func(t *testing.T, code int, want string) {
+		t.Helper()
+		var out, errs string
+		var got int
+		// The service notices within a second or two (the component is computed when asked,
+		// the follower's error when it next looks).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			out, errs, got = db4e(t, nil, "--config", cfg, "status")
+			if got == code && strings.Contains(errs, want) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if got != code || !strings.Contains(errs, want) {
+			t.Fatalf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", got, code, want, out, errs)
+		}
+	}
+	t.Run("no service", func(t *testing.T) {
+		status(t, 1, "service (no db4e service follows "+logPath)
+	})
+	svc := startService(t, cfg)
+	waitSocket(t, sock)
+	t.Run("all well", func(t *testing.T) { status(t, 0, "") })
+	t.Run("log missing", func(t *testing.T) {
+		os.Rename(logPath, logPath+".away")
+		status(t, 1, "log ("+logPath+" does not exist")
+	})
+	t.Run("a directory in its place", func(t *testing.T) {
+		os.Mkdir(logPath, 0o755)
+		status(t, 1, "log ("+logPath+" is not a regular file (d")
+		os.Remove(logPath)
+	})
+	t.Run("well again", func(t *testing.T) {
+		os.Rename(logPath+".away", logPath)
+		status(t, 0, "")
+	})
+	svc.Process.Kill()
+	svc.Wait()
+	os.Remove(sock)
+	t.Run("unreadable", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("a second user is needed to make the log unreadable: run the tests as root")
+		}
+		os.Chmod(logPath, 0o600) // root's, and nobody runs this status
+		bin := filepath.Join(base, "db4e")
+		b, _ := os.ReadFile(db4eBin)
+		os.WriteFile(bin, b, 0o755)
+		filepath.Walk(filepath.Join(base, "data"), func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
+		cmd := exec.Command(bin, "--config", cfg, "status")
+		cmd.Env = []string{"HOME=" + base, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		_, errs, code := runCmd(t, cmd)
+		if code != 1 || !strings.Contains(errs, "log ("+logPath+": permission denied)") {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+	})
 }

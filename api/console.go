@@ -66,6 +66,8 @@ type Snapshot struct {
 	Health  []HealthRow   `json:"health,omitempty"`
 	Node    NodeStatus    `json:"node"`
 	Alerts  []alert.Alert `json:"alerts,omitempty"` // open, oldest first
+	// Components is the same health model as status'.
+	Components []Component `json:"components,omitempty"`
 	// Inventory is the miners known from DHCP leases.
 	Inventory []InventoryMiner `json:"inventory,omitempty"`
 }
@@ -104,8 +106,11 @@ type PoolStatus struct {
 
 // IngestStatus says whether the log is being read.
 type IngestStatus struct {
-	Path      string    `json:"path"`
-	Following bool      `json:"following"`
+	Path      string `json:"path"`
+	Following bool   `json:"following"`
+	// Started is when this process began following; LastLine is when it last read a line (zero
+	// until it has read one); LastBatch when it last stored events.
+	Started   time.Time `json:"started,omitzero"`
 	LastBatch time.Time `json:"last_batch"`
 	LastLine  time.Time `json:"last_line"`
 	Error     string    `json:"error,omitempty"`

@@ -11,18 +11,46 @@ import (
 
 // StatusReport is `db4e status`: the farm's health in one go.
 type StatusReport struct {
-	Now       time.Time        `json:"now"`
-	Health    []HealthRow      `json:"health"`
-	Node      NodeStatus       `json:"node"`
-	Inventory []InventoryMiner `json:"inventory,omitempty"`
-	Ingest    IngestStatus     `json:"ingest"`
-	Events    int              `json:"events"`
-	Skipped   uint64           `json:"skipped"`
-	DataDir   string           `json:"data_dir"`
-	Alerts    []alert.Alert    `json:"alerts,omitempty"`
+	Now time.Time `json:"now"`
+	// Components is every part db4e watches, in a fixed order; status exits 1 while one is bad.
+	Components []Component      `json:"components"`
+	Health     []HealthRow      `json:"health"`
+	Node       NodeStatus       `json:"node"`
+	Inventory  []InventoryMiner `json:"inventory,omitempty"`
+	Ingest     IngestStatus     `json:"ingest"`
+	Events     int              `json:"events"`
+	Skipped    uint64           `json:"skipped"`
+	DataDir    string           `json:"data_dir"`
+	Alerts     []alert.Alert    `json:"alerts,omitempty"`
 }
 
-// Down lists what is down.
+// Problems is what makes `db4e status` exit 1, shortest first: the polled targets that are
+// down by name, then every other bad component with its reason, then the open alerts.
+func (s StatusReport) Problems() []string {
+	var out []string
+	for _, h := range s.Health {
+		if !h.Up {
+			out = append(out, h.Name)
+		}
+	}
+	for _, c := range s.Components {
+		switch {
+		case c.Up:
+		case c.Name == ComponentMonerod || c.Name == ComponentP2Pool || c.Name == ComponentMiners:
+			if len(s.Health) == 0 { // not asked yet: no row says so
+				out = append(out, c.Name+" ("+c.Reason+")")
+			}
+		default:
+			out = append(out, c.Name+" ("+c.Reason+")")
+		}
+	}
+	for _, a := range s.Alerts {
+		out = append(out, "alert "+a.Rule+" "+a.Target)
+	}
+	return out
+}
+
+// Down lists the polled targets that are down, the open alerts, and a paused ingest.
 func (s StatusReport) Down() []string {
 	var out []string
 	for _, h := range s.Health {
@@ -39,22 +67,31 @@ func (s StatusReport) Down() []string {
 	return out
 }
 
-// WriteText prints the report for a terminal.
+// WriteText prints the report for a terminal: the components, then each miner, then the
+// open alerts.
 func (s StatusReport) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tKIND\tSTATE\tSINCE\tDETAIL")
-	for _, h := range s.Health {
-		state := "up"
-		if !h.Up {
+	row := func(name string, up bool, since time.Time, why string) {
+		state, when := "up", "-"
+		if !up {
 			state = "DOWN"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, h.Kind, state, h.Since.Format("2006-01-02 15:04:05"), h.Detail)
+		if !since.IsZero() {
+			when = since.Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, state, when, why)
+	}
+	fmt.Fprintln(tw, "COMPONENT\tSTATE\tSINCE\tREASON")
+	for _, c := range s.Components {
+		row(c.Name, c.Up, c.Since, c.Reason)
+	}
+	for _, h := range s.Health {
+		if h.Kind == "xmrig" {
+			row("  "+h.Name, h.Up, h.Since, h.Detail)
+		}
 	}
 	for _, a := range s.Alerts {
-		fmt.Fprintf(tw, "%s\talert\tFIRING\t%s\t%s %s\n", a.Target, a.Since.Format("2006-01-02 15:04:05"), a.Rule, a.Detail)
-	}
-	if len(s.Health) == 0 && len(s.Alerts) == 0 {
-		fmt.Fprintln(tw, "(nothing to poll: set monerod.rpc, p2pool.data_api or miners.xmrig)\t\t\t\t")
+		fmt.Fprintf(tw, "alert %s\tFIRING\t%s\t%s %s\n", a.Rule, a.Since.Format("2006-01-02 15:04:05"), a.Target, a.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -28,6 +28,8 @@ type alerting struct {
 	engine alert.Engine
 	loaded bool
 	hook   alert.Hook
+	// hookState is how the last hook run went: the alerts component.
+	hookState outcome
 	// unstored are alert events the store refused (a full disk: the disk_low alert itself),
 	// stored with the next pass that can.
 	unstored []model.Event
@@ -53,6 +55,19 @@ func (l *Local) loadAlerts() {
 		}
 	}
 	l.alerts.hook.Timeout = l.Cfg.Alerts.HookTimeout
+}
+
+// hasHooks says whether any alert runs a hook: only then is there an alerts component.
+func (l *Local) hasHooks() bool {
+	if len(l.Cfg.Alerts.Hook) > 0 {
+		return true
+	}
+	for _, r := range l.Cfg.Alerts.Rules.Map() {
+		if len(r.Hook) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // OpenAlerts are the alerts firing now.
@@ -117,10 +132,13 @@ func (l *Local) commitTransitions(ctx context.Context, trans []alert.Transition)
 		}
 		// Hooks never hold up the ingest or the next evaluation.
 		go func() {
-			if err := l.alerts.hook.Run(context.WithoutCancel(ctx), hook, t); err != nil {
+			err := l.alerts.hook.Run(context.WithoutCancel(ctx), hook, t)
+			l.alerts.hookState.set(err, l.Now())
+			if err != nil {
 				l.Log.Error("alert hook", "rule", t.Rule, "err", err)
 				l.recordAction(ctx, "alert hook", t.Rule+" "+t.Target, err)
 			}
+			l.changes.bump()
 		}()
 	}
 }
@@ -168,6 +186,9 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 	if on(alert.RuleLogSilent) {
 		l.mu.Lock()
 		following, last := l.ingest.Following, l.ingest.LastLine
+		if last.Before(l.ingest.Started) {
+			last = l.ingest.Started
+		}
 		l.mu.Unlock()
 		if following && !last.IsZero() {
 			silent := now.Sub(last)

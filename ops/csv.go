@@ -174,47 +174,118 @@ func (l *Local) ExportCSV(ctx context.Context, dir string, legacy bool) ([]strin
 
 // publishCSV keeps the CSV files current in the service: after new events, at most every
 // cfg.Every, and, in a git work tree, committed and pushed, as the original farm published
-// them to its web page.
+// them to its web page. A failure is the csv component's state (status, /metrics, the console),
+// an event when it starts and when it ends, and is retried with a growing pause until it heals,
+// new events or not.
 func (l *Local) publishCSV(ctx context.Context) {
 	cfg := l.Cfg.CSV
 	var seen uint64
 	for {
-		v, err := l.changes.wait(ctx, seen)
-		if err != nil {
-			return
-		}
-		seen = v
-		names, err := l.ExportCSV(ctx, cfg.Dir, cfg.Legacy)
-		if err != nil {
-			l.Log.Warn("csv", "err", err)
-		} else if cfg.Git {
-			if err := gitPublish(ctx, cfg.Dir, names); err != nil {
-				l.Log.Warn("csv: git", "err", err)
+		if fails := l.csvState.failures(); fails == 0 {
+			v, err := l.changes.wait(ctx, seen)
+			if err != nil {
+				return
 			}
-		}
-		select {
-		case <-ctx.Done():
+			seen = v
+		} else if !sleep(ctx, csvBackoff(cfg.Every, fails)) {
 			return
-		case <-time.After(cfg.Every):
+		}
+		err := l.publishOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		l.noteCSV(ctx, err)
+		if !sleep(ctx, cfg.Every) {
+			return
 		}
 	}
 }
 
-// gitPublish commits the files (if they changed) and pushes. Fixed arguments, no shell.
+func (l *Local) publishOnce(ctx context.Context) error {
+	cfg := l.Cfg.CSV
+	names, err := l.ExportCSV(ctx, cfg.Dir, cfg.Legacy)
+	if err != nil || !cfg.Git {
+		return err
+	}
+	if err := gitPublish(ctx, cfg.Dir, names); err != nil {
+		return fmt.Errorf("git: %w", err)
+	}
+	return nil
+}
+
+// noteCSV keeps the csv component's state; its start and its end are logged and recorded.
+func (l *Local) noteCSV(ctx context.Context, err error) {
+	was := l.csvState.failures()
+	l.csvState.set(err, l.Now())
+	switch {
+	case err != nil && was == 0:
+		l.Log.Warn("csv publishing failed; retrying", "err", err)
+		l.recordAction(ctx, "csv publish", l.Cfg.CSV.Dir, err)
+		l.changes.bump()
+	case err != nil:
+		l.Log.Debug("csv publishing failed again", "err", err, "tries", was+1)
+	case was > 0:
+		l.Log.Info("csv publishing works again", "after", was)
+		l.recordAction(ctx, "csv publish", l.Cfg.CSV.Dir, nil)
+		l.changes.bump()
+	}
+}
+
+// csvBackoff is the pause before the next try after fails failures in a row: every, doubled
+// each time, at most ten minutes.
+func csvBackoff(every time.Duration, fails int) time.Duration {
+	d := every
+	for i := 1; i < fails && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// sleep waits d or until ctx ends; false when it ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// gitPublish commits the files (if they changed) and, when the branch is ahead of its
+// upstream, fetches, rebases onto it and pushes: another commit on the remote (a page edited
+// there) does not reject every later push, and commits left by a failed push go with the next.
+// On a conflict db4e's files win: they are rewritten from the store anyway. Fixed arguments,
+// no shell.
 func gitPublish(ctx context.Context, dir string, names []string) error {
 	git := func(args ...string) (string, error) {
 		res, err := runner.Run(ctx, runner.Command{Argv: append([]string{"git", "-C", dir}, args...), Name: "git " + args[0], Timeout: 2 * time.Minute})
-		return res.Stdout, err
+		return strings.TrimSpace(res.Stdout), err
 	}
 	if _, err := git(append([]string{"add", "--"}, names...)...); err != nil {
 		return err
 	}
-	if out, err := git("status", "--porcelain", "--", "."); err != nil || out == "" {
-		return err // nothing changed
-	}
-	if _, err := git("commit", "-q", "-m", "db4e: daily totals "+time.Now().UTC().Format(time.DateOnly)); err != nil {
+	out, err := git("status", "--porcelain", "--", ".")
+	if err != nil {
 		return err
 	}
-	_, err := git("push", "-q")
+	if out != "" {
+		if _, err := git("commit", "-q", "-m", "db4e: daily totals "+time.Now().UTC().Format(time.DateOnly)); err != nil {
+			return err
+		}
+	}
+	ahead, err := git("rev-list", "--count", "@{upstream}..HEAD")
+	if err != nil {
+		return fmt.Errorf("%w (the branch needs an upstream: git push -u origin BRANCH once)", err)
+	}
+	if ahead == "0" {
+		return nil
+	}
+	if _, err := git("pull", "-q", "--rebase", "-X", "theirs", "--no-edit"); err != nil {
+		git("rebase", "--abort") // leave the work tree as it was; the next try starts clean
+		return err
+	}
+	_, err = git("push", "-q")
 	return err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
 
@@ -200,5 +201,109 @@ func TestCSVNamesAreNotFormulas(t *testing.T) {
 		if !got[want] {
 			t.Errorf("%q: no row %q in %v", in, want, got)
 		}
+	}
+}
+
+// The site's remote moves ahead (a page edited there), then disappears and comes back: db4e's
+// commits land on top of the other one, the failure shows as the csv component with its reason
+// and as events, and it heals by itself with no new event to prompt it.
+func TestCSVPublishingRebasesAndHeals(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	bare, work, other := filepath.Join(dir, "site.git"), filepath.Join(dir, "site"), filepath.Join(dir, "other")
+	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=db4e", "GIT_AUTHOR_EMAIL=db4e@farm", "GIT_COMMITTER_NAME=db4e", "GIT_COMMITTER_EMAIL=db4e@farm", "HOME="+dir)
+	t.Setenv("HOME", dir) // the service's own git runs see the same identity
+	os.WriteFile(filepath.Join(dir, ".gitconfig"), []byte("[user]\n\tname = db4e\n\temail = db4e@farm\n"), 0o644)
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Env = gitEnv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("init", "-q", "--bare", bare)
+	run("clone", "-q", bare, work)
+	run("-C", work, "commit", "-q", "--allow-empty", "-m", "start")
+	run("-C", work, "push", "-q", "origin", "HEAD")
+	run("clone", "-q", bare, other)
+	os.WriteFile(filepath.Join(other, "index.html"), []byte("<h1>farm</h1>\n"), 0o644)
+	run("-C", other, "add", "index.html")
+	run("-C", other, "commit", "-q", "-m", "the page, edited on the remote")
+	run("-C", other, "push", "-q")
+
+	cfg := DefaultConfig()
+	cfg.CSV = CSVConfig{Dir: work, Git: true, Every: 50 * time.Millisecond}
+	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.publishCSV(ctx)
+	importFile := func(path string) {
+		f, _ := os.Open(path)
+		defer f.Close()
+		if _, err := l.Import(ctx, api.FormatP2Pool, path, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csvComponent := func() api.Component {
+		for _, c := range l.Components() {
+			if c.Name == api.ComponentCSV {
+				return c
+			}
+		}
+		return api.Component{Name: "none"}
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15 s; csv component %+v", what, csvComponent())
+			}
+		}
+	}
+	remoteLog := func() string {
+		cmd := exec.Command("git", "--git-dir", bare, "log", "--format=%s")
+		out, _ := cmd.Output()
+		return string(out)
+	}
+
+	importFile("testdata/sample.log")
+	waitFor("a push on top of the remote's commit", func() bool {
+		log := remoteLog()
+		return strings.Contains(log, "db4e: daily totals") && strings.Contains(log, "the page, edited on the remote")
+	})
+
+	os.Rename(bare, bare+".gone")
+	// New events, so there is something to push.
+	raw, _ := os.ReadFile("testdata/sample.log")
+	later := filepath.Join(dir, "later.log")
+	os.WriteFile(later, bytes.ReplaceAll(raw, []byte("2025-03-0"), []byte("2025-04-0")), 0o644)
+	importFile(later)
+	waitFor("the failure shown", func() bool {
+		c := csvComponent()
+		return !c.Up && strings.Contains(c.Reason, "git")
+	})
+
+	os.Rename(bare+".gone", bare)
+	waitFor("healed, with no new event", func() bool { return csvComponent().Up })
+	if n := strings.Count(remoteLog(), "db4e: daily totals"); n < 2 {
+		t.Fatalf("the commit made while the remote was away was not pushed:\n%s", remoteLog())
+	}
+	var actions []string
+	l.Store.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
+		if e.Kind == model.KindAction && e.Target == "csv publish" {
+			actions = append(actions, strings.SplitN(e.Result, ":", 2)[0])
+		}
+		return nil
+	})
+	if strings.Join(actions, ",") != "failed,ok" {
+		t.Fatalf("want an event when the failure starts and one when it ends, got %v", actions)
 	}
 }

@@ -60,6 +60,9 @@ type Local struct {
 	ingest  api.IngestStatus
 	tele    telemetry
 	alerts  alerting
+	// book and csvState are the health model's memory (health.go).
+	book     healthBook
+	csvState outcome
 }
 
 var _ api.Console = (*Local)(nil)
@@ -69,7 +72,9 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
+	l := &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
+	l.csvState.name, l.alerts.hookState.name = api.ComponentCSV, api.ComponentAlerts
+	return l
 }
 
 // Mode says the store is in this process.
@@ -211,6 +216,7 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 	l.mu.Unlock()
 	snap.Health, snap.Node, snap.Inventory = l.healthRows()
 	snap.Alerts = l.OpenAlerts()
+	snap.Components = l.Components()
 	for i := range snap.Miners {
 		for _, a := range snap.Alerts {
 			if a.Rule == alert.RuleMinerSilent && a.Target == snap.Miners[i].Host {

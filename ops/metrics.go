@@ -24,6 +24,7 @@ type metrics struct {
 	hashrate, poolHashrate                          *prometheus.Desc
 	height, targetHeight, synced, up, lag, lastPoll *prometheus.Desc
 	collectorOK, collectorTime                      *prometheus.Desc
+	componentUp, alertsOpen                         *prometheus.Desc
 
 	mu      sync.Mutex
 	version uint64
@@ -53,6 +54,8 @@ func newMetrics(l *Local) *metrics {
 		lastPoll:      d("target_last_check_timestamp_seconds", "When a target was last polled.", "target"),
 		collectorOK:   d("collector_success", "1 when a collector's last run succeeded (monerod, p2pool, xmrig, leases).", "collector"),
 		collectorTime: d("collector_duration_seconds", "How long a collector's last run took.", "collector"),
+		componentUp:   d("component_up", "1 when a component is well (service, log, store, monerod, p2pool, miners, csv, alerts): what db4e status reports.", "component"),
+		alertsOpen:    d("alerts_open", "Alerts firing now."),
 	}
 }
 
@@ -61,7 +64,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) { m.describeAll(ch) }
 
 func (m *metrics) describeAll(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.shares, m.blocks, m.payments, m.xmr, m.skipped, m.hashrate, m.poolHashrate,
-		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime} {
+		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime, m.componentUp, m.alertsOpen} {
 		ch <- d
 	}
 }
@@ -116,6 +119,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, b2f(r.Up), r.Name, r.Kind)
 		ch <- prometheus.MustNewConstMetric(m.lastPoll, prometheus.GaugeValue, float64(r.Checked.UnixNano())/1e9, r.Name)
 	}
+	for _, c := range l.Components() {
+		ch <- prometheus.MustNewConstMetric(m.componentUp, prometheus.GaugeValue, b2f(c.Up), c.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(m.alertsOpen, prometheus.GaugeValue, float64(len(l.OpenAlerts())))
 	for name, c := range l.collections() {
 		ch <- prometheus.MustNewConstMetric(m.collectorOK, prometheus.GaugeValue, b2f(c.ok), name)
 		ch <- prometheus.MustNewConstMetric(m.collectorTime, prometheus.GaugeValue, c.duration.Seconds(), name)

@@ -55,7 +55,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	l.ingest.Following = true
-	l.ingest.LastLine = l.Now() // the log's silence counts from here
+	l.ingest.Started = l.Now() // the log's silence counts from here until a line is read
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()

@@ -28,6 +28,6 @@ func (l *Local) Status(ctx context.Context) (api.StatusReport, error) {
 	l.mu.Lock()
 	ing := l.ingest
 	l.mu.Unlock()
-	return api.StatusReport{Now: l.Now(), Health: rows, Node: node, Inventory: inv, Ingest: ing, Events: n, Skipped: skipped, DataDir: l.Store.Dir(),
+	return api.StatusReport{Now: l.Now(), Components: l.Components(), Health: rows, Node: node, Inventory: inv, Ingest: ing, Events: n, Skipped: skipped, DataDir: l.Store.Dir(),
 		Alerts: l.OpenAlerts()}, nil
 }

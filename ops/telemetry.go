@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"sort"
 	"sync"
@@ -123,9 +124,15 @@ func (l *Local) collect(ctx context.Context, c collect.Collector) {
 		}
 	}
 	l.tele.mu.Unlock()
+	l.mu.Lock()
+	level := slog.LevelDebug // a one-off command says it in its output, not in its log
+	if l.ingest.Following {
+		level = slog.LevelWarn
+	}
+	l.mu.Unlock()
 	switch {
 	case err != nil && run.err != last.err:
-		l.Log.Warn("collector failed", "collector", c.Name(), "err", err)
+		l.Log.Log(ctx, level, "collector failed", "collector", c.Name(), "err", err)
 	case err == nil && last.err != "":
 		l.Log.Info("collector recovered", "collector", c.Name())
 	}

@@ -216,6 +216,29 @@ func (a *App) showAlertHistory() {
 }
 
 // showInventory lists the miners known from DHCP leases.
+// showHealth is db4e status in the console: every component with its reason whole.
+func (a *App) showHealth() {
+	var b strings.Builder
+	if a.fetchErr != nil {
+		fmt.Fprintf(&b, "%s\n  %s\n\n", a.th.paint(a.th.bad, "service lost, retrying"), tview.Escape(a.fetchErr.Error()))
+	}
+	for _, c := range a.snap.Components {
+		state := a.th.paint(a.th.good, "up")
+		if !c.Up {
+			state = a.th.paint(a.th.bad, "DOWN")
+		}
+		since := ""
+		if !c.Since.IsZero() {
+			since = " since " + c.Since.In(a.snap.Now.Location()).Format("01-02 15:04")
+		}
+		fmt.Fprintf(&b, "%-8s %s%s\n", c.Name, state, since)
+		if c.Reason != "" {
+			fmt.Fprintf(&b, "  %s\n", tview.Escape(c.Reason))
+		}
+	}
+	a.showResult("Health", b.String(), false)
+}
+
 func (a *App) showInventory() {
 	var b strings.Builder
 	if len(a.snap.Inventory) == 0 {

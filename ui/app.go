@@ -172,6 +172,7 @@ const helpText = `[::b]Moving[::-]
   B                 take a backup now
   a                 alert history
   i                 miners on the network (DHCP leases)
+  h                 health: each component, since, why
 [::b]Other[::-]
   ?                 this help (Esc closes)
   q, Ctrl-C         quit
@@ -262,6 +263,18 @@ func (a *App) apply(snap api.Snapshot, err error) {
 	a.renderEvents()
 }
 
+// badWords names a component that is not well in the header, in a word or two.
+var badWords = map[string]string{
+	api.ComponentService: "NO SERVICE follows the log",
+	api.ComponentLog:     "log DOWN",
+	api.ComponentStore:   "store PAUSED",
+	api.ComponentMonerod: "node DOWN",
+	api.ComponentP2Pool:  "p2pool DOWN",
+	api.ComponentMiners:  "miners DOWN",
+	api.ComponentCSV:     "csv FAILING",
+	api.ComponentAlerts:  "hooks FAILING",
+}
+
 // renderBanner shows the open alerts, oldest first, with their age.
 func (a *App) renderBanner() {
 	if len(a.snap.Alerts) == 0 {
@@ -285,29 +298,27 @@ func (a *App) renderHeader() {
 		mode = api.ModeAttached
 	}
 	fmt.Fprintf(&b, "%s · %s · %s", a.th.paint(a.th.accent, "db4e"), mode, s.Now.Format("15:04 MST"))
-	switch {
-	case a.fetchErr != nil:
+	if a.fetchErr != nil {
 		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, tview.Escape(shorten(a.fetchErr.Error(), 50))+" — retrying"))
-	case s.Ingest.Paused != "":
-		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "log PAUSED: disk full"))
-	case s.Ingest.Error != "":
-		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "log: "+tview.Escape(shorten(s.Ingest.Error, 50))))
+	}
+	// One word per component that is not well, from the same model as db4e status; h shows
+	// the reasons whole.
+	bad := map[string]bool{}
+	for _, c := range s.Components {
+		if !c.Up {
+			bad[c.Name] = true
+			fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, badWords[c.Name]))
+		}
+	}
+	switch {
+	case bad[api.ComponentService] || bad[api.ComponentLog] || bad[api.ComponentStore]:
 	case s.Ingest.Following && !s.Ingest.LastBatch.IsZero():
 		fmt.Fprintf(&b, " · log %s ago", ago(s.Now, s.Ingest.LastBatch))
 	case s.Ingest.Following:
-		b.WriteString(" · log: waiting")
+		b.WriteString(" · log: no event yet")
 	}
-	for _, h := range s.Health {
-		if h.Kind == "monerod" {
-			if h.Up {
-				fmt.Fprintf(&b, " · node %d", s.Node.Height)
-			} else {
-				fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "node DOWN"))
-			}
-		}
-		if h.Kind == "p2pool" && !h.Up {
-			fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, "p2pool DOWN"))
-		}
+	if !bad[api.ComponentMonerod] && !s.Node.At.IsZero() {
+		fmt.Fprintf(&b, " · node %d", s.Node.Height)
 	}
 	if s.Pool.SidechainHashrate > 0 { // our own hashrate is in the miners pane's title
 		fmt.Fprintf(&b, " · pool %s", hashrate(s.Pool.SidechainHashrate))

@@ -56,6 +56,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.showAlertHistory()
 	case 'i':
 		a.showInventory()
+	case 'h':
+		a.showHealth()
 	case 'b':
 		a.showBlocks = !a.showBlocks
 		if a.haveSnap {
