@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ops"
@@ -25,44 +26,76 @@ func runConsole(ctx context.Context, e *env) error {
 	}
 	defer o.Close()
 	if o.Local == nil {
-		return ui.New(o.Console, uiOptions(e, o.Console)).Run(ctx)
+		return ui.New(o.Console, uiOptions(e)).Run(ctx)
 	}
 	return runEmbedded(ctx, e, o.Local)
 }
 
+// runEmbedded is the console on a store this process holds: it follows the log itself, and
+// answers on the socket as the service would, so cron's `db4e restart all` or a `db4e report`
+// still work. When a service starts, it hands the store over and attaches to it.
 func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	l.Via = "console"
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{})
+	ingestCtx, stopIngest := context.WithCancel(ctx)
+	ingestDone := make(chan struct{})
 	go func() {
-		defer close(done)
-		if err := l.RunIngest(ctx); err != nil {
+		defer close(ingestDone)
+		if err := l.RunIngest(ingestCtx); err != nil {
 			l.Log.Error("ingest stopped", "err", err)
 		}
 	}()
-	// While the console holds the store, it answers on the socket as the service would: cron's
-	// `db4e restart all` or a `db4e report` still work.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	serveDone := make(chan struct{})
 	if ln, err := api.Listen(e.cfg.Socket); err == nil {
-		defer os.Remove(e.cfg.Socket)
-		go api.Serve(ctx, ln, l, l.Cfg.Backup.Dir)
+		// The listener removes its socket when it closes: the console never removes a path
+		// that may by then be the service's socket.
+		go func() { api.Serve(serveCtx, ln, l, l.Cfg.Backup.Dir); close(serveDone) }()
 	} else {
+		close(serveDone)
 		l.Log.Warn("no socket for other db4e commands", "err", err)
 	}
-	err := ui.New(l, uiOptions(e, l)).Run(ctx)
+	app := ui.New(l, uiOptions(e))
+	l.OnYield(func() {
+		app.Notice("a service started: handing the store over…")
+		// In this order: the socket is free before the store, so the service, which listens
+		// once it has the store, never finds this console's socket in its way.
+		stopServing()
+		<-serveDone
+		stopIngest()
+		<-ingestDone
+		if err := l.Store.Close(); err != nil {
+			l.Log.Error("close the store for the service", "err", err)
+		}
+		l.Log.Info("handed the store to the service")
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if r, err := api.Dial(ctx, e.cfg.Socket); err == nil {
+				app.SetConsole(r, "attached to the service")
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
+		app.Notice("the service took the store but does not answer: quit and open the console again")
+	})
+	err := app.Run(ctx)
 	cancel()
-	<-done
+	<-ingestDone
+	<-serveDone
 	return err
 }
 
-func uiOptions(e *env, c api.Console) ui.Options {
+func uiOptions(e *env) ui.Options {
 	return ui.Options{
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{
 			Targets: e.cfg.BuildTargets(),
-			// Restarts run in the console's process, as the operator who opened it.
+			// Restarts run in the console's process, as the operator who opened it; the UI
+			// records them through the console it reads.
 			Restarter: func(progress func(restart.Step)) *restart.Restarter {
-				return e.restarter(c.Record, "console", progress)
+				return e.restarter(nil, "console", progress)
 			},
 		},
 	}

@@ -223,3 +223,80 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("the demo left %v behind", left)
 	}
 }
+
+// A console opened while no service runs holds the store. A service that starts then gets it:
+// the console hands it over and attaches within 2 s, and says so; the service runs, and what
+// it stores shows in the console.
+func TestServiceTakesOverFromAnEmbeddedConsole(t *testing.T) {
+	tm := newTmux(t)
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-01", 1))
+	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+	tm.waitFor("console", "db4e · embedded", "Today: 1 share")
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+
+	start := time.Now()
+	svc := startService(t, cfg)
+	tm.waitFor("console", "db4e · attached", "attached to the service")
+	took := time.Since(start)
+	t.Logf("handover: %v from the service's start to the console saying it is attached", took.Round(time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("the handover took %v, want under 2 s", took.Round(time.Millisecond))
+	}
+	appendLine(t, logPath, shareNow("rig-02", 2))
+	tm.waitFor("console", "Today: 2 shares", "rig-02")
+	if out, errs, code := db4e(t, nil, "--config", cfg, "status"); code != 0 {
+		t.Fatalf("status with the service following: exit %d\n%s\n%s", code, out, errs)
+	}
+	tm.keys("console", "q")
+	tm.waitGone("console")
+	// The console is gone; the service's socket is not.
+	if r := report(t, "--config", cfg); len(r.Days) != 1 || r.Days[0].Shares != 2 {
+		t.Fatalf("report through the service after the console left: %+v", r)
+	}
+	if svc.ProcessState != nil {
+		t.Fatal("the service exited")
+	}
+}
+
+// An attached console whose service is killed says so within 2 s, keeps its clock, marks its
+// data stale, fits in 80 columns, and shows the whole reason under h.
+func TestAttachedConsoleLosesItsService(t *testing.T) {
+	tm := newTmux(t)
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-01", 1))
+	svc := startService(t, cfg)
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+	tm.waitFor("console", "db4e · attached", "Today: 1 share")
+
+	svc.Process.Kill() // kill -9
+	start := time.Now()
+	s := tm.waitFor("console", "service lost, retrying; data as of", "STALE")
+	took := time.Since(start)
+	t.Logf("lost service: shown %v after kill -9", took.Round(time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("the loss showed after %v, want under 2 s", took.Round(time.Millisecond))
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if len([]rune(line)) > 80 {
+			t.Errorf("a line wider than 80 columns: %q", line)
+		}
+	}
+	tm.keys("console", "h")
+	tm.waitFor("console", "Health", "service lost", "db4e.sock")
+	tm.keys("console", "Escape")
+
+	svc.Wait()
+	startService(t, cfg)
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	appendLine(t, logPath, shareNow("rig-02", 2))
+	s = tm.waitFor("console", "db4e · attached", "Today: 2 shares")
+	if strings.Contains(s, "STALE") || strings.Contains(s, "service lost") {
+		t.Errorf("still stale once the service is back:\n%s", s)
+	}
+	tm.keys("console", "q")
+	tm.waitGone("console")
+}

@@ -19,7 +19,7 @@ func runService(ctx context.Context, e *env) error {
 		// rather than let the heap double (GOMEMLIMIT overrides this).
 		debug.SetMemoryLimit(serviceMemoryLimit)
 	}
-	l, err := ops.OpenService(ctx, e.cfg.DataDir, e.cfg.Store, e.cfg.Ops, e.log)
+	l, err := ops.OpenService(ctx, e.cfg.DataDir, e.cfg.Socket, e.cfg.Store, e.cfg.Ops, e.log)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -146,3 +146,24 @@ func TestStatusExitCodes(t *testing.T) {
 		}
 	})
 }
+
+// `db4e report` prints the same text whether it opens the store itself or asks the service.
+func TestReportTheSameAttachedAndEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	embedded, errs, code := db4e(t, nil, "--config", cfg, "report")
+	if code != 0 || !strings.Contains(embedded, "0.001611286503") {
+		t.Fatalf("embedded: exit %d\n%s\n%s", code, embedded, errs)
+	}
+	startService(t, cfg)
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	attached, errs, code := db4e(t, nil, "--config", cfg, "report")
+	if code != 0 || attached != embedded {
+		t.Fatalf("attached (exit %d) differs:\n%s\nembedded:\n%s\n%s", code, attached, embedded, errs)
+	}
+}

@@ -156,6 +156,12 @@ func (r *Remote) Check(ctx context.Context) (model.CheckReport, error) {
 	return call[none, model.CheckReport](ctx, r, RouteCheck, none{})
 }
 
+// Yield asks the db4e on the socket to hand over its store.
+func (r *Remote) Yield(ctx context.Context) error {
+	_, err := call[none, none](ctx, r, RouteYield, none{})
+	return err
+}
+
 // Import streams the data to the service, which stores it.
 func (r *Remote) Import(ctx context.Context, format, source string, body io.Reader) (ImportResult, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url(RouteImport.Path, url.Values{"format": {format}, "source": {source}}), body)

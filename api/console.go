@@ -36,6 +36,10 @@ type Console interface {
 	Status(ctx context.Context) (StatusReport, error)
 	// Check verifies the whole store and lists what is damaged.
 	Check(ctx context.Context) (model.CheckReport, error)
+	// Yield asks an embedded console to hand its store to a service that is starting: it
+	// stops following the log, closes the store and attaches to the service. Anything else
+	// (the service itself) answers ErrInvalid.
+	Yield(ctx context.Context) error
 }
 
 // The modes of a Console.

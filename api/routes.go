@@ -29,11 +29,12 @@ var (
 	RouteBackupStream = Route{Method: "BackupStream", Path: "/v1/backup/stream"}
 	RouteStatus       = Route{Method: "Status", Path: "/v1/status"}
 	RouteCheck        = Route{Method: "Check", Path: "/v1/check"}
+	RouteYield        = Route{Method: "Yield", Path: "/v1/yield", Owner: true}
 )
 
 // Routes is every route; the server registers exactly these.
 var Routes = []Route{RouteSnapshot, RouteReport, RouteRebuild, RouteImport, RouteExportJSONSeq, RouteWatch,
-	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck}
+	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield}
 
 // pathPing answers whether a service is there; it is not a Console method.
 const pathPing = "/v1/ping"

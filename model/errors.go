@@ -18,7 +18,7 @@ var (
 	// ErrNoStore is returned when a command that only reads finds no store to read.
 	ErrNoStore = errors.New("no store")
 	// ErrLocked is returned when another process (usually the db4e service) holds the store.
-	ErrLocked = errors.New("store is in use by another process (is db4e --headless running?)")
+	ErrLocked = errors.New("store is in use by another process")
 	// ErrDenied is a request the asker may not make (a write through the socket by another user).
 	ErrDenied = errors.New("denied")
 	// ErrInvalid is a request with a bad argument.

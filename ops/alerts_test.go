@@ -129,3 +129,45 @@ func TestManySilentMinersAreOneAlert(t *testing.T) {
 		t.Fatalf("a few silent miners are alerted one by one: %+v", got)
 	}
 }
+
+// A hook that fails is the alerts component's state, with its reason, until one works.
+func TestFailingHookIsTheAlertsComponent(t *testing.T) {
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "hook.sh")
+	os.WriteFile(hook, []byte("#!/bin/sh\n[ -e \"$0.ok\" ] && exit 0\necho 'smtp refused' >&2\nexit 3\n"), 0o755)
+	clock := t0
+	l := alertLocal(t, t.TempDir(), []string{hook})
+	defer l.Store.Close()
+	l.Now = func() time.Time { return clock }
+	component := func() api.Component {
+		for _, c := range l.Components() {
+			if c.Name == api.ComponentAlerts {
+				return c
+			}
+		}
+		t.Fatalf("no alerts component in %+v", l.Components())
+		return api.Component{}
+	}
+	waitFor := func(up bool) api.Component {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if c := component(); c.Up == up && !c.Since.IsZero() {
+				return c
+			}
+		}
+		t.Fatalf("alerts component never up=%v: %+v", up, component())
+		return api.Component{}
+	}
+	l.Store.Apply(&store.Batch{Events: []model.Event{shareAt(t0, "rig-01")}})
+	clock = t0.Add(31 * time.Minute)
+	l.EvaluateAlerts(context.Background()) // fires: the hook fails
+	if c := waitFor(false); !strings.Contains(c.Reason, "smtp refused") {
+		t.Fatalf("reason %q", c.Reason)
+	}
+	os.WriteFile(hook+".ok", nil, 0o644)
+	l.Store.Apply(&store.Batch{Events: []model.Event{shareAt(clock, "rig-01")}})
+	l.EvaluateAlerts(context.Background())
+	clock = clock.Add(2 * time.Minute)
+	l.EvaluateAlerts(context.Background()) // resolves: the hook works
+	waitFor(true)
+}

@@ -52,7 +52,7 @@ func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) 
 	}
 	st, err := store.Open(dataDir, scfg, log.With("component", "store"))
 	if errors.Is(err, model.ErrLocked) {
-		return nil, fmt.Errorf("%w; if it is, its socket does not answer: check the socket key of both configurations", err)
+		return nil, fmt.Errorf("%w; if it is a db4e, its socket does not answer here: check the socket key of both configurations", err)
 	}
 	if err != nil {
 		return nil, err
@@ -63,10 +63,16 @@ func OpenLocal(dataDir string, scfg store.Config, cfg Config, log *slog.Logger) 
 // OpenService opens the store for the service. On a disk under store.min_free_mb it waits,
 // saying so once, rather than exit: under systemd that would be a restart loop, and opening
 // read-write can itself write (a crash's memtables are flushed at once).
-func OpenService(ctx context.Context, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (*Local, error) {
+//
+// A console that embeds the store (opened while no service ran) is asked, over the socket, to
+// hand it over; it closes the store and attaches to this service once it listens.
+func OpenService(ctx context.Context, dataDir, socket string, scfg store.Config, cfg Config, log *slog.Logger) (*Local, error) {
 	said := false
 	for {
 		l, err := OpenLocal(dataDir, scfg, cfg, log)
+		if errors.Is(err, model.ErrLocked) && askToYield(ctx, socket, log) {
+			l, err = waitForStore(ctx, dataDir, scfg, cfg, log)
+		}
 		if !errors.Is(err, model.ErrDiskFull) {
 			if said && err == nil {
 				log.Info("the disk has room: the store is open")
@@ -81,6 +87,37 @@ func OpenService(ctx context.Context, dataDir string, scfg store.Config, cfg Con
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// handoverWait bounds how long the service waits for a console to close the store it hands over.
+const handoverWait = 15 * time.Second
+
+// askToYield asks the db4e on socket to hand over the store; true when it agreed.
+func askToYield(ctx context.Context, socket string, log *slog.Logger) bool {
+	r, err := api.Dial(ctx, socket)
+	if err != nil {
+		return false
+	}
+	if err := r.Yield(ctx); err != nil {
+		log.Warn("the db4e holding the store does not hand it over", "err", err)
+		return false
+	}
+	log.Info("a console holds the store: it hands it over and attaches to this service")
+	return true
+}
+
+// waitForStore opens the store as soon as the console that had it lets it go.
+func waitForStore(ctx context.Context, dataDir string, scfg store.Config, cfg Config, log *slog.Logger) (*Local, error) {
+	deadline := time.Now().Add(handoverWait)
+	for {
+		l, err := OpenLocal(dataDir, scfg, cfg, log)
+		if !errors.Is(err, model.ErrLocked) || time.Now().After(deadline) {
+			return l, err
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return nil, ctx.Err()
 		}
 	}
 }

@@ -129,6 +129,10 @@ func contractCases() []contractCase {
 			must(t, err)
 			return []any{r.Events, r.Days, r.Hosts, r.Problems}
 		}},
+		{"Yield", func(t *testing.T, c api.Console) any {
+			err := c.Yield(ctx) // neither side is an embedded console: both refuse, alike
+			return []any{errors.Is(err, model.ErrInvalid), errText(err)}
+		}},
 		{"Rebuild", func(t *testing.T, c api.Console) any {
 			n, err := c.Rebuild(ctx)
 			must(t, err)

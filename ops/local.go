@@ -60,6 +60,8 @@ type Local struct {
 	ingest  api.IngestStatus
 	tele    telemetry
 	alerts  alerting
+	// onYield is set by an embedded console: how it hands the store to a starting service.
+	onYield func()
 	// book and csvState are the health model's memory (health.go).
 	book     healthBook
 	csvState outcome
@@ -75,6 +77,27 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	l := &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
 	l.csvState.name, l.alerts.hookState.name = api.ComponentCSV, api.ComponentAlerts
 	return l
+}
+
+// OnYield makes this Local an embedded console's: fn hands the store over when a service
+// asks (Yield). It is called once, on its own goroutine.
+func (l *Local) OnYield(fn func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var once sync.Once
+	l.onYield = func() { once.Do(fn) }
+}
+
+// Yield hands the store over, when this is an embedded console.
+func (l *Local) Yield(ctx context.Context) error {
+	l.mu.Lock()
+	fn := l.onYield
+	l.mu.Unlock()
+	if fn == nil {
+		return model.Invalid("this db4e keeps its store: only an embedded console hands it over")
+	}
+	go fn()
+	return nil
 }
 
 // Mode says the store is in this process.

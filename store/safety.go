@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/db4e/db4e/model"
@@ -208,4 +209,24 @@ func firstLineOf(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// holder names the process that has the store open for writing, from the pid Badger writes in
+// its LOCK file: "; held by pid 4242: db4e --config /etc/db4e/config.yaml". Empty when it
+// cannot tell (a reader writes no pid; the process may be gone).
+func holder(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "LOCK"))
+	if err != nil {
+		return ""
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return ""
+	}
+	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	args := strings.Join(strings.Fields(strings.ReplaceAll(string(cmd), "\x00", " ")), " ")
+	return fmt.Sprintf("; held by pid %d: %s", pid, model.SanitizeText(args, 200))
 }

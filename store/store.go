@@ -87,6 +87,7 @@ type Store struct {
 	// writeMu serialises writers: views are read-modify-write, and one writer at a time means
 	// no transaction ever conflicts.
 	writeMu  sync.Mutex
+	closed   bool // under writeMu
 	space    *spaceGuard
 	readOnly bool
 	// hostCount is how many hosts have a row of their own (h/ keys), under writeMu.
@@ -174,7 +175,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	db, err := openBadger(opt)
 	if err != nil {
 		if isLockError(err) {
-			return nil, fmt.Errorf("open store %s: %w", dir, model.ErrLocked)
+			return nil, fmt.Errorf("open store %s: %w%s", dir, model.ErrLocked, holder(dir))
 		}
 		if isTruncateNeeded(err) {
 			return nil, fmt.Errorf("open store %s: a crash, or a stop on a full disk, left writes that need free space to recover: %w", dir, space)
@@ -242,6 +243,10 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if s.closed {
+		return nil // a console that handed its store over closes it once more on its way out
+	}
+	s.closed = true
 	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
 		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
 			"dir", s.dir, "free_mb", free>>20, "needed_mb", closeRoom>>20)

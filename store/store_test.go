@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -177,6 +179,11 @@ func TestSecondOpenIsRefusedClearly(t *testing.T) {
 	defer s.Close()
 	if _, err := Open(dir, Config{}, nil); err == nil || !contains(err.Error(), "in use by another process") {
 		t.Fatalf("second open: %v", err)
+	}
+	// It names the holder: pid and command line (this test binary here).
+	_, err := Open(dir, Config{}, nil)
+	if want := fmt.Sprintf("held by pid %d: %s", os.Getpid(), os.Args[0]); err == nil || !contains(err.Error(), want) {
+		t.Fatalf("second open: %v; want %q", err, want)
 	}
 }
 

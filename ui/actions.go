@@ -17,7 +17,8 @@ import (
 // Actions are what the operator can do from the console besides looking.
 type Actions struct {
 	Targets []restart.Target
-	// Restarter returns a restarter that reports its steps to progress.
+	// Restarter returns a restarter that reports its steps to progress. Its Record is replaced
+	// by the console's current one.
 	Restarter func(progress func(restart.Step)) *restart.Restarter
 }
 
@@ -98,6 +99,8 @@ func (a *App) runRestart(what string, targets []restart.Target) {
 			a.dialog.ScrollToEnd()
 		})
 	})
+	c, _ := a.current()
+	r.Record = c.Record // the console read now: the service's, after a handover
 	go func() {
 		err := r.Run(context.Background(), targets)
 		a.post(func() {
@@ -127,7 +130,8 @@ func (a *App) confirmBackup() {
 			a.showResult("Backup", "writing…", true)
 			go func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-				res, err := a.console.Backup(ctx, "")
+				c, _ := a.current()
+				res, err := c.Backup(ctx, "")
 				cancel()
 				a.post(func() {
 					a.busy = false

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,10 +37,14 @@ var ranges = []int{7, 30, 90, 365}
 
 // App is the running console.
 type App struct {
-	app     *tview.Application
-	console api.Console
-	opts    Options
-	th      theme
+	app  *tview.Application
+	opts Options
+	// console is what the dashboard reads: the Local of an embedded console, or the service
+	// once a console has handed its store over (SetConsole). swapped closes at each change.
+	consoleMu sync.Mutex
+	console   api.Console
+	swapped   chan struct{}
+	th        theme
 
 	pages   *tview.Pages
 	main    *tview.Flex
@@ -61,6 +66,8 @@ type App struct {
 	// UI goroutine state
 	snap       api.Snapshot
 	fetchErr   error
+	notice     string // said in the header for a while: a handover
+	noticeAt   time.Time
 	haveSnap   bool
 	showBlocks bool
 	filterText string
@@ -80,7 +87,7 @@ func New(c api.Console, opts Options) *App {
 	if opts.Events <= 0 {
 		opts.Events = 300
 	}
-	a := &App{app: tview.NewApplication(), console: c, opts: opts, th: newTheme(opts.NoColor),
+	a := &App{app: tview.NewApplication(), console: c, swapped: make(chan struct{}), opts: opts, th: newTheme(opts.NoColor),
 		refresh: make(chan struct{}, 1), drawn: make(chan struct{})}
 	a.rangeIdx.Store(1)
 	for i, d := range ranges {
@@ -199,23 +206,50 @@ func (a *App) Stop() { a.app.Stop() }
 // the refresh interval passes, and hands each to the UI in one place.
 func (a *App) fetch(ctx context.Context) {
 	changed := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
 	go func() {
 		var v uint64
+		lost := false
 		for ctx.Err() == nil {
-			nv, err := a.console.Watch(ctx, v)
+			c, swapped := a.current()
+			wctx, cancel := context.WithCancel(ctx)
+			go func() {
+				select {
+				case <-swapped:
+					cancel()
+				case <-wctx.Done():
+				}
+			}()
+			nv, err := c.Watch(wctx, v)
+			cancel()
+			select {
+			case <-swapped:
+				v = 0 // another console: its versions are its own
+				signal()
+				continue
+			default:
+			}
 			if err != nil {
-				select { // the service is restarting: try again shortly
-				case <-time.After(time.Second):
+				if !lost && ctx.Err() == nil {
+					// The service went away (killed, restarting): say so now, not at the
+					// next refresh.
+					lost = true
+					signal()
+				}
+				select {
+				case <-time.After(500 * time.Millisecond):
 				case <-ctx.Done():
 				}
 				continue
 			}
-			if nv != v {
-				v = nv
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
+			if lost || nv != v {
+				lost, v = false, nv
+				signal()
 			}
 		}
 	}()
@@ -224,7 +258,8 @@ func (a *App) fetch(ctx context.Context) {
 	for {
 		q := api.SnapshotQuery{Days: ranges[a.rangeIdx.Load()], Events: a.opts.Events}
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		snap, err := a.console.Snapshot(qctx, q)
+		c, _ := a.current()
+		snap, err := c.Snapshot(qctx, q)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -238,6 +273,34 @@ func (a *App) fetch(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// current is the console the dashboard reads, and a channel closed when it changes.
+func (a *App) current() (api.Console, <-chan struct{}) {
+	a.consoleMu.Lock()
+	defer a.consoleMu.Unlock()
+	return a.console, a.swapped
+}
+
+// SetConsole makes the dashboard read c from now on (an embedded console that handed its
+// store to the service reads the service), and says notice in the header. Safe from any
+// goroutine.
+func (a *App) SetConsole(c api.Console, notice string) {
+	a.consoleMu.Lock()
+	a.console = c
+	close(a.swapped)
+	a.swapped = make(chan struct{})
+	a.consoleMu.Unlock()
+	a.Notice(notice)
+	a.requestRefresh()
+}
+
+// Notice says text in the header for a while. Safe from any goroutine.
+func (a *App) Notice(text string) {
+	a.post(func() {
+		a.notice, a.noticeAt = text, time.Now()
+		a.renderHeader()
+	})
 }
 
 func (a *App) requestRefresh() {
@@ -262,6 +325,9 @@ func (a *App) apply(snap api.Snapshot, err error) {
 	a.renderMiners()
 	a.renderEvents()
 }
+
+// noticeFor is how long a notice (a handover) stays in the header.
+const noticeFor = 15 * time.Second
 
 // badWords names a component that is not well in the header, in a word or two.
 var badWords = map[string]string{
@@ -294,12 +360,33 @@ func (a *App) renderHeader() {
 	s := a.snap
 	var b strings.Builder
 	mode := api.ModeEmbedded
-	if s.Mode == api.ModeAttached || a.console.Mode() == api.ModeAttached {
+	if c, _ := a.current(); s.Mode == api.ModeAttached || c.Mode() == api.ModeAttached {
 		mode = api.ModeAttached
 	}
-	fmt.Fprintf(&b, "%s · %s · %s", a.th.paint(a.th.accent, "db4e"), mode, s.Now.Format("15:04 MST"))
+	now := s.Now
+	if a.fetchErr != nil || !a.haveSnap {
+		now = time.Now().In(s.Now.Location()) // the clock goes on when the data stops
+	}
+	fmt.Fprintf(&b, "%s · %s · %s", a.th.paint(a.th.accent, "db4e"), mode, now.Format("15:04 MST"))
+	if a.notice != "" && time.Since(a.noticeAt) < noticeFor {
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.accent, a.notice))
+	}
 	if a.fetchErr != nil {
-		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, tview.Escape(shorten(a.fetchErr.Error(), 50))+" — retrying"))
+		// A whole error does not fit 80 columns: the header says what it means, h says it all.
+		lost := "store unreadable, retrying"
+		if mode == api.ModeAttached {
+			lost = "service lost, retrying"
+		}
+		if a.haveSnap {
+			lost += "; data as of " + s.Now.Format("15:04:05")
+		}
+		fmt.Fprintf(&b, " · %s (h: why)", a.th.paint(a.th.bad, lost))
+		if a.haveSnap {
+			fmt.Fprintf(&b, "\nToday, as of %s: %s · %s · %s %s XMR", s.Now.Format("15:04"), plural(s.Today.Shares, "share", "shares"),
+				plural(s.Today.Blocks, "block", "blocks"), plural(s.Today.Payments, "payment", "payments"), s.Today.XMR)
+		}
+		a.header.SetText(b.String())
+		return
 	}
 	// One word per component that is not well, from the same model as db4e status; h shows
 	// the reasons whole.
@@ -422,7 +509,15 @@ func (a *App) renderMiners() {
 	if hr := a.snap.Pool.OurHashrate; hr > 0 {
 		title += " · " + hashrate(hr)
 	}
-	t.SetTitle(title + " ")
+	t.SetTitle(title + a.staleMark() + " ")
+}
+
+// staleMark marks a pane whose data stopped coming (the service was lost).
+func (a *App) staleMark() string {
+	if a.fetchErr != nil {
+		return " · STALE"
+	}
+	return ""
 }
 
 func boolInt(b bool) int {
@@ -467,7 +562,7 @@ func (a *App) renderEvents() {
 	if a.filterText != "" {
 		title = fmt.Sprintf(" Recent events matching %q (%d) ", shorten(a.filterText, 20), row-1)
 	}
-	t.SetTitle(title)
+	t.SetTitle(strings.TrimRight(title, " ") + a.staleMark() + " ")
 }
 
 // describe is an event in a few words.
