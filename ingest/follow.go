@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -144,14 +145,19 @@ func checkLogPath(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("follow: %w", err)
+		return fmt.Errorf("P2Pool's log %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("follow %s: not a regular file (%s)", path, fi.Mode().Type())
+		return fmt.Errorf("P2Pool's log %s: not a regular file (%s)", path, fi.Mode().Type())
 	}
 	fd, err := os.Open(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// "open X: permission denied" names the path once; the user is what to check.
+		return fmt.Errorf("P2Pool's log %s: %w (this db4e runs as uid %d)", path, pe.Err, os.Getuid())
+	}
 	if err != nil {
-		return fmt.Errorf("follow: %w", err)
+		return err
 	}
 	return fd.Close()
 }

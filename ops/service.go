@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -77,7 +76,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 		l.mu.Lock()
 		l.ingest.Error = err.Error()
 		l.mu.Unlock()
-		return fmt.Errorf("follower: %w", err)
+		return err
 	}
 	st := f.Stats()
 	l.Log.Info("stopped", "added", st.Added, "duplicates", st.Duplicates, "skipped", st.Skipped)
