@@ -17,6 +17,7 @@ const (
 	RuleLogSilent   = "log_silent"   // P2Pool's log wrote nothing
 	RuleNoShares    = "no_shares"    // no share from the whole farm for much longer than expected
 	RuleDiskLow     = "disk_low"     // little free space for the data dir
+	RuleCSVFailing  = "csv_failing"  // the CSV files could not be written or pushed
 	RuleBlockFound  = "block_found"  // good news, off by default
 	RulePayout      = "payout"       // good news, off by default
 )
@@ -67,6 +68,7 @@ type Rules struct {
 	LogSilent   RuleConfig `yaml:"log_silent"`
 	NoShares    RuleConfig `yaml:"no_shares"`
 	DiskLow     RuleConfig `yaml:"disk_low"`
+	CSVFailing  RuleConfig `yaml:"csv_failing"`
 	BlockFound  RuleConfig `yaml:"block_found"`
 	Payout      RuleConfig `yaml:"payout"`
 }
@@ -75,7 +77,7 @@ type Rules struct {
 func (r Rules) Map() map[string]RuleConfig {
 	return map[string]RuleConfig{
 		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent,
-		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
+		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleCSVFailing: r.CSVFailing, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
 	}
 }
 
@@ -88,6 +90,7 @@ func Defaults() Config {
 			MinerSilent: RuleConfig{Enabled: true, After: 30 * time.Minute, Clear: 2 * time.Minute},
 			HashrateLow: RuleConfig{Enabled: true, Percent: 50, For: 15 * time.Minute, Clear: 5 * time.Minute},
 			NodeDown:    RuleConfig{Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute},
+			CSVFailing:  RuleConfig{Enabled: true, For: 15 * time.Minute, Clear: time.Minute},
 			LogSilent:   RuleConfig{Enabled: true, After: 10 * time.Minute, Clear: time.Minute},
 			NoShares:    RuleConfig{Enabled: true, After: time.Hour, Factor: 5, Clear: time.Minute},
 			DiskLow:     RuleConfig{Enabled: true, Floor: 1024, For: 5 * time.Minute, Clear: 5 * time.Minute},

@@ -38,7 +38,7 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
 		r := &c.Ops.Alerts.Rules
-		for _, rc := range []*alert.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.BlockFound, &r.Payout} {
+		for _, rc := range []*alert.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.CSVFailing, &r.BlockFound, &r.Payout} {
 			if len(rc.Hook) == 0 {
 				rc.Hook = nil
 			}

@@ -183,6 +183,10 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 			}
 		}
 	}
+	if on(alert.RuleCSVFailing) && l.Cfg.CSV.Dir != "" && l.csvState.tried() {
+		c := l.csvState.component()
+		out = append(out, alert.Condition{Rule: alert.RuleCSVFailing, Target: l.Cfg.CSV.Dir, Active: !c.Up, Detail: c.Reason})
+	}
 	if on(alert.RuleLogSilent) {
 		l.mu.Lock()
 		following, last := l.ingest.Following, l.ingest.LastLine

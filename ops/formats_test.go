@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
@@ -242,6 +244,8 @@ func TestCSVPublishingRebasesAndHeals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Store.Close()
+	var ahead atomic.Int64 // the test's clock runs ahead for the alert's 15 minutes
+	l.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go l.publishCSV(ctx)
@@ -290,6 +294,12 @@ func TestCSVPublishingRebasesAndHeals(t *testing.T) {
 		c := csvComponent()
 		return !c.Up && strings.Contains(c.Reason, "git")
 	})
+	// Failing for longer than csv_failing's 15 minutes is an alert, and its hook's business.
+	l.EvaluateAlerts(ctx) // the condition starts
+	ahead.Store(int64(16 * time.Minute))
+	if tr := l.EvaluateAlerts(ctx); len(tr) != 1 || tr[0].Rule != alert.RuleCSVFailing || !strings.Contains(tr[0].Detail, "git") {
+		t.Fatalf("csv_failing: %+v", tr)
+	}
 
 	os.Rename(bare+".gone", bare)
 	waitFor("healed, with no new event", func() bool { return csvComponent().Up })
