@@ -137,19 +137,10 @@ func TestConsoleInTmux(t *testing.T) {
 // The service holds the store; the console and report attach over the socket, and the console
 // reconnects by itself when the service restarts.
 func TestHeadlessWithAttachedConsole(t *testing.T) {
-	tm := newTmux(t)
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	appendLine(t, logPath, shareNow("rig-01", 1))
-	svc := startService(t, cfg)
-	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	tm, dir, cfg, logPath, svc := attachedConsole(t)
 	if st, err := os.Stat(filepath.Join(dir, "run", "db4e.sock")); err != nil || st.Mode().Perm() != 0o660 {
 		t.Fatalf("socket mode: %v %v", st.Mode(), err)
 	}
-
-	env := append(testEnv(t), "TERM=xterm-256color")
-	tm.start("console", env, db4eBin, "--config", cfg)
-	tm.waitFor("console", "db4e · attached", "Today: 1 share", "rig-01")
 
 	// report goes through the service: the store is locked by it
 	r := report(t, "--config", cfg)
@@ -170,6 +161,21 @@ func TestHeadlessWithAttachedConsole(t *testing.T) {
 	tm.waitFor("console", "db4e · attached", "Today: 3 shares", "rig-03")
 	tm.keys("console", "q")
 	tm.waitGone("console")
+}
+
+// attachedConsole is a service following a log with one share of rig-01, and a console in
+// tmux (session "console") attached to it.
+func attachedConsole(t *testing.T) (tm *tmux, dir, cfg, logPath string, svc *exec.Cmd) {
+	t.Helper()
+	tm = newTmux(t)
+	dir = t.TempDir()
+	cfg, logPath = writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-01", 1))
+	svc = startService(t, cfg)
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+	tm.waitFor("console", "db4e · attached", "Today: 1 share", "rig-01")
+	return tm, dir, cfg, logPath, svc
 }
 
 func waitSocket(t *testing.T, path string) {
@@ -263,14 +269,7 @@ func TestServiceTakesOverFromAnEmbeddedConsole(t *testing.T) {
 // An attached console whose service is killed says so within 2 s, keeps its clock, marks its
 // data stale, fits in 80 columns, and shows the whole reason under h.
 func TestAttachedConsoleLosesItsService(t *testing.T) {
-	tm := newTmux(t)
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	appendLine(t, logPath, shareNow("rig-01", 1))
-	svc := startService(t, cfg)
-	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
-	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
-	tm.waitFor("console", "db4e · attached", "Today: 1 share")
+	tm, dir, cfg, logPath, svc := attachedConsole(t)
 
 	svc.Process.Kill() // kill -9
 	start := time.Now()

@@ -127,15 +127,18 @@ func TestJSONSeqImportAndRoundTrip(t *testing.T) {
 
 // The service rewrites the CSV files after new events and, in a git work tree, commits and
 // pushes them, as the original farm published them for its chart page.
-func TestPublishCSVToGit(t *testing.T) {
+// gitSite is a bare remote (site.git) and a clone of it (site) with one commit pushed, as a
+// farm's chart page is published; run runs git as the test's own user db4e@farm.
+func gitSite(t *testing.T, dir string) (bare, work string, run func(args ...string) string) {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	dir := t.TempDir()
-	bare, work := filepath.Join(dir, "site.git"), filepath.Join(dir, "site")
-	run := func(args ...string) string {
+	bare, work = filepath.Join(dir, "site.git"), filepath.Join(dir, "site")
+	t.Setenv("HOME", dir) // db4e's own git runs see the same identity
+	os.WriteFile(filepath.Join(dir, ".gitconfig"), []byte("[user]\n\tname = db4e\n\temail = db4e@farm\n"), 0o644)
+	run = func(args ...string) string {
 		cmd := exec.Command("git", args...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=db4e", "GIT_AUTHOR_EMAIL=db4e@farm", "GIT_COMMITTER_NAME=db4e", "GIT_COMMITTER_EMAIL=db4e@farm", "HOME="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -144,10 +147,14 @@ func TestPublishCSVToGit(t *testing.T) {
 	}
 	run("init", "-q", "--bare", bare)
 	run("clone", "-q", bare, work)
-	run("-C", work, "config", "user.name", "db4e")
-	run("-C", work, "config", "user.email", "db4e@farm")
 	run("-C", work, "commit", "-q", "--allow-empty", "-m", "start")
 	run("-C", work, "push", "-q", "origin", "HEAD")
+	return bare, work, run
+}
+
+func TestPublishCSVToGit(t *testing.T) {
+	dir := t.TempDir()
+	bare, work, run := gitSite(t, dir)
 
 	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{P2Pool: ingest.DefaultConfig(),
 		CSV: CSVConfig{Dir: work, Legacy: true, Git: true, Every: 50 * time.Millisecond}}, nil)
@@ -210,27 +217,9 @@ func TestCSVNamesAreNotFormulas(t *testing.T) {
 // commits land on top of the other one, the failure shows as the csv component with its reason
 // and as events, and it heals by itself with no new event to prompt it.
 func TestCSVPublishingRebasesAndHeals(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
 	dir := t.TempDir()
-	bare, work, other := filepath.Join(dir, "site.git"), filepath.Join(dir, "site"), filepath.Join(dir, "other")
-	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=db4e", "GIT_AUTHOR_EMAIL=db4e@farm", "GIT_COMMITTER_NAME=db4e", "GIT_COMMITTER_EMAIL=db4e@farm", "HOME="+dir)
-	t.Setenv("HOME", dir) // the service's own git runs see the same identity
-	os.WriteFile(filepath.Join(dir, ".gitconfig"), []byte("[user]\n\tname = db4e\n\temail = db4e@farm\n"), 0o644)
-	run := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Env = gitEnv
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	run("init", "-q", "--bare", bare)
-	run("clone", "-q", bare, work)
-	run("-C", work, "commit", "-q", "--allow-empty", "-m", "start")
-	run("-C", work, "push", "-q", "origin", "HEAD")
+	bare, work, run := gitSite(t, dir)
+	other := filepath.Join(dir, "other")
 	run("clone", "-q", bare, other)
 	os.WriteFile(filepath.Join(other, "index.html"), []byte("<h1>farm</h1>\n"), 0o644)
 	run("-C", other, "add", "index.html")
