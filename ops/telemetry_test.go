@@ -207,6 +207,17 @@ func TestEachCollectorHasItsOwnMetrics(t *testing.T) {
 			t.Errorf("no %q", want)
 		}
 	}
+	// monerod does not answer: no height or sync state of an old answer is shown as current.
+	for _, stale := range []string{"db4e_node_height ", "db4e_node_synchronized "} {
+		if strings.Contains(b, stale) {
+			t.Errorf("%q while monerod is down", stale)
+		}
+	}
+	for _, want := range []string{`db4e_component_up{component="monerod"} 0`, `db4e_component_up{component="p2pool"} 1`, "db4e_alerts_open 0"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("no %q", want)
+		}
+	}
 	if t.Failed() {
 		t.Logf("metrics:\n%s", b)
 	}
@@ -225,4 +236,40 @@ func scrape(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A node that stops answering loses its figures: its last height and sync state are not shown
+// as if current (status, the header, /metrics).
+func TestNodeFiguresDropWhenItStopsAnswering(t *testing.T) {
+	info, _ := os.ReadFile("../collect/testdata/monerod_get_info.json")
+	var down atomic.Bool
+	monerod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "gone", http.StatusBadGateway)
+			return
+		}
+		w.Write(info)
+	}))
+	defer monerod.Close()
+	cfg := DefaultConfig()
+	cfg.Monerod.RPC, cfg.Monerod.Timeout = monerod.URL, time.Second
+	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	srv := httptest.NewServer(MetricsHandler(l))
+	defer srv.Close()
+	l.PollOnce(context.Background())
+	if m := scrape(t, srv.URL); !strings.Contains(m, "db4e_node_synchronized 1") || !strings.Contains(m, "db4e_node_height 3.350301e+06") {
+		t.Fatalf("node up: no figures:\n%s", m)
+	}
+	down.Store(true)
+	l.PollOnce(context.Background())
+	if m := scrape(t, srv.URL); strings.Contains(m, "db4e_node_synchronized") || strings.Contains(m, "db4e_node_height ") {
+		t.Fatalf("node down: its old figures are still shown:\n%s", m)
+	}
+	if st, _ := l.Status(context.Background()); !st.Node.At.IsZero() {
+		t.Fatalf("status shows the node as of %v", st.Node.At)
+	}
 }
