@@ -70,6 +70,9 @@ type Snapshot struct {
 	Health  []HealthRow   `json:"health,omitempty"`
 	Node    NodeStatus    `json:"node"`
 	Alerts  []alert.Alert `json:"alerts,omitempty"` // open, oldest first
+	// Earnings are the figures of the first screen: today against usual, the PPLNS window,
+	// effort, time to a share, XMR a day.
+	Earnings Earnings `json:"earnings"`
 	// Components is the same health model as status'.
 	Components []Component `json:"components,omitempty"`
 	// Inventory is the miners known from DHCP leases.

@@ -139,6 +139,15 @@ func TestReadDataAPI(t *testing.T) {
 	if m["worker/rig-01"] != 6201 || m["worker/rig-03"] != 788 || m["worker/2001:db8::7"] != 1000 || m["pool/hashrate_24h"] != 12810 {
 		t.Fatalf("%v", m)
 	}
+	// What earnings need: effort and reward share (local/stratum), the PPLNS window
+	// (pool/stats), the network's difficulty and reward (network/stats).
+	for series, want := range map[string]float64{"pool/current_effort": 48.219, "pool/average_effort": 98.112, "pool/reward_share_percent": 0.107,
+		"pool/window_size": 2160, "pool/sidechain_height": 10414880, "pool/sidechain_difficulty": 131880441,
+		"network/difficulty": 367854023412, "network/reward": 600000000000} {
+		if m[series] != want {
+			t.Errorf("%s = %v, want %v", series, m[series], want)
+		}
+	}
 	if _, ok := m["worker/evil"]; ok {
 		t.Fatal("a worker with a bad hashrate was read")
 	}

@@ -40,6 +40,10 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []model.Sample, error) {
 		Connections   uint64   `json:"connections"`
 		IncomingConns uint64   `json:"incoming_connections"`
 		Workers       []string `json:"workers"`
+		// Since P2Pool v2.x (stratum_server.cpp api_update_local_stats); absent before.
+		CurrentEffort *float64 `json:"current_effort"`
+		AverageEffort *float64 `json:"average_effort"`
+		RewardShare   *float64 `json:"block_reward_share_percent"`
 	}
 	path := filepath.Join(dir, "local", "stratum")
 	st, err := os.Stat(path)
@@ -63,6 +67,12 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []model.Sample, error) {
 		{Series: "pool/shares_failed", Time: now, Value: float64(local.SharesFailed)},
 		{Series: "pool/connections", Time: now, Value: float64(local.Connections)},
 	}
+	for series, v := range map[string]*float64{"pool/current_effort": local.CurrentEffort, "pool/average_effort": local.AverageEffort,
+		"pool/reward_share_percent": local.RewardShare} {
+		if v != nil && *v >= 0 && !math.IsInf(*v, 0) && !math.IsNaN(*v) {
+			out = append(out, model.Sample{Series: series, Time: now, Value: *v})
+		}
+	}
 	for _, w := range local.Workers {
 		name, hr, ok := parseWorker(w)
 		if !ok {
@@ -73,14 +83,32 @@ func ReadDataAPI(dir string, now time.Time) (PoolStats, []model.Sample, error) {
 	}
 	var pool struct {
 		Stats *struct {
-			HashRate float64 `json:"hashRate"`
-			Miners   uint64  `json:"miners"`
+			HashRate   float64 `json:"hashRate"`
+			Miners     uint64  `json:"miners"`
+			WindowSize uint64  `json:"pplnsWindowSize"`
+			Difficulty float64 `json:"sidechainDifficulty"`
+			Height     uint64  `json:"sidechainHeight"`
 		} `json:"pool_statistics"`
 	}
 	if err := readJSONFile(filepath.Join(dir, "pool", "stats"), &pool); err == nil && pool.Stats != nil {
-		ps.SidechainHashrate, ps.Miners = pool.Stats.HashRate, pool.Stats.Miners
-		out = append(out, model.Sample{Series: "pool/sidechain_hashrate", Time: now, Value: pool.Stats.HashRate},
-			model.Sample{Series: "pool/miners", Time: now, Value: float64(pool.Stats.Miners)})
+		st := pool.Stats
+		ps.SidechainHashrate, ps.Miners = st.HashRate, st.Miners
+		out = append(out, model.Sample{Series: "pool/sidechain_hashrate", Time: now, Value: st.HashRate},
+			model.Sample{Series: "pool/miners", Time: now, Value: float64(st.Miners)})
+		if st.WindowSize > 0 && st.Height > 0 && st.Difficulty > 0 { // P2Pool v2.x on
+			out = append(out, model.Sample{Series: "pool/window_size", Time: now, Value: float64(st.WindowSize)},
+				model.Sample{Series: "pool/sidechain_height", Time: now, Value: float64(st.Height)},
+				model.Sample{Series: "pool/sidechain_difficulty", Time: now, Value: st.Difficulty})
+		}
+	}
+	// network/stats: the Monero chain's tip as P2Pool sees it.
+	var network struct {
+		Difficulty float64 `json:"difficulty"`
+		Reward     uint64  `json:"reward"`
+	}
+	if err := readJSONFile(filepath.Join(dir, "network", "stats"), &network); err == nil && network.Difficulty > 0 && network.Reward > 0 {
+		out = append(out, model.Sample{Series: "network/difficulty", Time: now, Value: network.Difficulty},
+			model.Sample{Series: "network/reward", Time: now, Value: float64(network.Reward)})
 	}
 	return ps, out, nil
 }

@@ -252,7 +252,8 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 			}
 		}
 	}
-	return snap, nil
+	snap.Earnings, err = l.earnings(ctx, now, snap.Today, snap.Miners)
+	return snap, err
 }
 
 func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, error) {
