@@ -10,6 +10,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/restart"
 )
@@ -239,6 +240,21 @@ func (a *App) showHealth() {
 		if c.Reason != "" {
 			fmt.Fprintf(&b, "  %s\n", tview.Escape(c.Reason))
 		}
+	}
+	// Why a figure of the first screen is "–".
+	e := a.snap.Earnings
+	var missing []string
+	for _, f := range []struct {
+		name string
+		fig  api.Figure
+	}{{"farm hashrate", e.Hashrate}, {"24 h hashrate", e.Hashrate24h}, {"PPLNS window", e.WindowShares}, {"window length", e.WindowSeconds},
+		{"effort", e.Effort}, {"average effort", e.AverageEffort}, {"next share", e.TimeToShare}, {"XMR per pool block", e.PerBlock}, {"XMR a day", e.PerDay}} {
+		if !f.fig.Ok() {
+			missing = append(missing, fmt.Sprintf("  %-18s – %s", f.name, tview.Escape(f.fig.Why)))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "\nNot shown:\n%s\n", strings.Join(missing, "\n"))
 	}
 	a.showResult("Health", b.String(), false)
 }

@@ -137,7 +137,7 @@ func (a *App) build() {
 	a.bottom = tview.NewFlex().AddItem(a.miners, 0, 1, true).AddItem(a.events, 0, 1, false)
 	a.main = tview.NewFlex().SetDirection(tview.FlexRow)
 	a.main.
-		AddItem(a.header, 2, 0, false).
+		AddItem(a.header, 4, 0, false).
 		AddItem(a.banner, 0, 0, false).
 		AddItem(charts, 0, 1, false).
 		AddItem(a.bottom, 0, 1, true).
@@ -391,11 +391,17 @@ func (a *App) renderHeader() {
 	// One word per component that is not well, from the same model as db4e status; h shows
 	// the reasons whole.
 	bad := map[string]bool{}
+	var words []string
 	for _, c := range s.Components {
 		if !c.Up {
 			bad[c.Name] = true
-			fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, badWords[c.Name]))
+			words = append(words, badWords[c.Name])
 		}
+	}
+	if problems := " · " + strings.Join(words, " · "); len(words) > 0 && tview.TaggedStringWidth(b.String()+problems) <= 52 {
+		b.WriteString(a.th.paint(a.th.bad, problems))
+	} else if len(words) > 0 {
+		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.bad, fmt.Sprintf("%d problems (h)", len(words))))
 	}
 	switch {
 	case bad[api.ComponentService] || bad[api.ComponentLog] || bad[api.ComponentStore]:
@@ -407,16 +413,67 @@ func (a *App) renderHeader() {
 	if !bad[api.ComponentMonerod] && !s.Node.At.IsZero() {
 		fmt.Fprintf(&b, " · node %d", s.Node.Height)
 	}
-	if s.Pool.SidechainHashrate > 0 { // our own hashrate is in the miners pane's title
-		fmt.Fprintf(&b, " · pool %s", hashrate(s.Pool.SidechainHashrate))
+	e := s.Earnings
+	fmt.Fprintf(&b, " · miners %d up", e.MinersUp)
+	if e.MinersStale > 0 {
+		fmt.Fprintf(&b, ", %s", a.th.paint(a.th.warn, fmt.Sprintf("%d stale", e.MinersStale)))
 	}
-	t := s.Today
-	fmt.Fprintf(&b, "\nToday: %s · %s · %s %s XMR", a.th.paint(a.th.good, plural(t.Shares, "share", "shares")),
-		plural(t.Blocks, "block", "blocks"), plural(t.Payments, "payment", "payments"), t.XMR)
+	if e.MinersDown > 0 {
+		fmt.Fprintf(&b, ", %s", a.th.paint(a.th.bad, fmt.Sprintf("%d down", e.MinersDown)))
+	}
+	b.WriteString("\n" + a.earningsText(s))
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, " · %s", a.th.paint(a.th.warn, fmt.Sprintf("%d skipped", s.Skipped)))
 	}
 	a.header.SetText(b.String())
+}
+
+// earningsText is the first screen's answer to "is my farm earning as it should?", in three
+// lines of at most 80 columns, in words an operator reads without the manual. A figure whose
+// inputs are missing or stale is "–" (h says why).
+func (a *App) earningsText(s api.Snapshot) string {
+	e, t := s.Earnings, s.Today
+	today := a.th.paint(a.th.good, plural(t.Shares, "share", "shares"))
+	if e.DailyAverage.Ok() {
+		today += fmt.Sprintf(" (usual %.1f/day)", e.DailyAverage.Value)
+	}
+	farm := "–"
+	if e.Hashrate.Ok() {
+		scale, unit := hashUnit(e.Hashrate.Value)
+		farm = fmt.Sprintf("%.3g %s", e.Hashrate.Value/scale, unit)
+		if e.Hashrate24h.Ok() { // in the same unit, to be compared at a glance
+			farm += fmt.Sprintf(" (24h %.3g)", e.Hashrate24h.Value/scale)
+		}
+	}
+	line1 := fmt.Sprintf("Today: %s · last share %s ago · farm %s", today, ago(s.Now, e.LastShare), farm)
+	if e.LastShare.IsZero() {
+		line1 = fmt.Sprintf("Today: %s · no share yet · farm %s", today, farm)
+	}
+	window := fig(e.WindowShares, func(v float64) string { return fmt.Sprintf("%.0f of our shares", v) })
+	if e.WindowBlocks.Ok() {
+		window += fmt.Sprintf(" in %.0f blocks", e.WindowBlocks.Value)
+		if e.WindowSeconds.Ok() {
+			window += " (" + span(e.WindowSeconds.Value) + ")"
+		}
+	}
+	line2 := fmt.Sprintf("PPLNS window: %s · effort %s (avg %s)", window,
+		fig(e.Effort, percent), fig(e.AverageEffort, percent))
+	about := func(f func(float64) string) func(float64) string { return func(v float64) string { return "~" + f(v) } }
+	line3 := fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block) · paid today %s",
+		fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr), t.XMR)
+	if tview.TaggedStringWidth(line3) > 80 {
+		line3 = fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block)",
+			fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr))
+	}
+	return line1 + "\n" + line2 + "\n" + line3
+}
+
+// fig is a figure formatted, or "–" when it has no value.
+func fig(f api.Figure, format func(float64) string) string {
+	if !f.Ok() {
+		return "–"
+	}
+	return format(f.Value)
 }
 
 func (a *App) renderCharts() {
