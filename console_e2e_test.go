@@ -299,3 +299,18 @@ func TestAttachedConsoleLosesItsService(t *testing.T) {
 	tm.keys("console", "q")
 	tm.waitGone("console")
 }
+
+// The built binary in tmux: Enter on the focused miners pane opens a rig's own view, with a
+// chart and without the dashboard's; Esc returns to the dashboard.
+func TestMinerViewInTmux(t *testing.T) {
+	tm, _, _, _, _ := attachedConsole(t)
+	tm.keys("console", "Enter")
+	s := tm.waitFor("console", "miner rig-01", "Its shares a day", "┤", "Esc back")
+	if strings.Contains(s, "Shares/day ·") {
+		t.Errorf("the miner's view shows the dashboard's chart:\n%s", s)
+	}
+	tm.keys("console", "Escape")
+	tm.waitFor("console", "Shares/day · 30 d", "Recent events")
+	tm.keys("console", "q")
+	tm.waitGone("console")
+}

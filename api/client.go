@@ -156,6 +156,11 @@ func (r *Remote) Check(ctx context.Context) (model.CheckReport, error) {
 	return call[none, model.CheckReport](ctx, r, RouteCheck, none{})
 }
 
+// Miner asks the service for one miner's view.
+func (r *Remote) Miner(ctx context.Context, q MinerQuery) (MinerDetail, error) {
+	return call[MinerQuery, MinerDetail](ctx, r, RouteMiner, q)
+}
+
 // Yield asks the db4e on the socket to hand over its store.
 func (r *Remote) Yield(ctx context.Context) error {
 	_, err := call[none, none](ctx, r, RouteYield, none{})

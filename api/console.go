@@ -36,6 +36,8 @@ type Console interface {
 	Status(ctx context.Context) (StatusReport, error)
 	// Check verifies the whole store and lists what is damaged.
 	Check(ctx context.Context) (model.CheckReport, error)
+	// Miner is one miner's own view (ErrInvalid for a host the store does not know).
+	Miner(ctx context.Context, q MinerQuery) (MinerDetail, error)
 	// Yield asks an embedded console to hand its store to a service that is starting: it
 	// stops following the log, closes the store and attaches to the service. Anything else
 	// (the service itself) answers ErrInvalid.

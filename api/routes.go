@@ -30,11 +30,12 @@ var (
 	RouteStatus       = Route{Method: "Status", Path: "/v1/status"}
 	RouteCheck        = Route{Method: "Check", Path: "/v1/check"}
 	RouteYield        = Route{Method: "Yield", Path: "/v1/yield", Owner: true}
+	RouteMiner        = Route{Method: "Miner", Path: "/v1/miner"}
 )
 
 // Routes is every route; the server registers exactly these.
 var Routes = []Route{RouteSnapshot, RouteReport, RouteRebuild, RouteImport, RouteExportJSONSeq, RouteWatch,
-	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield}
+	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield, RouteMiner}
 
 // pathPing answers whether a service is there; it is not a Console method.
 const pathPing = "/v1/ping"

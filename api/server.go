@@ -49,6 +49,7 @@ func Handler(c Console, backupDir string) http.Handler {
 	serve(mux, RouteStatus, func(ctx context.Context, _ none) (StatusReport, error) { return c.Status(ctx) })
 	serve(mux, RouteCheck, func(ctx context.Context, _ none) (model.CheckReport, error) { return c.Check(ctx) })
 	serve(mux, RouteYield, func(ctx context.Context, _ none) (none, error) { return none{}, c.Yield(ctx) })
+	serve(mux, RouteMiner, c.Miner)
 
 	mux.HandleFunc("POST "+RouteImport.Path, guard(RouteImport, func(w http.ResponseWriter, r *http.Request) {
 		source := r.URL.Query().Get("source")

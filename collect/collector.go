@@ -5,6 +5,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -30,6 +31,29 @@ type Result struct {
 	Node *NodeInfo
 	// Leases is the leases file's current leases; nil unless the file was read.
 	Leases []Lease
+	// Rigs are the xmrig APIs that answered, with what they said.
+	Rigs []Rig
+}
+
+// Rig is one miner's xmrig summary, as asked at At.
+type Rig struct {
+	Name    string
+	At      time.Time
+	Summary XmrigSummary
+}
+
+// HugepagesRatio says what share of xmrig's memory is in huge pages, from [allocated, total] or an
+// older xmrig's true or false; ok is false when xmrig did not say.
+func (s XmrigSummary) HugepagesRatio() (float64, bool) {
+	var pair []float64
+	if json.Unmarshal(s.Hugepages, &pair) == nil && len(pair) == 2 && pair[1] > 0 {
+		return pair[0] / pair[1], true
+	}
+	var on bool
+	if json.Unmarshal(s.Hugepages, &on) == nil {
+		return map[bool]float64{true: 1, false: 0}[on], true
+	}
+	return 0, false
 }
 
 // Health is whether one target answered as it should.

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -15,8 +16,11 @@ import (
 // XmrigSummary is what xmrig's /2/summary says of a miner.
 type XmrigSummary struct {
 	WorkerID string `json:"worker_id"`
+	Version  string `json:"version"`
 	Uptime   uint64 `json:"uptime"`
-	Hashrate struct {
+	// Hugepages is [allocated, total] (xmrig 6.x); an older xmrig says true or false.
+	Hugepages json.RawMessage `json:"hugepages"`
+	Hashrate  struct {
 		Total []*float64 `json:"total"` // 10s, 60s, 15m; null until measured
 	} `json:"hashrate"`
 	Results struct {
@@ -49,6 +53,7 @@ func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, no
 	)
 	s.Connection.Pool = model.SanitizeText(s.Connection.Pool, 100)
 	s.WorkerID = model.SanitizeName(s.WorkerID, model.MaxHostLen)
+	s.Version = model.SanitizeName(s.Version, 40)
 	return s, out, nil
 }
 
@@ -68,13 +73,14 @@ func (x *Xmrig) Collect(ctx context.Context, now time.Time) (Result, error) {
 	type answer struct {
 		samples []model.Sample
 		err     error
+		summary XmrigSummary
 	}
 	answers := make([]answer, len(x.Config.Xmrig))
 	var wg sync.WaitGroup
 	for i, m := range x.Config.Xmrig {
 		wg.Go(func() {
-			_, samples, err := PollXmrig(ctx, c, m.Name, m.URL, m.Token, now)
-			answers[i] = answer{samples, err}
+			sum, samples, err := PollXmrig(ctx, c, m.Name, m.URL, m.Token, now)
+			answers[i] = answer{samples, err, sum}
 		})
 	}
 	wg.Wait()
@@ -83,6 +89,9 @@ func (x *Xmrig) Collect(ctx context.Context, now time.Time) (Result, error) {
 	for i, a := range answers {
 		r.Samples = append(r.Samples, a.samples...)
 		r.Health = append(r.Health, health(x.Config.Xmrig[i].Name, "xmrig", a.err))
+		if a.err == nil {
+			r.Rigs = append(r.Rigs, Rig{Name: x.Config.Xmrig[i].Name, At: now, Summary: a.summary})
+		}
 		if first == nil {
 			first = a.err
 		}

@@ -129,6 +129,15 @@ func contractCases() []contractCase {
 			must(t, err)
 			return []any{r.Events, r.Days, r.Hosts, r.Problems}
 		}},
+		{"Miner", func(t *testing.T, c api.Console) any {
+			d, err := c.Miner(ctx, api.MinerQuery{Host: "rig-02", Days: 7})
+			must(t, err)
+			if len(d.Shares) != 3 || d.Row.Host != "rig-02" { // rig-02's three shares in sample.log
+				t.Errorf("rig-02: %d shares, row %+v", len(d.Shares), d.Row)
+			}
+			_, bad := c.Miner(ctx, api.MinerQuery{Host: "nosuch"})
+			return []any{d, errors.Is(bad, model.ErrInvalid), errText(bad)}
+		}},
 		{"Yield", func(t *testing.T, c api.Console) any {
 			err := c.Yield(ctx) // neither side is an embedded console: both refuse, alike
 			return []any{errors.Is(err, model.ErrInvalid), errText(err)}

@@ -24,6 +24,9 @@ type telemetry struct {
 	node      api.NodeStatus
 	inventory map[string]api.InventoryMiner
 	collected map[string]collection
+	// rigs are the xmrig summaries last answered, by miner, for its own view (kept in memory:
+	// the next poll brings them back after a restart).
+	rigs map[string]collect.Rig
 	loaded    bool
 	polled    bool
 }
@@ -48,7 +51,7 @@ func (l *Local) loadTelemetry() {
 		return
 	}
 	t.loaded = true
-	t.health, t.inventory, t.collected = map[string]api.HealthRow{}, map[string]api.InventoryMiner{}, map[string]collection{}
+	t.health, t.inventory, t.collected, t.rigs = map[string]api.HealthRow{}, map[string]api.InventoryMiner{}, map[string]collection{}, map[string]collect.Rig{}
 	if b, err := l.Store.Checkpoint(checkpointHealth); err == nil && b != nil {
 		_ = json.Unmarshal(b, &t.health)
 	}
@@ -114,6 +117,9 @@ func (l *Local) collect(ctx context.Context, c collect.Collector) {
 	l.tele.mu.Lock()
 	last := l.tele.collected[c.Name()]
 	l.tele.collected[c.Name()] = run
+	for _, rig := range r.Rigs {
+		l.tele.rigs[rig.Name] = rig
+	}
 	if _, isNode := c.(*collect.Monerod); isNode {
 		// A node that does not answer has no height and is not synchronized: no figure of
 		// its last answer is shown as if it were current (status, the header, /metrics).

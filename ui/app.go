@@ -46,12 +46,17 @@ type App struct {
 	swapped   chan struct{}
 	th        theme
 
-	pages   *tview.Pages
-	main    *tview.Flex
-	header  *tview.TextView
-	banner  *tview.TextView // open alerts; no height when there are none
-	footer  *tview.TextView
-	filter  *tview.InputField
+	pages  *tview.Pages
+	main   *tview.Flex
+	header *tview.TextView
+	banner *tview.TextView // open alerts; no height when there are none
+	footer *tview.TextView
+	filter *tview.InputField
+	jump   *tview.InputField // m: a miner by name
+	// minerView is one miner's page (miner.go).
+	minerView *minerView
+	// shown are the events the events pane lists, in its order (a filter hides some).
+	shown   []model.Event
 	bottom  *tview.Flex
 	shares  *chart
 	right   *chart
@@ -149,11 +154,23 @@ func (a *App) build() {
 	modal := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).AddItem(a.help, 23, 0, true).AddItem(nil, 0, 1, false), 62, 0, true).
+			AddItem(nil, 0, 1, false).AddItem(a.help, helpHeight, 0, true).AddItem(nil, 0, 1, false), 64, 0, true).
 		AddItem(nil, 0, 1, false)
 
 	a.pages = tview.NewPages().AddPage("main", a.main, true, true).AddPage("help", modal, true, false)
 	a.buildActions()
+	a.buildMinerView()
+	a.buildJump()
+	a.miners.SetSelectedFunc(func(row, _ int) {
+		if row >= 1 && row <= len(a.snap.Miners) {
+			a.openMiner(a.snap.Miners[row-1].Host)
+		}
+	})
+	a.events.SetSelectedFunc(func(row, _ int) {
+		if row >= 1 && row <= len(a.shown) {
+			a.showEvent(a.shown[row-1])
+		}
+	})
 	a.app.SetRoot(a.pages, true).SetFocus(a.miners)
 	a.app.SetInputCapture(a.keys)
 	a.app.SetAfterDrawFunc(func(tcell.Screen) {
@@ -167,25 +184,30 @@ func (a *App) build() {
 }
 
 const helpText = `[::b]Moving[::-]
-  Tab / Shift-Tab   next / previous pane
-  ↑ ↓ PgUp PgDn     scroll the miners or events
+  Tab Shift-Tab  next / previous pane (miners, events)
+  ↑ ↓ j k        select a row; PgUp PgDn g G scroll
+  Enter          a miner: its own view · an event: its record
+  Esc            back, or close a dialog
+  m              a miner by name
 [::b]Showing[::-]
-  r                 chart range 7 → 30 → 90 → 365 days
-  1 2 3 4           chart range 7, 30, 90, 365 days
-  b                 right chart: XMR ↔ blocks per day
-  /                 filter the events (Enter keeps, Esc clears)
+  r  1 2 3 4     chart range 7, 30, 90, 365 days (r: the next)
+  b              right chart: XMR ↔ blocks per day
+  /              filter the events (Enter keeps, Esc clears)
+  h              health of each part, and why a figure is –
+  a  i           alert history · miners on the network (DHCP)
 [::b]Doing[::-]
-  R                 restart: the daily sequence or one target
-  B                 take a backup now
-  a                 alert history
-  i                 miners on the network (DHCP leases)
-  h                 health: each component, since, why
-[::b]Other[::-]
-  ?                 this help (Esc closes)
-  q, Ctrl-C         quit
+  R  B           restart (daily sequence or one) · backup
+  ?  q           this help · quit (also Ctrl-C)
+[::b]Words[::-]
+  PPLNS window   the recent sidechain blocks payouts count:
+                 our shares in it are what a block pays for
+  effort         hashes spent for a share against its
+                 difficulty: 100% is as expected, less lucky
+  EFF            the effort of a miner's last share
+  STALE          no share or hashrate for miners.stale_after`
 
-Miners marked STALE sent no share and no
-hashrate sample for longer than miners.stale_after.`
+// helpHeight fits the help and its border in a 24-line terminal.
+var helpHeight = strings.Count(helpText, "\n") + 3
 
 // Run shows the console until q, Ctrl-C or ctx ends.
 func (a *App) Run(ctx context.Context) error {
@@ -593,6 +615,7 @@ func (a *App) renderEvents() {
 	}
 	needle := strings.ToLower(a.filterText)
 	row := 1
+	a.shown = a.shown[:0]
 	loc := a.snap.Now.Location()
 	today := a.snap.Now.Format(time.DateOnly)
 	for i := range a.snap.Recent {
@@ -613,6 +636,7 @@ func (a *App) renderEvents() {
 		t.SetCell(row, 0, tview.NewTableCell(when).SetStyle(style))
 		t.SetCell(row, 1, tview.NewTableCell(tview.Escape(e.Kind)).SetStyle(style))
 		t.SetCell(row, 2, tview.NewTableCell(tview.Escape(what)).SetStyle(style).SetExpansion(1))
+		a.shown = append(a.shown, *e)
 		row++
 	}
 	title := " Recent events "

@@ -42,6 +42,19 @@ func ago(now, t time.Time) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
+// count is a large number in four figures: 129.0M, 2.16k, 812.
+func count(v float64) string {
+	for _, u := range []struct {
+		scale  float64
+		suffix string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if v >= u.scale {
+			return fmt.Sprintf("%.1f%s", v/u.scale, u.suffix)
+		}
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
 // hashUnit is the scale and unit a hashrate reads best in.
 func hashUnit(v float64) (float64, string) {
 	switch {

@@ -7,11 +7,22 @@ import (
 
 // keys is the one place keys are handled; what it does not handle goes to the focused pane.
 func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
-	if a.app.GetFocus() == a.filter {
-		return ev // typing a filter; Enter and Esc end it
+	if f := a.app.GetFocus(); f == a.filter || f == a.jump {
+		return ev // typing a filter or a name; Enter and Esc end it
 	}
 	if ev, took := a.dialogKeys(ev); took {
 		return ev
+	}
+	if front, _ := a.pages.GetFrontPage(); front == "miner" {
+		switch {
+		case ev.Key() == tcell.KeyEscape:
+			a.closeMiner()
+			return nil
+		case ev.Rune() == 'q':
+			a.app.Stop()
+			return nil
+		}
+		return ev // ↑↓ j k to the miner's shares
 	}
 	if front, _ := a.pages.GetFrontPage(); front == "help" {
 		switch {
@@ -58,6 +69,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.showInventory()
 	case 'h':
 		a.showHealth()
+	case 'm':
+		a.jumpToMiner()
 	case 'b':
 		a.showBlocks = !a.showBlocks
 		if a.haveSnap {

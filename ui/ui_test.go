@@ -372,3 +372,46 @@ func TestFirstScreenAnswersEarnings(t *testing.T) {
 		}
 	}
 }
+
+// Rows are selected with ↑↓ and j k; Enter on a miner opens its own view (its name, a chart
+// of its hashrate, not the dashboard's charts), Esc returns; Enter on an event shows its whole
+// record; m finds a miner by name.
+func TestSelectionAndDrillDown(t *testing.T) {
+	h := start(t, fixtureConsole(t), 80, 24, Options{})
+	h.waitFor("Miners (3", "rig-01")
+	h.typ("j") // rig-01 → rig-02
+	h.key(tcell.KeyEnter)
+	s := h.waitFor("miner rig-02", "Hashrate · 24 h", "Its shares a day", "Its last shares", "250.9%", "129.0M", "Esc back")
+	if strings.Contains(s, "Shares/day ·") || strings.Contains(s, "Recent events") {
+		t.Errorf("the miner's view shows the dashboard:\n%s", s)
+	}
+	h.key(tcell.KeyEscape)
+	s = h.waitFor("Shares/day · 30 d", "Recent events")
+	if strings.Contains(s, "Its last shares") {
+		t.Errorf("Esc left the miner's view up:\n%s", s)
+	}
+
+	h.key(tcell.KeyTab) // the events pane: its newest event is rig-02's share at 06:18:45
+	h.key(tcell.KeyEnter)
+	h.waitFor(`"kind": "share"`, `"host": "rig-02"`, `"side_height": 10420811`, "Esc closes")
+	h.key(tcell.KeyEscape)
+	h.waitFor("Shares/day · 30 d")
+	h.typ("k") // still the first row; k at the top stays there
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyEnter)
+	h.waitFor(`"host": "rig-02"`, `"time": "2025-03-02T00:00:00.0001Z"`)
+	h.key(tcell.KeyEscape)
+
+	h.typ("m")
+	h.typ("03")
+	h.key(tcell.KeyEnter)
+	h.waitFor("miner rig-03", "Its last shares", "77.4%")
+	h.key(tcell.KeyEscape)
+	h.typ("?")
+	s = h.waitFor("Keys", "Enter", "a miner by name", "PPLNS window", "effort", "EFF")
+	for _, line := range strings.Split(s, "\n") {
+		if w := len([]rune(strings.TrimRight(line, " "))); w > 80 {
+			t.Errorf("help: a line of %d columns", w)
+		}
+	}
+}

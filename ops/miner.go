@@ -1,0 +1,97 @@
+package ops
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/model"
+)
+
+// minerLookBack bounds the events read for a miner's view: its last shares, restarts, alerts.
+const minerLookBack = 30 * 24 * time.Hour
+
+// minerListLen is how many of its shares, restarts and alerts a miner's view lists.
+const minerListLen = 20
+
+// Miner is one miner's own view.
+func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, error) {
+	now := l.Now()
+	if q.Days <= 0 {
+		q.Days = 30
+	}
+	snap, err := l.Snapshot(ctx, api.SnapshotQuery{Days: q.Days, Events: 1})
+	if err != nil {
+		return api.MinerDetail{}, err
+	}
+	i := slices.IndexFunc(snap.Miners, func(m api.MinerRow) bool { return m.Host == q.Host })
+	if i < 0 {
+		return api.MinerDetail{}, model.Invalid("no miner %q", model.SanitizeText(q.Host, model.MaxHostLen))
+	}
+	d := api.MinerDetail{Row: snap.Miners[i]}
+	for _, day := range snap.Days {
+		d.Days = append(d.Days, api.DayCount{Date: day.Date, Count: day.SharesByHost[q.Host]})
+	}
+	// xmrig's own 60 s figure where the miner has one; P2Pool's view of the worker otherwise.
+	for _, series := range []string{"xmrig/" + q.Host + "/hashrate_60s", "worker/" + q.Host} {
+		if d.Hashrate, err = l.Store.Series(series, now.Add(-24*time.Hour), now); err != nil {
+			return d, err
+		}
+		if len(d.Hashrate) > 0 {
+			break
+		}
+	}
+	err = l.Store.Events(ctx, now.Add(-minerLookBack), now.Add(time.Minute), func(e *model.Event) error {
+		switch {
+		case e.Kind == model.KindShare && e.Host == q.Host:
+			d.Shares = append(d.Shares, *e)
+		case e.Kind == model.KindAction && aboutMiner(e.Target, q.Host):
+			d.Actions = append(d.Actions, *e)
+		case e.Kind == model.KindAlert:
+			if _, target := e.AlertOf(); aboutMiner(target, q.Host) {
+				d.Alerts = append(d.Alerts, *e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return d, err
+	}
+	d.Shares, d.Actions, d.Alerts = newest(d.Shares), newest(d.Actions), newest(d.Alerts)
+	l.loadTelemetry()
+	l.tele.mu.Lock()
+	rig, ok := l.tele.rigs[q.Host]
+	l.tele.mu.Unlock()
+	if ok {
+		s := rig.Summary
+		x := &api.XmrigStatus{At: rig.At, Version: s.Version, UptimeS: s.Uptime, Accepted: s.Results.SharesGood,
+			Rejected: s.Results.SharesTotal - min(s.Results.SharesGood, s.Results.SharesTotal), Hugepages: -1, Pool: s.Connection.Pool}
+		if hp, ok := s.HugepagesRatio(); ok {
+			x.Hugepages = hp
+		}
+		for i, v := range []*float64{&x.Hashrate10s, &x.Hashrate60s, &x.Hashrate15m} {
+			if i < len(s.Hashrate.Total) && s.Hashrate.Total[i] != nil {
+				*v = *s.Hashrate.Total[i]
+			}
+		}
+		d.Xmrig = x
+	}
+	return d, nil
+}
+
+// aboutMiner says whether an action's or alert's target is the miner: its name, or a target of
+// a hosts list named group/host.
+func aboutMiner(target, host string) bool {
+	return target == host || strings.HasSuffix(target, "/"+host)
+}
+
+// newest is the last minerListLen of events in time order, newest first.
+func newest(events []model.Event) []model.Event {
+	if len(events) > minerListLen {
+		events = events[len(events)-minerListLen:]
+	}
+	slices.Reverse(events)
+	return events
+}

@@ -1,0 +1,235 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/model"
+)
+
+// minerView is one miner's own page, opened with Enter on its row (or m and its name): its
+// hashrate over the day, its shares a day, its last shares, what its xmrig says, its restarts
+// and alerts. Esc goes back to the dashboard.
+type minerView struct {
+	page     *tview.Flex
+	title    *tview.TextView
+	hashrate *chart
+	days     *chart
+	info     *tview.TextView
+	shares   *tview.Table
+	host     string
+}
+
+func (a *App) buildMinerView() {
+	v := &minerView{
+		title:  tview.NewTextView().SetDynamicColors(true).SetWrap(false),
+		info:   tview.NewTextView().SetDynamicColors(true),
+		shares: tview.NewTable().SetFixed(1, 0).SetSelectable(true, false),
+	}
+	v.hashrate = newChart("Hashrate · 24 h", hashrate, a.th.sharesChart)
+	v.hashrate.empty = "no hashrate sample in the last 24 h"
+	v.days = newChart("Its shares a day · 30 d", func(x float64) string { return fmt.Sprintf("%.0f", x) }, a.th.xmrChart)
+	v.days.integer = true
+	v.info.SetBorder(true).SetTitle(" xmrig · restarts · alerts ").SetTitleAlign(tview.AlignLeft)
+	v.shares.SetBorder(true).SetTitle(" Its last shares ").SetTitleAlign(tview.AlignLeft)
+	top := tview.NewFlex().AddItem(v.hashrate, 0, 1, false).AddItem(v.days, 0, 1, false)
+	bottom := tview.NewFlex().AddItem(v.shares, 0, 1, true).AddItem(v.info, 0, 1, false)
+	help := tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	help.SetText(fmt.Sprintf("%s back to the farm  %s scroll its shares  %s quit",
+		a.th.paint(a.th.key, "Esc"), a.th.paint(a.th.key, "↑↓ j k"), a.th.paint(a.th.key, "q")))
+	v.page = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(v.title, 1, 0, false).
+		AddItem(top, 0, 1, false).
+		AddItem(bottom, 0, 1, true).
+		AddItem(help, 1, 0, false)
+	a.minerView = v
+	a.pages.AddPage("miner", v.page, true, false)
+}
+
+// openMiner shows host's view, filled when its data arrives.
+func (a *App) openMiner(host string) {
+	v := a.minerView
+	v.host = host
+	v.title.SetText(a.th.paint(a.th.accent, "db4e") + " · miner " + tview.Escape(host) + " · loading…")
+	a.pages.ShowPage("miner")
+	a.app.SetFocus(v.shares)
+	c, _ := a.current()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d, err := c.Miner(ctx, api.MinerQuery{Host: host, Days: 30})
+		a.post(func() {
+			if v.host == host {
+				a.renderMiner(d, err)
+			}
+		})
+	}()
+}
+
+func (a *App) closeMiner() {
+	a.minerView.host = ""
+	a.pages.HidePage("miner")
+	a.app.SetFocus(a.focusables()[a.focusIdx])
+}
+
+func (a *App) renderMiner(d api.MinerDetail, err error) {
+	v := a.minerView
+	if err != nil {
+		v.title.SetText(a.th.paint(a.th.accent, "db4e") + " · miner " + tview.Escape(v.host) + " · " + a.th.paint(a.th.bad, tview.Escape(shorten(err.Error(), 50))))
+		return
+	}
+	m := d.Row
+	state := a.th.paint(a.th.good, "ok")
+	switch {
+	case m.Down:
+		state = a.th.paint(a.th.bad, "DOWN")
+	case m.Alert:
+		state = a.th.paint(a.th.bad, "ALERT")
+	case m.Stale:
+		state = a.th.paint(a.th.warn, "STALE")
+	}
+	now := a.snap.Now
+	v.title.SetText(fmt.Sprintf("%s · miner %s · %s · %s · last share %s ago · %d shares in all",
+		a.th.paint(a.th.accent, "db4e"), tview.Escape(m.Host), state, hashrate(m.Hashrate), ago(now, m.LastShare), m.Shares))
+
+	values, labels := hourly(d.Hashrate, now)
+	v.hashrate.set("Hashrate · 24 h, hourly", values, labels)
+	counts := make([]float64, len(d.Days))
+	dates := make([]string, len(d.Days))
+	for i, day := range d.Days {
+		counts[i], dates[i] = float64(day.Count), shortDate(day.Date)
+	}
+	v.days.set(fmt.Sprintf("Its shares a day · %d d", len(d.Days)), counts, dates)
+
+	t := v.shares
+	t.Clear()
+	for i, h := range []string{"TIME", "EFFORT", "SIDECHAIN", "DIFF"} {
+		t.SetCell(0, i, tview.NewTableCell(h).SetStyle(a.th.heading).SetSelectable(false).SetExpansion(boolInt(i == 0)))
+	}
+	for r, e := range d.Shares {
+		cells := []string{e.Time.In(now.Location()).Format("01-02 15:04:05"), fmt.Sprintf("%.1f%%", e.Effort), fmt.Sprint(e.SideHeight), count(float64(e.Difficulty))}
+		for c, text := range cells {
+			cell := tview.NewTableCell(text).SetStyle(a.th.normal).SetExpansion(boolInt(c == 0))
+			if c > 0 {
+				cell.SetAlign(tview.AlignRight)
+			}
+			t.SetCell(r+1, c, cell)
+		}
+	}
+	if len(d.Shares) == 0 {
+		t.SetCell(1, 0, tview.NewTableCell("no share in the last 30 days").SetStyle(a.th.normal))
+	}
+	t.Select(1, 0)
+	v.info.SetText(a.minerInfo(d, now))
+}
+
+// minerInfo is what its xmrig says (the rejected share, the huge pages, the hashrates), and its
+// restarts and alerts.
+func (a *App) minerInfo(d api.MinerDetail, now time.Time) string {
+	var b strings.Builder
+	if x := d.Xmrig; x != nil {
+		rejected := 0.0
+		if total := x.Accepted + x.Rejected; total > 0 {
+			rejected = 100 * float64(x.Rejected) / float64(total)
+		}
+		rej := fmt.Sprintf("%d rejected (%.1f%%)", x.Rejected, rejected)
+		if rejected >= 1 {
+			rej = a.th.paint(a.th.bad, rej)
+		}
+		hp := "huge pages unknown"
+		if x.Hugepages >= 0 {
+			hp = fmt.Sprintf("huge pages %.0f%%", 100*x.Hugepages)
+			if x.Hugepages < 1 {
+				hp = a.th.paint(a.th.warn, hp)
+			}
+		}
+		fmt.Fprintf(&b, "xmrig %s · up %s · asked %s ago\n%d accepted · %s\n%s\n10s %s · 60s %s · 15m %s\n",
+			tview.Escape(x.Version), span(float64(x.UptimeS)), ago(now, x.At), x.Accepted, rej, hp,
+			hashrate(x.Hashrate10s), hashrate(x.Hashrate60s), hashrate(x.Hashrate15m))
+	} else {
+		b.WriteString("no xmrig API for it (miners.xmrig)\n")
+	}
+	list := func(title string, events []model.Event, line func(e model.Event) string) {
+		fmt.Fprintf(&b, "\n[::b]%s[::-]\n", title)
+		if len(events) == 0 {
+			b.WriteString("none in 30 days\n")
+		}
+		for _, e := range events {
+			fmt.Fprintf(&b, "%s %s\n", e.Time.In(now.Location()).Format("01-02 15:04"), tview.Escape(line(e)))
+		}
+	}
+	list("Restarts", d.Actions, func(e model.Event) string { return e.Result + " · " + e.Who })
+	list("Alerts", d.Alerts, func(e model.Event) string { rule, _ := e.AlertOf(); return rule + " " + e.State })
+	return b.String()
+}
+
+// hourly averages a day of samples into one value an hour, oldest first, labelled HH:00: a
+// chart of the day at any width, with no sum of rates.
+func hourly(samples []model.Sample, now time.Time) ([]float64, []string) {
+	if len(samples) == 0 {
+		return nil, nil
+	}
+	start := now.Add(-23 * time.Hour).Truncate(time.Hour)
+	sums, counts := make([]float64, 24), make([]int, 24)
+	for _, s := range samples {
+		i := int(s.Time.Sub(start) / time.Hour)
+		if i >= 0 && i < 24 {
+			sums[i] += s.Value
+			counts[i]++
+		}
+	}
+	var values []float64
+	var labels []string
+	for i := range 24 {
+		if counts[i] == 0 && len(values) == 0 {
+			continue // the day before the first sample is not a day of 0 H/s
+		}
+		v := 0.0
+		if counts[i] > 0 {
+			v = sums[i] / float64(counts[i])
+		}
+		values = append(values, v)
+		labels = append(labels, start.Add(time.Duration(i)*time.Hour).In(now.Location()).Format("15:04"))
+	}
+	return values, labels
+}
+
+// showEvent is the whole record of an event: Enter on a row of the events pane.
+func (a *App) showEvent(e model.Event) {
+	b, _ := json.MarshalIndent(e, "", "  ")
+	a.showResult(e.Kind+" at "+e.Time.In(a.snap.Now.Location()).Format("2006-01-02 15:04:05"), tview.Escape(string(b)), false)
+}
+
+// jumpToMiner asks a name and opens the first miner whose name holds it.
+func (a *App) jumpToMiner() {
+	a.jump.SetText("")
+	a.bottomRow(a.jump)
+	a.app.SetFocus(a.jump)
+}
+
+func (a *App) buildJump() {
+	a.jump = tview.NewInputField().SetLabel("miner: ").SetFieldWidth(0)
+	a.jump.SetDoneFunc(func(key tcell.Key) {
+		text := strings.ToLower(strings.TrimSpace(a.jump.GetText()))
+		a.showFooter()
+		a.app.SetFocus(a.focusables()[a.focusIdx])
+		if key != tcell.KeyEnter || text == "" {
+			return
+		}
+		i := slices.IndexFunc(a.snap.Miners, func(m api.MinerRow) bool { return strings.Contains(strings.ToLower(m.Host), text) })
+		if i < 0 {
+			a.showResult("No such miner", fmt.Sprintf("No miner's name holds %q.", tview.Escape(text)), false)
+			return
+		}
+		a.miners.Select(i+1, 0)
+		a.openMiner(a.snap.Miners[i].Host)
+	})
+}
