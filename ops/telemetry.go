@@ -26,9 +26,9 @@ type telemetry struct {
 	collected map[string]collection
 	// rigs are the xmrig summaries last answered, by miner, for its own view (kept in memory:
 	// the next poll brings them back after a restart).
-	rigs map[string]collect.Rig
-	loaded    bool
-	polled    bool
+	rigs   map[string]collect.Rig
+	loaded bool
+	polled bool
 }
 
 // collection is how a collector's last run went, for its metrics.
