@@ -38,21 +38,37 @@ func earningsLocal(t *testing.T, dataAPI bool) (*Local, *time.Time) {
 	return l, &clock
 }
 
-func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+// figureCase is one figure and the value worked by hand.
+type figureCase struct {
+	name      string
+	got       api.Figure
+	want, tol float64
+}
 
-// With P2Pool's data-api, every figure, worked by hand in earnings/earnings_test.go.
-func TestEarningsFromTheDataAPI(t *testing.T) {
-	l, clock := earningsLocal(t, true)
+func checkFigures(t *testing.T, cases []figureCase) {
+	t.Helper()
+	for _, c := range cases {
+		if !c.got.Ok() || math.Abs(c.got.Value-c.want) > c.tol {
+			t.Errorf("%s: %+v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// earningsNow is the earnings of a snapshot at l's clock.
+func earningsNow(t *testing.T, l *Local) api.Earnings {
+	t.Helper()
 	snap, err := l.Snapshot(context.Background(), api.SnapshotQuery{Days: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := snap.Earnings
-	for _, c := range []struct {
-		name      string
-		got       api.Figure
-		want, tol float64
-	}{
+	return snap.Earnings
+}
+
+// With P2Pool's data-api, every figure, worked by hand in earnings/earnings_test.go.
+func TestEarningsFromTheDataAPI(t *testing.T) {
+	l, clock := earningsLocal(t, true)
+	e := earningsNow(t, l)
+	checkFigures(t, []figureCase{
 		// The window holds sidechain heights 10412721..10414880; of our shares before noon,
 		// 10413012 is in it and 10412233 is not.
 		{"window shares", e.WindowShares, 1, 0},
@@ -65,15 +81,10 @@ func TestEarningsFromTheDataAPI(t *testing.T) {
 		{"per day (piconero)", e.PerDay, 1.853364e9, 1e4},
 		{"hashrate", e.Hashrate, 13137, 0},
 		{"24 h hashrate", e.Hashrate24h, 12810, 0},
-	} {
-		if !c.got.Ok() || !near(c.got.Value, c.want, c.tol) {
-			t.Errorf("%s: %+v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 	// Ten minutes on with no new read, P2Pool's figures are no longer shown as current.
 	*clock = clock.Add(10 * time.Minute)
-	snap, _ = l.Snapshot(context.Background(), api.SnapshotQuery{Days: 7})
-	if f := snap.Earnings.PerDay; f.Ok() || !strings.Contains(f.Why, "not updated for 10m") {
+	if f := earningsNow(t, l).PerDay; f.Ok() || !strings.Contains(f.Why, "not updated for 10m") {
 		t.Errorf("stale per day: %+v", f)
 	}
 }
@@ -82,26 +93,14 @@ func TestEarningsFromTheDataAPI(t *testing.T) {
 // hashrates; the window and XMR say what they need.
 func TestEarningsFromTheLogAlone(t *testing.T) {
 	l, _ := earningsLocal(t, false)
-	snap, err := l.Snapshot(context.Background(), api.SnapshotQuery{Days: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := snap.Earnings
+	e := earningsNow(t, l)
 	// workers at 09:30: 6201 + 5874 + 788 = 12863 H/s; last share 02:47:05.556 at diff 130117723
-	for _, c := range []struct {
-		name      string
-		got       api.Figure
-		want, tol float64
-	}{
+	checkFigures(t, []figureCase{
 		{"hashrate", e.Hashrate, 12863, 0},
 		{"time to share", e.TimeToShare, 10116, 0},                           // 130117723 / 12863 = 10115.66 s
 		{"effort", e.Effort, 327.951, 0.001},                                 // 100 × 12863 × 33174.444 / 130117723
 		{"average effort (the log's shares)", e.AverageEffort, 84.613, 1e-9}, // (48.219 + 121.007) / 2
-	} {
-		if !c.got.Ok() || !near(c.got.Value, c.want, c.tol) {
-			t.Errorf("%s: %+v, want %v", c.name, c.got, c.want)
-		}
-	}
+	})
 	for name, f := range map[string]api.Figure{"window shares": e.WindowShares, "per day": e.PerDay} {
 		if f.Ok() || f.Why != "needs p2pool.data_api" {
 			t.Errorf("%s: %+v", name, f)
