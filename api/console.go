@@ -88,21 +88,51 @@ type MinerRow struct {
 	Shares      uint64    `json:"shares"`
 	LastShare   time.Time `json:"last_share"`
 	Effort      float64   `json:"effort"`
-	Hashrate    float64   `json:"hashrate"` // H/s, latest sample
+	Hashrate    float64   `json:"hashrate"` // H/s, latest sample: xmrig's 60 s where it is newer, else P2Pool's
 	HashrateAt  time.Time `json:"hashrate_at"`
-	Stale       bool      `json:"stale"` // silent (no share, no sample) for longer than stale_after
+	// SeenAt is its xmrig API's last answer, hashrate or not (an xmrig that is starting).
+	SeenAt time.Time `json:"seen_at,omitzero"`
+	// State is the one word for it, the same in the table, the alerts and status: ok, stale,
+	// down or alert (MinerState).
+	State string `json:"state"`
+	Stale bool   `json:"stale"` // silent (no share, no sample) for longer than stale_after
 	// Down is set when the miner's xmrig API stopped answering.
 	Down bool `json:"down,omitempty"`
 	// Alert is set while an alert about the miner is open.
 	Alert bool `json:"alert,omitempty"`
 }
 
-// LastSeen is the latest sign of life of the miner.
+// LastSeen is the latest sign of life of the miner: a share, a hashrate, an xmrig answer.
 func (m MinerRow) LastSeen() time.Time {
-	if m.HashrateAt.After(m.LastShare) {
-		return m.HashrateAt
+	last := m.LastShare
+	for _, t := range []time.Time{m.HashrateAt, m.SeenAt} {
+		if t.After(last) {
+			last = t
+		}
 	}
-	return m.LastShare
+	return last
+}
+
+// The states of a miner.
+const (
+	MinerOK    = "ok"
+	MinerStale = "stale" // no share, hashrate or xmrig answer for longer than miners.stale_after
+	MinerDown  = "down"  // its xmrig API stopped answering
+	MinerAlert = "alert" // an alert about it is open
+)
+
+// MinerState is the one definition of a miner's state: down says the most (its xmrig does not
+// answer), then an open alert, then silence.
+func MinerState(m MinerRow) string {
+	switch {
+	case m.Down:
+		return MinerDown
+	case m.Alert:
+		return MinerAlert
+	case m.Stale:
+		return MinerStale
+	}
+	return MinerOK
 }
 
 // PoolStatus is what P2Pool's own status says, from its latest samples.

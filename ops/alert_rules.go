@@ -266,12 +266,7 @@ func (l *Local) silentMiners(now time.Time, after time.Duration) []alert.Conditi
 	rows, _, _ := l.healthRows()
 	var out []alert.Condition
 	for _, m := range miners {
-		last := m.LastSeen()
-		for _, h := range rows {
-			if h.Kind == "xmrig" && h.Name == m.Host && h.Up && h.Checked.After(last) {
-				last = h.Checked
-			}
-		}
+		last := m.LastSeen() // the same sign of life as STALE in the table
 		silent := now.Sub(last)
 		if silent > forgetAfter {
 			continue

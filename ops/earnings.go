@@ -99,10 +99,10 @@ func (l *Local) earnings(ctx context.Context, now time.Time, today api.ReportDay
 	}
 	e.Hashrate24h = in.figure("pool/hashrate_24h")
 	for _, m := range miners {
-		switch {
-		case m.Down:
+		switch state := api.MinerState(m); {
+		case state == api.MinerDown:
 			e.MinersDown++
-		case m.Stale:
+		case m.Stale: // silent, alerted or not
 			e.MinersStale++
 		default:
 			e.MinersUp++

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -251,6 +252,7 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 				snap.Miners[i].Down = true
 			}
 		}
+		snap.Miners[i].State = api.MinerState(snap.Miners[i])
 	}
 	snap.Earnings, err = l.earnings(ctx, now, snap.Today, snap.Miners)
 	return snap, err
@@ -277,6 +279,28 @@ func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, erro
 			rows[name] = m
 		}
 		m.Hashrate, m.HashrateAt = sm.Value, sm.Time
+	}
+	// A miner's own xmrig says more, and more often, than P2Pool's worker list.
+	xmrig, err := l.Store.Latest("xmrig/")
+	if err != nil {
+		return nil, err
+	}
+	for series, sm := range xmrig {
+		name, figure, ok := strings.Cut(strings.TrimPrefix(series, "xmrig/"), "/")
+		if !ok {
+			continue
+		}
+		m := rows[name]
+		if m == nil {
+			m = &api.MinerRow{Host: name}
+			rows[name] = m
+		}
+		if sm.Time.After(m.SeenAt) {
+			m.SeenAt = sm.Time
+		}
+		if figure == "hashrate_60s" && sm.Time.After(m.HashrateAt) {
+			m.Hashrate, m.HashrateAt = sm.Value, sm.Time
+		}
 	}
 	out := make([]api.MinerRow, 0, len(rows))
 	for _, m := range rows {

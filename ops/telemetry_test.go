@@ -273,3 +273,46 @@ func TestNodeFiguresDropWhenItStopsAnswering(t *testing.T) {
 		t.Fatalf("status shows the node as of %v", st.Node.At)
 	}
 }
+
+// One definition of a miner's state: a rig whose share is 2 h old but whose xmrig answers is
+// ok in the table and raises no alert; a rig silent for 6 h is stale in the table and silent
+// for the alert, never "ok" beside an alert.
+func TestOneMinerState(t *testing.T) {
+	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
+	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer xmrig.Close()
+	cfg := DefaultConfig()
+	cfg.Miners.Xmrig = []collect.XmrigConfig{{Name: "rig-live", URL: xmrig.URL}}
+	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	l.Now = func() time.Time { return now }
+	share := func(host string, at time.Time) model.Event {
+		return model.Event{Time: at, Kind: model.KindShare, Host: host, ID: model.HashID([]byte(host + at.String()))}
+	}
+	l.Store.Apply(&store.Batch{Events: []model.Event{share("rig-live", now.Add(-2*time.Hour)), share("rig-quiet", now.Add(-6*time.Hour))}})
+	l.PollOnce(context.Background())
+	l.EvaluateAlerts(context.Background())
+	snap, err := l.Snapshot(context.Background(), api.SnapshotQuery{Days: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range snap.Miners {
+		got[m.Host] = m.State
+	}
+	if got["rig-live"] != api.MinerOK || got["rig-quiet"] != api.MinerAlert {
+		t.Errorf("states %v: want rig-live ok, rig-quiet alert (silent, with its alert open)", got)
+	}
+	for _, a := range snap.Alerts {
+		if a.Target == "rig-live" {
+			t.Errorf("an alert on a rig whose xmrig answers: %+v", a)
+		}
+	}
+	if snap.Earnings.MinersUp != 1 || snap.Earnings.MinersStale != 1 { // silent is counted stale, alerted or not
+		t.Errorf("up %d stale %d", snap.Earnings.MinersUp, snap.Earnings.MinersStale)
+	}
+}

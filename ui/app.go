@@ -556,16 +556,13 @@ func (a *App) renderMiners() {
 	stale := 0
 	for r, m := range a.snap.Miners {
 		style := a.th.normal
-		state := "ok"
+		state := api.MinerState(m)
+		if state != api.MinerOK {
+			style = a.th.staleRow
+			state = strings.ToUpper(state)
+		}
 		if m.Stale {
-			style, state = a.th.staleRow, "STALE"
 			stale++
-		}
-		if m.Down {
-			style, state = a.th.staleRow, "DOWN"
-		}
-		if m.Alert {
-			style, state = a.th.staleRow, "ALERT"
 		}
 		effort := "-"
 		if m.Effort > 0 {

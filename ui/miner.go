@@ -88,13 +88,8 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 	}
 	m := d.Row
 	state := a.th.paint(a.th.good, "ok")
-	switch {
-	case m.Down:
-		state = a.th.paint(a.th.bad, "DOWN")
-	case m.Alert:
-		state = a.th.paint(a.th.bad, "ALERT")
-	case m.Stale:
-		state = a.th.paint(a.th.warn, "STALE")
+	if s := api.MinerState(m); s != api.MinerOK {
+		state = a.th.paint(a.th.bad, strings.ToUpper(s))
 	}
 	now := a.snap.Now
 	v.title.SetText(fmt.Sprintf("%s · miner %s · %s · %s · last share %s ago · %d shares in all",
