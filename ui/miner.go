@@ -96,7 +96,7 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 		a.th.paint(a.th.accent, "db4e"), tview.Escape(m.Host), state, hashrate(m.Hashrate), ago(now, m.LastShare), m.Shares))
 
 	values, labels := hourly(d.Hashrate, now)
-	v.hashrate.set("Hashrate · 24 h, hourly", values, labels)
+	v.hashrate.set("Hashrate · 24 h", values, labels)
 	counts := make([]float64, len(d.Days))
 	dates := make([]string, len(d.Days))
 	for i, day := range d.Days {
@@ -166,33 +166,37 @@ func (a *App) minerInfo(d api.MinerDetail, now time.Time) string {
 	return b.String()
 }
 
-// hourly averages a day of samples into one value an hour, oldest first, labelled HH:00: a
-// chart of the day at any width, with no sum of rates.
+// hourly averages the day's samples into at most 24 values, oldest first, labelled HH:MM:
+// an hour each over a full day, less when the samples cover less (a rig polled for 20 minutes
+// gets minutes). Rates are averaged, never summed.
 func hourly(samples []model.Sample, now time.Time) ([]float64, []string) {
 	if len(samples) == 0 {
 		return nil, nil
 	}
-	start := now.Add(-23 * time.Hour).Truncate(time.Hour)
-	sums, counts := make([]float64, 24), make([]int, 24)
+	start := samples[0].Time
+	if day := now.Add(-24 * time.Hour); start.Before(day) {
+		start = day
+	}
+	size := max(time.Minute, (now.Sub(start)/24).Round(time.Minute))
+	start = start.Truncate(size)
+	n := int(now.Sub(start)/size) + 1
+	sums, counts := make([]float64, n), make([]int, n)
 	for _, s := range samples {
-		i := int(s.Time.Sub(start) / time.Hour)
-		if i >= 0 && i < 24 {
+		if i := int(s.Time.Sub(start) / size); i >= 0 && i < n {
 			sums[i] += s.Value
 			counts[i]++
 		}
 	}
-	var values []float64
-	var labels []string
-	for i := range 24 {
-		if counts[i] == 0 && len(values) == 0 {
-			continue // the day before the first sample is not a day of 0 H/s
-		}
+	values, labels := make([]float64, 0, n), make([]string, 0, n)
+	for i := range n {
 		v := 0.0
 		if counts[i] > 0 {
 			v = sums[i] / float64(counts[i])
+		} else if i > 0 {
+			v = values[i-1] // a gap between polls is not a drop to 0 H/s
 		}
 		values = append(values, v)
-		labels = append(labels, start.Add(time.Duration(i)*time.Hour).In(now.Location()).Format("15:04"))
+		labels = append(labels, start.Add(time.Duration(i)*size).In(now.Location()).Format("15:04"))
 	}
 	return values, labels
 }
