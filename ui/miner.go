@@ -177,7 +177,7 @@ func hourly(samples []model.Sample, now time.Time) ([]float64, []string) {
 	if day := now.Add(-24 * time.Hour); start.Before(day) {
 		start = day
 	}
-	size := max(time.Minute, (now.Sub(start)/24).Round(time.Minute))
+	size := max(time.Minute, (now.Sub(start) / 24).Round(time.Minute))
 	start = start.Truncate(size)
 	n := int(now.Sub(start)/size) + 1
 	sums, counts := make([]float64, n), make([]int, n)
