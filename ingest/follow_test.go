@@ -92,6 +92,19 @@ func (r *followRun) stop(t *testing.T) {
 }
 
 // waitTotals waits until the store holds exactly what the writer wrote, or fails saying what differs.
+// stoppedAfter is a log whose first n lines a follower read before it stopped: where each
+// trial of what happens while the service is down begins.
+func stoppedAfter(t *testing.T, n int) (*p2poolWriter, *store.Store) {
+	t.Helper()
+	w := newWriter(t)
+	s := openStore(t)
+	r := startFollower(t, s, w.path, false)
+	w.write(n)
+	waitTotals(t, s, w.sim)
+	r.stop(t)
+	return w, s
+}
+
 func waitTotals(t *testing.T, s *store.Store, sim *farmsim.Sim) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -215,13 +228,8 @@ func TestFollowTruncate(t *testing.T) {
 
 // Stopped, the log grows and rotates; started again, the follower reads exactly what it missed.
 func TestFollowResumesAcrossRotationWhileStopped(t *testing.T) {
-	w := newWriter(t)
+	w, s := stoppedAfter(t, 200)
 	path := w.path
-	s := openStore(t)
-	r := startFollower(t, s, path, false)
-	w.write(200)
-	waitTotals(t, s, w.sim)
-	r.stop(t)
 
 	w.write(50) // read by nobody yet
 	if err := os.Rename(path, path+"-20250502"); err != nil {
@@ -231,7 +239,7 @@ func TestFollowResumesAcrossRotationWhileStopped(t *testing.T) {
 	w.reopen()
 	w.write(50)
 
-	r = startFollower(t, s, path, false)
+	r := startFollower(t, s, path, false)
 	waitTotals(t, s, w.sim)
 	w.write(50)
 	waitTotals(t, s, w.sim)

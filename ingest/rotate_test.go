@@ -122,13 +122,8 @@ func waitStored(t testing.TB, s *store.Store, want map[string]bool) {
 func TestResumeAfterTwoRotationsWhileStopped(t *testing.T) {
 	for _, style := range logrotateStyles {
 		t.Run(style.name, func(t *testing.T) {
-			w := newWriter(t)
+			w, s := stoppedAfter(t, 200)
 			path := w.path
-			s := openStore(t)
-			r := startFollower(t, s, path, false)
-			w.write(200)
-			waitTotals(t, s, w.sim)
-			r.stop(t)
 
 			for range 2 {
 				w.write(50) // read by nobody yet
@@ -143,7 +138,7 @@ func TestResumeAfterTwoRotationsWhileStopped(t *testing.T) {
 			}
 			w.write(50)
 
-			r = startFollower(t, s, path, false)
+			r := startFollower(t, s, path, false)
 			if style.exact {
 				waitTotals(t, s, w.sim)
 			} else {
@@ -233,19 +228,14 @@ func TestRotationWhileCatchingUp(t *testing.T) {
 // A 300 KB line of garbage in a file that is rotated before it is read is one bad record, and
 // every share after it is read.
 func TestGarbageLineInRotatedFile(t *testing.T) {
-	w := newWriter(t)
+	w, s := stoppedAfter(t, 100)
 	path := w.path
-	s := openStore(t)
-	r := startFollower(t, s, path, false)
-	w.write(100)
-	waitTotals(t, s, w.sim)
-	r.stop(t)
 	w.raw(append(bytes.Repeat([]byte("\x00garbage SHARE FOUND "), 300<<10/20), '\n'))
 	w.write(300)
 	logrotate(t, path, "create\nrotate 100\ncompress")
 	w.reopen()
 	w.write(100)
-	r = startFollower(t, s, path, false)
+	r := startFollower(t, s, path, false)
 	waitTotals(t, s, w.sim)
 	r.stop(t)
 	if n, _ := s.Skipped(); n != 1 {
