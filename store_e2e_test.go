@@ -132,27 +132,56 @@ func TestDiskFullDuringImport(t *testing.T) {
 	}
 }
 
+// diskTrial is a service whose store is on a 256 MB tmpfs (store.min_free_mb 128), following
+// the log a simulated farm has been writing for a second: where the full-disk trials begin.
+type diskTrial struct {
+	mnt, dir, data, cfg string
+	sim                 *farmsim.Sim
+	svc                 *exec.Cmd
+	// stopWriter ends the farm's writer; its error fails the test.
+	stopWriter func()
+}
+
+// followingOnTmpfs starts a diskTrial; extra is more configuration, writer adjusts the farm's
+// writer (nil: as it is).
+func followingOnTmpfs(t *testing.T, extra string, writer func(*farmsim.Writer)) diskTrial {
+	t.Helper()
+	d := diskTrial{mnt: tmpfs(t, 256), dir: t.TempDir()}
+	d.data = filepath.Join(d.mnt, "data")
+	logPath := filepath.Join(d.dir, "p2pool.log")
+	d.cfg = filepath.Join(d.dir, "db4e.yaml")
+	os.WriteFile(d.cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\nstore:\n  min_free_mb: 128\n%s",
+		d.data, filepath.Join(d.dir, "db4e.sock"), logPath, extra)), 0o644)
+	d.sim = farmsim.New(5, 4, time.Date(2025, 8, 1, 12, 0, 0, 0, time.UTC))
+	d.sim.EventEvery, d.sim.Step = 2, time.Second
+	w := &farmsim.Writer{Path: logPath, Sim: d.sim, Gap: 2 * time.Millisecond}
+	if writer != nil {
+		writer(w)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(ctx) }()
+	d.stopWriter = func() {
+		stop()
+		if err := <-werr; err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.svc = startService(t, d.cfg)
+	waitSocket(t, filepath.Join(d.dir, "db4e.sock"))
+	time.Sleep(time.Second)
+	return d
+}
+
 // The service, its disk filled under store.min_free_mb, pauses reading P2Pool's log and says
 // so (status exits 1 with PAUSED, the disk_low alert), reads on by itself when there is room,
 // and in the end has counted every share once.
 func TestDiskFullWhileFollowing(t *testing.T) {
-	mnt := tmpfs(t, 256)
-	dir := t.TempDir()
-	data := filepath.Join(mnt, "data")
-	logPath := filepath.Join(dir, "p2pool.log")
-	cfg := filepath.Join(dir, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\nstore:\n  min_free_mb: 128\nalerts:\n  interval: 1s\n  rules:\n    disk_low: {for: 1s, clear: 1s}\n",
-		data, filepath.Join(dir, "db4e.sock"), logPath)), 0o644)
 	var copy strings.Builder
-	sim := farmsim.New(5, 4, time.Date(2025, 8, 1, 12, 0, 0, 0, time.UTC))
-	sim.EventEvery, sim.Step = 2, time.Second
-	w := &farmsim.Writer{Path: logPath, Sim: sim, Copy: &copy, ReopenEvery: time.Second, Gap: 2 * time.Millisecond}
-	ctx, stop := context.WithCancel(context.Background())
-	werr := make(chan error, 1)
-	go func() { werr <- w.Run(ctx) }()
-	svc := startService(t, cfg)
-	waitSocket(t, filepath.Join(dir, "db4e.sock"))
-	time.Sleep(time.Second)
+	d := followingOnTmpfs(t, "alerts:\n  interval: 1s\n  rules:\n    disk_low: {for: 1s, clear: 1s}\n", func(w *farmsim.Writer) {
+		w.Copy, w.ReopenEvery = &copy, time.Second
+	})
+	mnt, data, cfg, sim, svc := d.mnt, d.data, d.cfg, d.sim, d.svc
 
 	filler := fill(t, mnt, 96<<20) // under the floor, with room for a compaction under way
 	out, errs, code := waitPaused(t, cfg)
@@ -162,10 +191,7 @@ func TestDiskFullWhileFollowing(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // P2Pool writes on meanwhile
 	os.Remove(filler)
 	time.Sleep(1500 * time.Millisecond)
-	stop()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	d.stopWriter()
 	waitSameTotals(t, cfg, sim, 20*time.Second) // the disk_low alert's events are on today
 	if out, _, _ := db4e(t, nil, "--config", cfg, "status"); strings.Contains(out, "PAUSED") {
 		t.Fatalf("still paused with room:\n%s", out)
@@ -184,22 +210,8 @@ func TestDiskFullWhileFollowing(t *testing.T) {
 // the service: it stops cleanly (Badger's close would flush into a mapped file: a SIGBUS), and
 // the next start, with room again, has counted every share once.
 func TestStopOnADiskFilledByAnother(t *testing.T) {
-	mnt := tmpfs(t, 256)
-	dir := t.TempDir()
-	data := filepath.Join(mnt, "data")
-	logPath := filepath.Join(dir, "p2pool.log")
-	cfg := filepath.Join(dir, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\nstore:\n  min_free_mb: 128\n",
-		data, filepath.Join(dir, "db4e.sock"), logPath)), 0o644)
-	sim := farmsim.New(5, 4, time.Date(2025, 8, 1, 12, 0, 0, 0, time.UTC))
-	sim.EventEvery, sim.Step = 2, time.Second
-	w := &farmsim.Writer{Path: logPath, Sim: sim, Gap: 2 * time.Millisecond}
-	ctx, stop := context.WithCancel(context.Background())
-	werr := make(chan error, 1)
-	go func() { werr <- w.Run(ctx) }()
-	svc := startService(t, cfg)
-	waitSocket(t, filepath.Join(dir, "db4e.sock"))
-	time.Sleep(time.Second)
+	d := followingOnTmpfs(t, "", nil)
+	mnt, dir, cfg, sim, svc := d.mnt, d.dir, d.cfg, d.sim, d.svc
 	filler := fill(t, mnt, 0)
 	waitPaused(t, cfg)
 	svc.Process.Signal(syscall.SIGTERM)
@@ -209,10 +221,7 @@ func TestStopOnADiskFilledByAnother(t *testing.T) {
 	if err != nil || !strings.Contains(stderr, "left unflushed") {
 		t.Fatalf("service stopped on a full disk: %v\n%s", err, stderr)
 	}
-	stop()
-	if err := <-werr; err != nil {
-		t.Fatal(err)
-	}
+	d.stopWriter()
 	// A reader cannot replay what the memtable holds without writing: it says so.
 	_, errs, code := db4e(t, nil, "--config", cfg, "report")
 	noCrash(t, "report on a full disk after a stop", errs, code)
