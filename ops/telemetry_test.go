@@ -37,17 +37,28 @@ func events(t *testing.T, l *Local, kind string) []model.Event {
 	return out
 }
 
-func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
-	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
-	var down atomic.Bool
-	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// recorded serves a recorded answer from collect/testdata on loopback, until down is set:
+// then 502, as a proxy in front of a dead miner or node answers.
+func recorded(t *testing.T, file string) (*httptest.Server, *atomic.Bool) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("../collect/testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := new(atomic.Bool)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "gone", http.StatusBadGateway)
 			return
 		}
 		w.Write(body)
 	}))
-	defer xmrig.Close()
+	t.Cleanup(srv.Close)
+	return srv, down
+}
+
+func TestMinerDownAndUpOnceAcrossRestarts(t *testing.T) {
+	xmrig, down := recorded(t, "xmrig_summary.json")
 	dir := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.Miners.Xmrig, cfg.Miners.Timeout = []collect.XmrigConfig{{Name: "rig-01", URL: xmrig.URL}}, time.Second
@@ -173,9 +184,7 @@ func TestGrafanaDashboardMetricsExist(t *testing.T) {
 // Each collector has its own success and duration metric: one failing source shows as that
 // collector failing, the others as working.
 func TestEachCollectorHasItsOwnMetrics(t *testing.T) {
-	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
-	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
-	defer xmrig.Close()
+	xmrig, _ := recorded(t, "xmrig_summary.json")
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // a port nothing answers on: monerod is down
 	dir := t.TempDir()
@@ -241,16 +250,7 @@ func scrape(t *testing.T, base string) string {
 // A node that stops answering loses its figures: its last height and sync state are not shown
 // as if current (status, the header, /metrics).
 func TestNodeFiguresDropWhenItStopsAnswering(t *testing.T) {
-	info, _ := os.ReadFile("../collect/testdata/monerod_get_info.json")
-	var down atomic.Bool
-	monerod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() {
-			http.Error(w, "gone", http.StatusBadGateway)
-			return
-		}
-		w.Write(info)
-	}))
-	defer monerod.Close()
+	monerod, down := recorded(t, "monerod_get_info.json")
 	cfg := DefaultConfig()
 	cfg.Monerod.RPC, cfg.Monerod.Timeout = monerod.URL, time.Second
 	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
@@ -278,9 +278,7 @@ func TestNodeFiguresDropWhenItStopsAnswering(t *testing.T) {
 // ok in the table and raises no alert; a rig silent for 6 h is stale in the table and silent
 // for the alert, never "ok" beside an alert.
 func TestOneMinerState(t *testing.T) {
-	body, _ := os.ReadFile("../collect/testdata/xmrig_summary.json")
-	xmrig := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
-	defer xmrig.Close()
+	xmrig, _ := recorded(t, "xmrig_summary.json")
 	cfg := DefaultConfig()
 	cfg.Miners.Xmrig = []collect.XmrigConfig{{Name: "rig-live", URL: xmrig.URL}}
 	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
