@@ -44,6 +44,11 @@ func (tm *tmux) start(name string, env []string, args ...string) {
 	tm.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", cmd)
 }
 
+// console runs db4e's console with cfg in session "console", in a 256-colour terminal.
+func (tm *tmux) console(cfg string) {
+	tm.start("console", append(testEnv(tm.t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+}
+
 func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -119,8 +124,7 @@ func TestConsoleInTmux(t *testing.T) {
 	dir := t.TempDir()
 	cfg, logPath := writeConfig(t, dir)
 	appendLine(t, logPath, shareNow("rig-07", 1))
-	env := append(testEnv(t), "TERM=xterm-256color")
-	tm.start("console", env, db4eBin, "--config", cfg)
+	tm.console(cfg)
 	s := tm.waitFor("console", "db4e · embedded", "Today: 1 share", "Shares/day · 30 d", "rig-07", "? help")
 	if strings.Count(s, "\n") < 23 {
 		t.Errorf("screen not 24 lines:\n%s", s)
@@ -173,9 +177,23 @@ func attachedConsole(t *testing.T) (tm *tmux, dir, cfg, logPath string, svc *exe
 	appendLine(t, logPath, shareNow("rig-01", 1))
 	svc = startService(t, cfg)
 	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
-	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
+	tm.console(cfg)
 	tm.waitFor("console", "db4e · attached", "Today: 1 share", "rig-01")
 	return tm, dir, cfg, logPath, svc
+}
+
+// embeddedConsole is a console in tmux (session "console") holding the store itself, no
+// service running, over a log with one share of rig-01, its socket answering.
+func embeddedConsole(t *testing.T) (tm *tmux, dir, cfg, logPath string) {
+	t.Helper()
+	tm = newTmux(t)
+	dir = t.TempDir()
+	cfg, logPath = writeConfig(t, dir)
+	appendLine(t, logPath, shareNow("rig-01", 1))
+	tm.console(cfg)
+	tm.waitFor("console", "db4e · embedded", "Today: 1 share")
+	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	return tm, dir, cfg, logPath
 }
 
 func waitSocket(t *testing.T, path string) {
@@ -192,13 +210,7 @@ func waitSocket(t *testing.T, path string) {
 
 // With the console holding the store (no service), other commands still work through it.
 func TestEmbeddedConsoleAnswersOtherCommands(t *testing.T) {
-	tm := newTmux(t)
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	appendLine(t, logPath, shareNow("rig-05", 5))
-	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
-	tm.waitFor("console", "db4e · embedded", "Today: 1 share")
-	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	tm, dir, cfg, _ := embeddedConsole(t)
 	if r := report(t, "--config", cfg); len(r.Days) != 1 || r.Days[0].Shares != 1 {
 		t.Fatalf("report through the console: %+v", r)
 	}
@@ -234,13 +246,7 @@ func TestDemo(t *testing.T) {
 // the console hands it over and attaches within 2 s, and says so; the service runs, and what
 // it stores shows in the console.
 func TestServiceTakesOverFromAnEmbeddedConsole(t *testing.T) {
-	tm := newTmux(t)
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	appendLine(t, logPath, shareNow("rig-01", 1))
-	tm.start("console", append(testEnv(t), "TERM=xterm-256color"), db4eBin, "--config", cfg)
-	tm.waitFor("console", "db4e · embedded", "Today: 1 share")
-	waitSocket(t, filepath.Join(dir, "run", "db4e.sock"))
+	tm, _, cfg, logPath := embeddedConsole(t)
 
 	start := time.Now()
 	svc := startService(t, cfg)
