@@ -74,12 +74,7 @@ miners:
 // status exits 1 for each way the farm's ingest can be broken, says which and why, and 0 once
 // all is well again.
 func TestStatusExitCodes(t *testing.T) {
-	base, err := os.MkdirTemp("", "db4e-status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	os.Chmod(base, 0o755) // another user's status can reach the config and the log's folder
+	base := sharedDir(t, "db4e-status") // another user's status can reach the config and the log's folder
 	logPath := filepath.Join(base, "p2pool.log")
 	raw, _ := os.ReadFile("ingest/testdata/sample.log")
 	os.WriteFile(logPath, raw, 0o644)
@@ -133,9 +128,7 @@ func TestStatusExitCodes(t *testing.T) {
 			t.Skip("a second user is needed to make the log unreadable: run the tests as root")
 		}
 		os.Chmod(logPath, 0o600) // root's, and nobody runs this status
-		bin := filepath.Join(base, "db4e")
-		b, _ := os.ReadFile(db4eBin)
-		os.WriteFile(bin, b, 0o755)
+		bin := binaryIn(t, base)
 		filepath.Walk(filepath.Join(base, "data"), func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
 		cmd := exec.Command(bin, "--config", cfg, "status")
 		cmd.Env = []string{"HOME=" + base, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}

@@ -340,6 +340,31 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
+// sharedDir is a temporary folder another user may enter (t.TempDir's parent is root's
+// alone), for the trials run as uid 65534.
+func sharedDir(t *testing.T, prefix string) string {
+	t.Helper()
+	base, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	os.Chmod(base, 0o755)
+	return base
+}
+
+// binaryIn is a copy of the binary under test in dir, which another user may run.
+func binaryIn(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "db4e")
+	b, err := os.ReadFile(db4eBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bin, b, 0o755)
+	return bin
+}
+
 // The service's group may read through the socket; only the service's user (or root) may
 // write: import, record, rebuild, a backup by the service. A backup into the client's own
 // directory is written by the client from the service's snapshot stream.
@@ -347,17 +372,10 @@ func TestSocketWritesOwnerOnly(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("a second user is needed: run the tests as root")
 	}
-	base, err := os.MkdirTemp("", "db4e-socket")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	os.Chmod(base, 0o755)
+	base := sharedDir(t, "db4e-socket")
 	run := filepath.Join(base, "run")
 	os.Mkdir(run, 0o750) // root's group may enter
-	bin := filepath.Join(base, "db4e")
-	b, _ := os.ReadFile(db4eBin)
-	os.WriteFile(bin, b, 0o755)
+	bin := binaryIn(t, base)
 	logPath := filepath.Join(base, "p2pool.log")
 	raw, _ := os.ReadFile("ingest/testdata/sample.log")
 	os.WriteFile(logPath, raw, 0o644)
