@@ -138,28 +138,53 @@ func (f *Follower) Run(ctx context.Context) error {
 }
 
 // checkLogPath refuses, at start, a log that exists but cannot be read: systemd then retries,
-// and the journal says why. A log that does not exist yet is waited for.
+// and the journal says why, with the user that cannot read it. A log that does not exist yet
+// is waited for.
 func checkLogPath(path string) error {
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
+	err := LogReadable(path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	return fmt.Errorf("P2Pool's log %w (this db4e runs as uid %d)", err, os.Getuid())
+}
+
+// LogReadable says whether the log at path can be followed: it is there, a regular file, and
+// this process may read it. The error names the path once ("PATH: permission denied", not
+// os's "open PATH: …" under another mention of it); a missing log's wraps fs.ErrNotExist.
+// db4e status and the follower both ask it.
+func LogReadable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return missingLog(path)
+	case err != nil:
+		return pathErr(path, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("P2Pool's log %w", err)
+		return pathErr(path, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("P2Pool's log %s: not a regular file (%s)", path, fi.Mode().Type())
-	}
-	fd, err := os.Open(path)
+	return f.Close()
+}
+
+// missingLog is a log that is not there.
+type missingLog string
+
+func (p missingLog) Error() string {
+	return string(p) + " does not exist (is p2pool.log right? P2Pool writes it in the directory it runs in)"
+}
+
+func (missingLog) Unwrap() error { return fs.ErrNotExist }
+
+// pathErr is err of path without os's operation and second mention of the path.
+func pathErr(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		// "open X: permission denied" names the path once; the user is what to check.
-		return fmt.Errorf("P2Pool's log %s: %w (this db4e runs as uid %d)", path, pe.Err, os.Getuid())
+		return fmt.Errorf("%s: %w", path, pe.Err)
 	}
-	if err != nil {
-		return err
-	}
-	return fd.Close()
+	return err
 }
 
 // watch wakes the follower when the log's directory changes; where inotify is not to be had,

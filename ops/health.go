@@ -1,16 +1,14 @@
 package ops
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/ingest"
 )
 
 // healthBook remembers when each component entered its state, in a process that lives (the
@@ -56,8 +54,10 @@ func (l *Local) Components() []api.Component {
 		default:
 			svc.Reason = fmt.Sprintf("no db4e service follows %s: start it (systemctl start db4e)", log)
 		}
-		logc := api.Component{Name: api.ComponentLog}
-		logc.Up, logc.Reason = checkLog(log)
+		logc := api.Component{Name: api.ComponentLog, Up: true}
+		if err := ingest.LogReadable(log); err != nil {
+			logc.Up, logc.Reason = false, err.Error()
+		}
 		if logc.Up && ing.Following && ing.Error != "" {
 			logc.Up, logc.Reason = false, ing.Error
 		}
@@ -84,35 +84,6 @@ func (l *Local) Components() []api.Component {
 		l.book.observe(cs, l.Now())
 	}
 	return cs
-}
-
-// checkLog is whether P2Pool's log can be followed: it is there, a regular file, readable.
-func checkLog(path string) (bool, string) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, path + " does not exist (is p2pool.log right? P2Pool writes it in the directory it runs in)"
-	case err != nil:
-		return false, pathErr(path, err)
-	case !fi.Mode().IsRegular():
-		return false, fmt.Sprintf("%s is not a regular file (%s)", path, fi.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false, pathErr(path, err)
-	}
-	f.Close()
-	return true, ""
-}
-
-// pathErr says "PATH: permission denied", not os's "open PATH: permission denied" under
-// another mention of the path.
-func pathErr(path string, err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return path + ": " + pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // fromRows folds the polled targets of one kind into a component: up while every one is.
