@@ -52,7 +52,7 @@ func (l *Local) freshFor() time.Duration {
 func (l *Local) earnings(ctx context.Context, now time.Time, today api.ReportDay, miners []api.MinerRow) (api.Earnings, error) {
 	e := api.Earnings{TodayShares: today.Shares}
 	latest := map[string]model.Sample{}
-	for _, prefix := range []string{"pool/", "network/", "status/"} {
+	for _, prefix := range []string{"pool/", "network/"} {
 		m, err := l.Store.Latest(prefix)
 		if err != nil {
 			return e, err

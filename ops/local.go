@@ -241,21 +241,26 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 	snap.Health, snap.Node, snap.Inventory = l.healthRows()
 	snap.Alerts = l.OpenAlerts()
 	snap.Components = l.Components()
-	for i := range snap.Miners {
-		for _, a := range snap.Alerts {
-			if a.Rule == alert.RuleMinerSilent && a.Target == snap.Miners[i].Host {
-				snap.Miners[i].Alert = true
-			}
-		}
-		for _, h := range snap.Health {
-			if h.Kind == "xmrig" && h.Name == snap.Miners[i].Host && !h.Up {
-				snap.Miners[i].Down = true
-			}
-		}
-		snap.Miners[i].State = api.MinerState(snap.Miners[i])
-	}
+	markMiners(snap.Miners, snap.Alerts, snap.Health)
 	snap.Earnings, err = l.earnings(ctx, now, snap.Today, snap.Miners)
 	return snap, err
+}
+
+// markMiners sets what the alerts and the polls say of each miner, and so its State.
+func markMiners(rows []api.MinerRow, alerts []alert.Alert, health []api.HealthRow) {
+	for i := range rows {
+		for _, a := range alerts {
+			if a.Rule == alert.RuleMinerSilent && a.Target == rows[i].Host {
+				rows[i].Alert = true
+			}
+		}
+		for _, h := range health {
+			if h.Kind == "xmrig" && h.Name == rows[i].Host && !h.Up {
+				rows[i].Down = true
+			}
+		}
+		rows[i].State = api.MinerState(rows[i])
+	}
 }
 
 func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, error) {

@@ -22,16 +22,24 @@ func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, e
 	if q.Days <= 0 {
 		q.Days = 30
 	}
-	snap, err := l.Snapshot(ctx, api.SnapshotQuery{Days: q.Days, Events: 1})
+	// Its row as the dashboard shows it, without the rest of a snapshot (the earnings above all).
+	r, err := BuildReport(l.Store, api.ReportQuery{Days: q.Days}, now)
 	if err != nil {
 		return api.MinerDetail{}, err
 	}
-	i := slices.IndexFunc(snap.Miners, func(m api.MinerRow) bool { return m.Host == q.Host })
+	days := fillDays(r.Days, now.In(l.Store.Location()), q.Days)
+	rows, err := l.miners(now, days[len(days)-1])
+	if err != nil {
+		return api.MinerDetail{}, err
+	}
+	i := slices.IndexFunc(rows, func(m api.MinerRow) bool { return m.Host == q.Host })
 	if i < 0 {
 		return api.MinerDetail{}, model.Invalid("no miner %q", model.SanitizeText(q.Host, model.MaxHostLen))
 	}
-	d := api.MinerDetail{Row: snap.Miners[i]}
-	for _, day := range snap.Days {
+	health, _, _ := l.healthRows()
+	markMiners(rows[i:i+1], l.OpenAlerts(), health)
+	d := api.MinerDetail{Row: rows[i]}
+	for _, day := range days {
 		d.Days = append(d.Days, api.DayCount{Date: day.Date, Count: day.SharesByHost[q.Host]})
 	}
 	// xmrig's own 60 s figure where the miner has one; P2Pool's view of the worker otherwise.
