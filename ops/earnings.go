@@ -73,13 +73,13 @@ func (l *Local) earnings(ctx context.Context, now time.Time, today api.ReportDay
 	if err != nil {
 		return e, err
 	}
-	counts := make([]uint64, 7) // days without a share are days of 0
+	shares := make(map[string]uint64, len(days))
 	for _, d := range days {
-		if t, err := time.ParseInLocation(time.DateOnly, d.Date, loc); err == nil {
-			if i := int(day.Sub(t).Hours()/24+0.5) - 1; i >= 0 && i < 7 {
-				counts[i] = d.Shares
-			}
-		}
+		shares[d.Date] = d.Shares
+	}
+	counts := make([]uint64, 7) // days without a share are days of 0
+	for i := range counts {
+		counts[i] = shares[day.AddDate(0, 0, -1-i).Format(time.DateOnly)]
 	}
 	avg, _ := earnings.DailyAverage(counts)
 	e.DailyAverage = api.Have(avg)
