@@ -124,7 +124,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(m.alertsOpen, prometheus.GaugeValue, float64(len(l.OpenAlerts())))
 	for name, c := range l.collections() {
-		ch <- prometheus.MustNewConstMetric(m.collectorOK, prometheus.GaugeValue, b2f(c.ok), name)
+		ch <- prometheus.MustNewConstMetric(m.collectorOK, prometheus.GaugeValue, b2f(c.err == ""), name)
 		ch <- prometheus.MustNewConstMetric(m.collectorTime, prometheus.GaugeValue, c.duration.Seconds(), name)
 	}
 	l.mu.Lock()

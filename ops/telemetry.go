@@ -33,9 +33,8 @@ type telemetry struct {
 
 // collection is how a collector's last run went, for its metrics.
 type collection struct {
-	ok       bool
 	duration time.Duration
-	err      string
+	err      string // empty when it succeeded
 }
 
 const (
@@ -110,7 +109,7 @@ func (l *Local) collect(ctx context.Context, c collect.Collector) {
 	if ctx.Err() != nil {
 		return // stopping: a cancelled request is not a finding
 	}
-	run := collection{ok: err == nil, duration: time.Since(start)}
+	run := collection{duration: time.Since(start)}
 	if err != nil {
 		run.err = err.Error()
 	}
