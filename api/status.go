@@ -27,42 +27,52 @@ type StatusReport struct {
 // Problems is what makes `db4e status` exit 1, shortest first: the polled targets that are
 // down by name, then every other bad component with its reason, then the open alerts.
 func (s StatusReport) Problems() []string {
-	var out []string
-	for _, h := range s.Health {
-		if !h.Up {
-			out = append(out, h.Name)
-		}
-	}
+	out := s.downTargets()
 	for _, c := range s.Components {
-		switch {
-		case c.Up:
-		case c.Name == ComponentMonerod || c.Name == ComponentP2Pool || c.Name == ComponentMiners:
-			if len(s.Health) == 0 { // not asked yet: no row says so
-				out = append(out, c.Name+" ("+c.Reason+")")
-			}
-		default:
-			out = append(out, c.Name+" ("+c.Reason+")")
+		if c.Up || s.hasRows(componentKinds[c.Name]) { // a target's row already named it
+			continue
 		}
+		out = append(out, c.Name+" ("+c.Reason+")")
 	}
-	for _, a := range s.Alerts {
-		out = append(out, "alert "+a.Rule+" "+a.Target)
-	}
-	return out
+	return append(out, s.openAlerts()...)
 }
 
 // Down lists the polled targets that are down, the open alerts, and a paused ingest.
 func (s StatusReport) Down() []string {
+	out := append(s.downTargets(), s.openAlerts()...)
+	if s.Ingest.Paused != "" {
+		out = append(out, "ingest paused")
+	}
+	return out
+}
+
+// componentKinds are the components that fold polled targets of one kind.
+var componentKinds = map[string]string{ComponentMonerod: "monerod", ComponentP2Pool: "p2pool", ComponentMiners: "xmrig"}
+
+// hasRows says whether a polled target of kind has a row; no kind has none.
+func (s StatusReport) hasRows(kind string) bool {
+	for _, h := range s.Health {
+		if kind != "" && h.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (s StatusReport) downTargets() []string {
 	var out []string
 	for _, h := range s.Health {
 		if !h.Up {
 			out = append(out, h.Name)
 		}
 	}
+	return out
+}
+
+func (s StatusReport) openAlerts() []string {
+	var out []string
 	for _, a := range s.Alerts {
 		out = append(out, "alert "+a.Rule+" "+a.Target)
-	}
-	if s.Ingest.Paused != "" {
-		out = append(out, "ingest paused")
 	}
 	return out
 }
