@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -83,10 +84,8 @@ func OpenService(ctx context.Context, dataDir, socket string, scfg store.Config,
 			log.Warn("waiting for free space before opening the store", "err", err)
 			said = true
 		}
-		select {
-		case <-ctx.Done():
+		if !tick.Sleep(ctx, 5*time.Second) {
 			return nil, ctx.Err()
-		case <-time.After(5 * time.Second):
 		}
 	}
 }
@@ -116,7 +115,7 @@ func waitForStore(ctx context.Context, dataDir string, scfg store.Config, cfg Co
 		if !errors.Is(err, model.ErrLocked) || time.Now().After(deadline) {
 			return l, err
 		}
-		if !sleep(ctx, 50*time.Millisecond) {
+		if !tick.Sleep(ctx, 50*time.Millisecond) {
 			return nil, ctx.Err()
 		}
 	}

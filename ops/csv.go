@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 )
@@ -187,7 +188,7 @@ func (l *Local) publishCSV(ctx context.Context) {
 				return
 			}
 			seen = v
-		} else if !sleep(ctx, csvBackoff(cfg.Every, fails)) {
+		} else if !tick.Sleep(ctx, csvBackoff(cfg.Every, fails)) {
 			return
 		}
 		err := l.publishOnce(ctx)
@@ -195,7 +196,7 @@ func (l *Local) publishCSV(ctx context.Context) {
 			return
 		}
 		l.noteCSV(ctx, err)
-		if !sleep(ctx, cfg.Every) {
+		if !tick.Sleep(ctx, cfg.Every) {
 			return
 		}
 	}
@@ -239,18 +240,6 @@ func csvBackoff(every time.Duration, fails int) time.Duration {
 		d *= 2
 	}
 	return min(d, 10*time.Minute)
-}
-
-// sleep waits d or until ctx ends; false when it ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // gitPublish commits the files (if they changed) and, when the branch is ahead of its

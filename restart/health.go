@@ -13,6 +13,7 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
+	"github.com/db4e/db4e/internal/tick"
 )
 
 // checkTimeout bounds one health check.
@@ -109,10 +110,8 @@ func WaitHealthy(ctx context.Context, t Target) error {
 		if time.Now().Add(t.Health.Interval).After(deadline) {
 			return fmt.Errorf("%s not healthy after %s: %w", t.Name, t.Health.Wait, err)
 		}
-		select {
-		case <-ctx.Done():
+		if !tick.Sleep(ctx, t.Health.Interval) {
 			return ctx.Err()
-		case <-time.After(t.Health.Interval):
 		}
 	}
 }

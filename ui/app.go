@@ -14,6 +14,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 )
 
@@ -263,10 +264,7 @@ func (a *App) fetch(ctx context.Context) {
 					lost = true
 					signal()
 				}
-				select {
-				case <-time.After(500 * time.Millisecond):
-				case <-ctx.Done():
-				}
+				tick.Sleep(ctx, 500*time.Millisecond)
 				continue
 			}
 			if lost || nv != v {
@@ -275,8 +273,8 @@ func (a *App) fetch(ctx context.Context) {
 			}
 		}
 	}()
-	tick := time.NewTicker(a.opts.Refresh)
-	defer tick.Stop()
+	ticker := time.NewTicker(a.opts.Refresh)
+	defer ticker.Stop()
 	for {
 		q := api.SnapshotQuery{Days: ranges[a.rangeIdx.Load()], Events: a.opts.Events}
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -292,7 +290,7 @@ func (a *App) fetch(ctx context.Context) {
 			return
 		case <-changed:
 		case <-a.refresh:
-		case <-tick.C:
+		case <-ticker.C:
 		}
 	}
 }

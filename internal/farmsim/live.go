@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"time"
+
+	"github.com/db4e/db4e/internal/tick"
 )
 
 // Live appends to the log at path as P2Pool would, on the wall clock, until ctx ends: a share
@@ -23,10 +25,8 @@ func (s *Sim) Live(ctx context.Context, path string, meanGap time.Duration) erro
 	lastStatus := time.Now()
 	for {
 		gap := meanGap/2 + time.Duration(s.rng.Int64N(int64(meanGap)))
-		select {
-		case <-ctx.Done():
+		if !tick.Sleep(ctx, gap) {
 			return nil
-		case <-time.After(gap):
 		}
 		s.SetNow(time.Now())
 		b = b[:0]

@@ -1,5 +1,5 @@
-// Package tick runs a function on a period until its context ends: the service's loops
-// (pollers, alerts, backups, page release) share it rather than each writing a ticker loop.
+// Package tick runs a function on a period until its context ends, and waits a while unless
+// the context ends first: the service's loops share them rather than each writing a select.
 package tick
 
 import (
@@ -25,5 +25,17 @@ func Every(ctx context.Context, d time.Duration, now bool, fn func()) {
 		case <-t.C:
 			fn()
 		}
+	}
+}
+
+// Sleep waits d, or until ctx ends; false when ctx ended first.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }

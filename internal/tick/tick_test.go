@@ -37,3 +37,15 @@ func TestEveryRunsAtOnceOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+func TestSleepEndsWithItsContext(t *testing.T) {
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Fatal("a sleep that ran its course says its context ended")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if Sleep(ctx, time.Hour) || time.Since(start) > time.Second {
+		t.Fatal("a sleep under an ended context waited or said it ran its course")
+	}
+}
