@@ -46,7 +46,7 @@ func plainMessage(root *yaml.Node, m string) string {
 		if path == "" {
 			path = name
 		}
-		parent, _ := splitLast(path)
+		parent := parentKey(path)
 		msg := fmt.Sprintf("%s: no such key (line %d)", path, line)
 		if known := keysAt(reflect.TypeFor[File](), parent); len(known) > 0 {
 			where := "here"
@@ -194,11 +194,13 @@ func fieldByKey(t reflect.Type, key string) (reflect.Type, bool) {
 	return nil, false
 }
 
-func splitLast(path string) (parent, last string) {
+// parentKey is the section a dotted key is in: "miners.xmrig[0]" for "miners.xmrig[0].tokn",
+// "" for a top-level key.
+func parentKey(path string) string {
 	if i := strings.LastIndex(path, "."); i >= 0 {
-		return path[:i], path[i+1:]
+		return path[:i]
 	}
-	return "", path
+	return ""
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
