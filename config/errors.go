@@ -42,10 +42,7 @@ func plainErrors(b []byte, err error) error {
 func plainMessage(root *yaml.Node, m string) string {
 	if g := reUnknown.FindStringSubmatch(m); g != nil {
 		line, name := atoi(g[1]), g[2]
-		path, _ := find(root, "", func(k, _ *yaml.Node) bool { return k != nil && k.Line == line && k.Value == name })
-		if path == "" {
-			path = name
-		}
+		path := keyPath(root, line, name)
 		parent := parentKey(path)
 		msg := fmt.Sprintf("%s: no such key (line %d)", path, line)
 		if known := keysAt(reflect.TypeFor[File](), parent); len(known) > 0 {
@@ -74,16 +71,21 @@ func plainMessage(root *yaml.Node, m string) string {
 	}
 	if g := reTwice.FindStringSubmatch(m); g != nil {
 		line, name := atoi(g[1]), g[2]+g[3]
-		path, _ := find(root, "", func(k, _ *yaml.Node) bool { return k != nil && k.Line == line && k.Value == name })
-		if path == "" {
-			path = name
-		}
+		path := keyPath(root, line, name)
 		if g[4] != "" {
 			return fmt.Sprintf("%s: set twice (lines %s and %d)", path, g[4], line)
 		}
 		return fmt.Sprintf("%s: set twice (line %d)", path, line)
 	}
 	return m
+}
+
+// keyPath is the dotted path of the key name at line, or name itself when it is not found.
+func keyPath(root *yaml.Node, line int, name string) string {
+	if path, _ := find(root, "", func(k, _ *yaml.Node) bool { return k != nil && k.Line == line && k.Value == name }); path != "" {
+		return path
+	}
+	return name
 }
 
 // typeWords says what a Go type wants, in words.
