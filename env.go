@@ -91,7 +91,7 @@ func (e *env) commandUsage(fs *flag.FlagSet) {
 	fmt.Fprintln(e.stdout, "usage:")
 	for _, l := range c.lines {
 		if strings.HasPrefix(l.args, form) {
-			fmt.Fprintf(e.stdout, "  %s\n      %s\n", strings.TrimSpace("db4e "+cmd+" "+l.args), l.what)
+			fmt.Fprintf(e.stdout, "  %s\n      %s\n", l.call(cmd), l.what)
 		}
 	}
 	fmt.Fprintln(e.stdout, "\nflags:")

@@ -32,6 +32,9 @@ type command struct {
 // usageLine is one way to call a command: its arguments and what it does.
 type usageLine struct{ args, what string }
 
+// call is how the line is typed: "db4e export csv [--legacy] DIR".
+func (l usageLine) call(cmd string) string { return strings.TrimSpace("db4e " + cmd + " " + l.args) }
+
 // commands is the command line: dispatch, the usage text and each command's -h come from it.
 // A function, not a variable: help and -h read the table from inside the commands it lists.
 func commands() []command {
@@ -60,7 +63,7 @@ func usage() string {
 	fmt.Fprintln(w, "  db4e --demo\tconsole over a simulated farm, no P2Pool needed")
 	for _, c := range commands() {
 		for _, l := range c.lines {
-			fmt.Fprintf(w, "  %s\t%s\n", strings.TrimSpace("db4e "+c.name+" "+l.args), l.what)
+			fmt.Fprintf(w, "  %s\t%s\n", l.call(c.name), l.what)
 		}
 	}
 	w.Flush()
