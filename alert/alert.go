@@ -20,6 +20,13 @@ const (
 	RuleCSVFailing  = "csv_failing"  // the CSV files could not be written or pushed
 	RuleBlockFound  = "block_found"  // good news, off by default
 	RulePayout      = "payout"       // good news, off by default
+	// RuleRigSlow: a rig's hashrate under a share of its own median over the last hour.
+	RuleRigSlow = "rig_slow"
+	// RuleRigRejected: too many of a rig's shares rejected over the last hour.
+	RuleRigRejected = "rig_rejected"
+	// RuleWatchdogGaveUp: the watchdog restarted a target as often as it may and its alert
+	// still fires.
+	RuleWatchdogGaveUp = "watchdog_gave_up"
 )
 
 // Alert states, as recorded and as given to hooks.
@@ -39,14 +46,34 @@ type RuleConfig struct {
 	Clear time.Duration `yaml:"clear"`
 	// After is the silence that counts (miner_silent, log_silent) or the shortest one (no_shares).
 	After time.Duration `yaml:"after"`
-	// Floor: H/s for hashrate_low, MiB for disk_low.
+	// Floor: H/s for hashrate_low, MiB for disk_low, the fewest shares in the hour that
+	// rig_rejected judges.
 	Floor float64 `yaml:"floor"`
-	// Percent of the 24 h average under which hashrate_low holds.
+	// Percent: of the 24 h average under which hashrate_low holds, of the rig's own median
+	// under which rig_slow holds, of the shares rejected above which rig_rejected holds.
 	Percent float64 `yaml:"percent"`
 	// Factor times the farm's expected time between shares, for no_shares.
 	Factor float64 `yaml:"factor"`
 	// Hook overrides the alerts' hook for this rule.
 	Hook []string `yaml:"hook"`
+	// Restart makes the watchdog restart a target when the alert fires: "miner" is the
+	// alerted miner's own target (each of them, for one alert about many), any other value a
+	// target's name. Empty: no restart.
+	Restart string `yaml:"restart"`
+}
+
+// RestartMiner is the Restart that means the alerted miner's own target.
+const RestartMiner = "miner"
+
+// WatchdogConfig bounds the restarts that rules with a restart ask for.
+type WatchdogConfig struct {
+	// MaxRestarts is how often one target is restarted within Window before the watchdog gives
+	// up on it (and says so with a watchdog_gave_up alert).
+	MaxRestarts int           `yaml:"max_restarts"`
+	Window      time.Duration `yaml:"window"`
+	// Settle is how long after a restart the alert may still fire before the next restart: a
+	// rig warms up, a node catches up.
+	Settle time.Duration `yaml:"settle"`
 }
 
 // Config is the alerts section.
@@ -57,6 +84,8 @@ type Config struct {
 	HookTimeout time.Duration `yaml:"hook_timeout"`
 	Interval    time.Duration `yaml:"interval"`
 	Rules       Rules         `yaml:"rules"`
+	// Watchdog bounds the restarts of rules with a restart; no rule has one by default.
+	Watchdog WatchdogConfig `yaml:"watchdog"`
 }
 
 // Rules names every rule, so that a rule written with one key keeps its other defaults
@@ -71,6 +100,9 @@ type Rules struct {
 	CSVFailing  RuleConfig `yaml:"csv_failing"`
 	BlockFound  RuleConfig `yaml:"block_found"`
 	Payout      RuleConfig `yaml:"payout"`
+	RigSlow     RuleConfig `yaml:"rig_slow"`
+	RigRejected RuleConfig `yaml:"rig_rejected"`
+	GaveUp      RuleConfig `yaml:"watchdog_gave_up"`
 }
 
 // Map is the rules by name.
@@ -78,6 +110,7 @@ func (r Rules) Map() map[string]RuleConfig {
 	return map[string]RuleConfig{
 		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent,
 		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleCSVFailing: r.CSVFailing, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
+		RuleRigSlow: r.RigSlow, RuleRigRejected: r.RigRejected, RuleWatchdogGaveUp: r.GaveUp,
 	}
 }
 
@@ -94,7 +127,11 @@ func Defaults() Config {
 			LogSilent:   RuleConfig{Enabled: true, After: 10 * time.Minute, Clear: time.Minute},
 			NoShares:    RuleConfig{Enabled: true, After: time.Hour, Factor: 5, Clear: time.Minute},
 			DiskLow:     RuleConfig{Enabled: true, Floor: 1024, For: 5 * time.Minute, Clear: 5 * time.Minute},
+			RigSlow:     RuleConfig{Enabled: true, Percent: 50, For: 5 * time.Minute, Clear: 5 * time.Minute},
+			RigRejected: RuleConfig{Enabled: true, Percent: 5, Floor: 20, For: 15 * time.Minute, Clear: 15 * time.Minute},
+			GaveUp:      RuleConfig{Enabled: true},
 		},
+		Watchdog: WatchdogConfig{MaxRestarts: 3, Window: time.Hour, Settle: 10 * time.Minute},
 	}
 }
 
@@ -118,6 +155,21 @@ func (c Config) Validate() error {
 		if r.Percent > 100 {
 			return fmt.Errorf("rules.%s.percent: want 0 to 100, got %g", name, r.Percent)
 		}
+		switch {
+		case r.Restart == "":
+		case name == RuleBlockFound || name == RulePayout || name == RuleWatchdogGaveUp:
+			return fmt.Errorf("rules.%s.restart: only a rule about something that fails can restart it", name)
+		case !r.Enabled:
+			return fmt.Errorf("rules.%s.restart: the rule is not enabled, so nothing would restart %s", name, r.Restart)
+		}
+	}
+	switch w := c.Watchdog; {
+	case w.MaxRestarts < 1:
+		return fmt.Errorf("watchdog.max_restarts: want at least 1, got %d", w.MaxRestarts)
+	case w.Window <= 0:
+		return fmt.Errorf("watchdog.window: want more than 0s, got %s", w.Window)
+	case w.Settle < 0:
+		return fmt.Errorf("watchdog.settle: must not be negative")
 	}
 	switch {
 	case c.HookTimeout <= 0:
@@ -133,6 +185,8 @@ type Condition struct {
 	Rule, Target string
 	Active       bool
 	Detail       string
+	// Members are the targets of one condition about many (miners silent at once).
+	Members []string
 }
 
 // Alert is one alert's state, kept across restarts.
@@ -144,6 +198,8 @@ type Alert struct {
 	Since   time.Time `json:"since,omitzero"` // fired at
 	Calm    time.Time `json:"calm,omitzero"`  // condition gone since, while firing
 	Detail  string    `json:"detail,omitempty"`
+	// Members are the targets an alert about many stands for, for the watchdog.
+	Members []string `json:"members,omitempty"`
 }
 
 // Key names an alert in the engine's map.
@@ -186,6 +242,9 @@ func (e *Engine) Evaluate(now time.Time, conds []Condition) []Transition {
 			}
 			a = &Alert{Rule: c.Rule, Target: c.Target}
 			e.Alerts[k] = a
+		}
+		if c.Active && c.Members != nil {
+			a.Members = c.Members
 		}
 		out = append(out, e.step(now, a, c.Active, c.Detail)...)
 		if !a.Firing && a.Pending.IsZero() {

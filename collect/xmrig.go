@@ -33,6 +33,23 @@ type XmrigSummary struct {
 	} `json:"connection"`
 }
 
+// The figures of xmrig's hashrate.total, in its order.
+const (
+	Hashrate10s = iota
+	Hashrate60s
+	Hashrate15m
+)
+
+// Rate is one of xmrig's figures (Hashrate10s, 60s, 15m) in H/s; ok is false while xmrig
+// has not measured it (null) or says something that is no rate.
+func (s XmrigSummary) Rate(i int) (float64, bool) {
+	if i >= len(s.Hashrate.Total) || s.Hashrate.Total[i] == nil {
+		return 0, false
+	}
+	v := *s.Hashrate.Total[i]
+	return v, v >= 0 && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
 // PollXmrig asks one miner's HTTP API, with its access token if it has one.
 func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, now time.Time) (XmrigSummary, []model.Sample, error) {
 	var s XmrigSummary
@@ -41,10 +58,10 @@ func PollXmrig(ctx context.Context, c *http.Client, name, base, token string, no
 	}
 	prefix := "xmrig/" + name + "/"
 	var out []model.Sample
-	// total is [10s, 60s, 15m]; the 10 s figure is noise at a poll a minute, so it is not kept.
-	for i, label := range map[int]string{1: "hashrate_60s", 2: "hashrate_15m"} {
-		if i < len(s.Hashrate.Total) && s.Hashrate.Total[i] != nil && *s.Hashrate.Total[i] >= 0 && !math.IsInf(*s.Hashrate.Total[i], 0) {
-			out = append(out, model.Sample{Series: prefix + label, Time: now, Value: *s.Hashrate.Total[i]})
+	// The 10 s figure is noise at a poll a minute, so it is not kept.
+	for i, label := range map[int]string{Hashrate60s: "hashrate_60s", Hashrate15m: "hashrate_15m"} {
+		if v, ok := s.Rate(i); ok {
+			out = append(out, model.Sample{Series: prefix + label, Time: now, Value: v})
 		}
 	}
 	out = append(out,

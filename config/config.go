@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,8 +135,21 @@ func (c *File) validate() error {
 			return fmt.Errorf("%s.%w", s.key, err)
 		}
 	}
-	_, err := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)
-	return err
+	targets, err := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)
+	if err != nil {
+		return err
+	}
+	rules := o.Alerts.Rules.Map()
+	for _, name := range slices.Sorted(maps.Keys(rules)) {
+		r := rules[name]
+		if r.Restart == "" {
+			continue
+		}
+		if err := restart.CheckRestart(targets, r.Restart); err != nil {
+			return fmt.Errorf("alerts.rules.%s.restart: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // asService tells a systemd (or root) run from an interactive one, for the default paths.

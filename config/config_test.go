@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/db4e/db4e/alert"
+	"github.com/db4e/db4e/restart"
 )
 
 // The example documents every key with its default: loading it must give the defaults.
@@ -37,9 +38,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 		ex.Ops.Miners.Xmrig, def.Ops.Miners.Xmrig = nil, nil
 	}
 	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
-		r := &c.Ops.Alerts.Rules
-		for _, rc := range []*alert.RuleConfig{&r.MinerSilent, &r.HashrateLow, &r.NodeDown, &r.LogSilent, &r.NoShares, &r.DiskLow, &r.CSVFailing, &r.BlockFound, &r.Payout} {
-			if len(rc.Hook) == 0 {
+		rules := reflect.ValueOf(&c.Ops.Alerts.Rules).Elem() // every rule, however many there are
+		for i := range rules.NumField() {
+			if rc := rules.Field(i).Addr().Interface().(*alert.RuleConfig); len(rc.Hook) == 0 {
 				rc.Hook = nil
 			}
 		}
@@ -49,6 +50,13 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(ex, def) {
 		t.Fatalf("example\n%+v\ndefaults\n%+v", ex, def)
+	}
+}
+
+// A rule's restart: "miner" is what restart calls a miner target.
+func TestRestartMinerIsTheMinerKind(t *testing.T) {
+	if alert.RestartMiner != restart.KindMiner {
+		t.Fatalf("alert.RestartMiner %q, restart.KindMiner %q", alert.RestartMiner, restart.KindMiner)
 	}
 }
 
@@ -89,6 +97,14 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 			[]string{"monerod.interval: want at least 1s, got 0s"}},
 		{"bad alert rule", "alerts:\n  rules:\n    hashrate_low:\n      percent: 150\n",
 			[]string{"alerts.rules.hashrate_low.percent: want 0 to 100, got 150"}},
+		{"restart of an unknown target", "targets:\n  - {name: p2pool, kind: p2pool, restart: x}\nalerts:\n  rules:\n    log_silent:\n      restart: p2poool\n",
+			[]string{`alerts.rules.log_silent.restart: no target "p2poool"; configured: p2pool`}},
+		{"restart of a miner with no miner target", "alerts:\n  rules:\n    rig_slow:\n      restart: miner\n",
+			[]string{"alerts.rules.rig_slow.restart: no target of kind miner is configured (targets)"}},
+		{"restart on a notice", "alerts:\n  rules:\n    payout:\n      enabled: true\n      restart: miner\n",
+			[]string{"alerts.rules.payout.restart: only a rule about something that fails can restart it"}},
+		{"watchdog without restarts", "alerts:\n  watchdog:\n    max_restarts: 0\n",
+			[]string{"alerts.watchdog.max_restarts: want at least 1, got 0"}},
 		{"syntax", "p2pool:\n  log: [\n",
 			[]string{"line 2: did not find expected node content"}},
 	} {

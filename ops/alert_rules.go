@@ -30,6 +30,8 @@ type alerting struct {
 	hook   alert.Hook
 	// hookState is how the last hook run went: the alerts component.
 	hookState outcome
+	// rigLow is when each rig fell under its yardstick, while it stays there (rig_rules.go).
+	rigLow map[string]time.Time
 	// unstored are alert events the store refused (a full disk: the disk_low alert itself),
 	// stored with the next pass that can.
 	unstored []model.Event
@@ -84,8 +86,9 @@ func (l *Local) RunAlerts(ctx context.Context) {
 	tick.Every(ctx, l.Cfg.Alerts.Interval, true, func() { l.EvaluateAlerts(ctx) })
 }
 
-// EvaluateAlerts runs one pass: conditions, transitions, events and hooks. The new states are
-// stored with the events, so a restart neither loses an open alert nor fires it again.
+// EvaluateAlerts runs one pass: conditions, transitions, events and hooks, then the watchdog's
+// restarts. The new states are stored with the events, so a restart neither loses an open alert
+// nor fires it again.
 func (l *Local) EvaluateAlerts(ctx context.Context) []alert.Transition {
 	l.loadAlerts()
 	now := l.Now()
@@ -94,10 +97,10 @@ func (l *Local) EvaluateAlerts(ctx context.Context) []alert.Transition {
 	trans := l.alerts.engine.Evaluate(now, conds)
 	unstored := len(l.alerts.unstored)
 	l.alerts.mu.Unlock()
-	if len(trans) == 0 && unstored == 0 {
-		return nil
+	if len(trans) > 0 || unstored > 0 {
+		l.commitTransitions(ctx, trans)
 	}
-	l.commitTransitions(ctx, trans)
+	l.watch(ctx)
 	return trans
 }
 
@@ -173,7 +176,7 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 	var out []alert.Condition
 	on := func(r string) bool { return rules[r].Enabled }
 	if on(alert.RuleMinerSilent) {
-		out = append(out, collapseSilent(l.silentMiners(now, rules[alert.RuleMinerSilent].After))...)
+		out = append(out, collapse(l.silentMiners(now, rules[alert.RuleMinerSilent].After), "silent")...)
 	}
 	rows, _, _ := l.healthRows()
 	if on(alert.RuleNodeDown) && l.Cfg.Monerod.RPC != "" {
@@ -210,6 +213,15 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 			out = append(out, c)
 		}
 	}
+	if on(alert.RuleRigSlow) {
+		out = append(out, collapse(l.slowRigs(now, rules[alert.RuleRigSlow]), "slow")...)
+	}
+	if on(alert.RuleRigRejected) {
+		out = append(out, collapse(l.rejectingRigs(now, rules[alert.RuleRigRejected]), "rejecting shares")...)
+	}
+	if on(alert.RuleWatchdogGaveUp) {
+		out = append(out, l.watchdogConditions()...)
+	}
 	if on(alert.RuleDiskLow) {
 		var fs syscall.Statfs_t
 		if err := syscall.Statfs(l.Store.Dir(), &fs); err == nil {
@@ -228,20 +240,22 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 	return out
 }
 
-// manySilent is how many miners silent at once make one alert instead of one each: a switch or
-// a power cut silences a whole rack, and a farm's operator wants one message saying so.
-const manySilent = 10
+// manyAtOnce is how many miners in the same trouble at once make one alert instead of one each:
+// a switch or a power cut silences a whole rack, a pool's trouble slows every rig, and a farm's
+// operator wants one message saying so.
+const manyAtOnce = 10
 
-// collapseSilent turns more than manySilent active miner_silent conditions into one, listing
-// them; the alerts of the miners it replaces resolve on their own.
-func collapseSilent(conds []alert.Condition) []alert.Condition {
+// collapse turns more than manyAtOnce active conditions of one rule into one, listing them
+// ("12 miners silent at once: ..."); the alerts of the miners it replaces resolve on their own.
+func collapse(conds []alert.Condition, what string) []alert.Condition {
 	var active []string
+	rule := ""
 	for _, c := range conds {
 		if c.Active {
-			active = append(active, c.Target)
+			active, rule = append(active, c.Target), c.Rule
 		}
 	}
-	if len(active) <= manySilent {
+	if len(active) <= manyAtOnce {
 		return conds
 	}
 	slices.Sort(active)
@@ -249,8 +263,8 @@ func collapseSilent(conds []alert.Condition) []alert.Condition {
 	if len(active) > 20 {
 		list += fmt.Sprintf(" (+%d more)", len(active)-20)
 	}
-	return []alert.Condition{{Rule: alert.RuleMinerSilent, Target: ManyMiners, Active: true,
-		Detail: fmt.Sprintf("%d miners silent at once: %s", len(active), list)}}
+	return []alert.Condition{{Rule: rule, Target: ManyMiners, Active: true, Members: active,
+		Detail: fmt.Sprintf("%d miners %s at once: %s", len(active), what, list)}}
 }
 
 // ManyMiners is the target of the one alert for many miners at once.

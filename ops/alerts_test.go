@@ -119,13 +119,13 @@ func TestManySilentMinersAreOneAlert(t *testing.T) {
 	for i := range 40 {
 		conds = append(conds, alert.Condition{Rule: alert.RuleMinerSilent, Target: fmt.Sprintf("rig-%02d", i), Active: i < 30})
 	}
-	got := collapseSilent(conds)
-	if len(got) != 1 || got[0].Target != ManyMiners || !got[0].Active || !strings.Contains(got[0].Detail, "30 miners silent") ||
+	got := collapse(conds, "silent")
+	if len(got) != 1 || got[0].Target != ManyMiners || !got[0].Active || len(got[0].Members) != 30 || !strings.Contains(got[0].Detail, "30 miners silent") ||
 		!strings.Contains(got[0].Detail, "rig-00") || !strings.Contains(got[0].Detail, "(+10 more)") {
 		t.Fatalf("%+v", got)
 	}
 	few := conds[25:35] // 5 silent
-	if got := collapseSilent(few); len(got) != len(few) {
+	if got := collapse(few, "silent"); len(got) != len(few) {
 		t.Fatalf("a few silent miners are alerted one by one: %+v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/model"
 )
 
@@ -79,11 +80,9 @@ func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, e
 		if hp, ok := s.HugepagesRatio(); ok {
 			x.Hugepages = hp
 		}
-		for i, v := range []*float64{&x.Hashrate10s, &x.Hashrate60s, &x.Hashrate15m} {
-			if i < len(s.Hashrate.Total) && s.Hashrate.Total[i] != nil {
-				*v = *s.Hashrate.Total[i]
-			}
-		}
+		x.Hashrate10s, _ = s.Rate(collect.Hashrate10s)
+		x.Hashrate60s, _ = s.Rate(collect.Hashrate60s)
+		x.Hashrate15m, _ = s.Rate(collect.Hashrate15m)
 		d.Xmrig = x
 	}
 	return d, nil

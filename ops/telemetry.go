@@ -104,6 +104,7 @@ func (l *Local) PollOnce(ctx context.Context) {
 // collect runs c once, keeps how it went for the metrics, and stores what it learnt. A
 // failure is logged when it starts or changes, not at every interval.
 func (l *Local) collect(ctx context.Context, c collect.Collector) {
+	l.loadTelemetry()
 	start := time.Now()
 	r, err := c.Collect(ctx, l.Now())
 	if ctx.Err() != nil {

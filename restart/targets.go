@@ -205,3 +205,31 @@ func Names(targets []Target) string {
 func (t Target) HasHealthCheck() bool {
 	return t.Health.URL != "" || t.Health.DataAPI != "" || (t.Kind == KindDB4E && t.Health.Socket != "")
 }
+
+// ForMiner finds the miner target of a miner as P2Pool and xmrig name it: a target named after
+// it, or the one of a hosts list on its host.
+func ForMiner(targets []Target, miner string) (Target, bool) {
+	for _, t := range targets {
+		if t.Kind == KindMiner && (t.Name == miner || (t.Group != "" && t.hostName() == miner)) {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// CheckRestart says whether a rule's restart names something to restart: "miner" needs a
+// miner target, any other value a target or group of that name.
+func CheckRestart(targets []Target, restart string) error {
+	if restart == KindMiner { // alert.RestartMiner
+		for _, t := range targets {
+			if t.Kind == KindMiner {
+				return nil
+			}
+		}
+		return fmt.Errorf("no target of kind miner is configured (targets)")
+	}
+	if _, err := Select(targets, []string{restart}); err != nil {
+		return err
+	}
+	return nil
+}

@@ -6,21 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/db4e/db4e/model"
 )
 
-// hashrate prints H/s the way miners read it: "6.20 kH/s".
+// hashrate prints H/s the way miners read it, "6.20 kH/s", and "-" for none.
 func hashrate(v float64) string {
-	switch {
-	case v <= 0 || math.IsNaN(v):
+	if v <= 0 || math.IsNaN(v) {
 		return "-"
-	case v >= 1e9:
-		return fmt.Sprintf("%.2f GH/s", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.2f MH/s", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.2f kH/s", v/1e3)
 	}
-	return fmt.Sprintf("%.0f H/s", v)
+	return model.Hashrate(v)
 }
 
 // ago prints how long ago t was, coarsely: "42s", "5m", "3h", "2d".
