@@ -36,6 +36,7 @@ func runConsole(ctx context.Context, e *env) error {
 // still work. When a service starts, it hands the store over and attaches to it.
 func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 	l.Via = "console"
+	e.watchdog(l)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ingestCtx, stopIngest := context.WithCancel(ctx)

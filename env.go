@@ -154,6 +154,12 @@ func (e *env) restarter(record func(context.Context, model.Event) error, via str
 	}
 }
 
+// watchdog lets l restart what the alert rules name: for the service, and for a console that
+// keeps the store while no service runs.
+func (e *env) watchdog(l *ops.Local) {
+	l.SetWatchdog(e.restarter(nil, "", nil), e.cfg.BuildTargets())
+}
+
 // print writes v as JSON with --json, else as text: the one way a reporting command prints.
 func (e *env) print(asJSON bool, v any, text func(io.Writer) error) error {
 	if asJSON {

@@ -26,6 +26,7 @@ func runService(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	e.watchdog(l)
 	err = l.RunService(ctx, e.cfg.Socket)
 	if cerr := l.Store.Close(); err == nil {
 		err = cerr

@@ -61,6 +61,8 @@ type Local struct {
 	ingest  api.IngestStatus
 	tele    telemetry
 	alerts  alerting
+	// dog restarts what the alert rules name; nil unless SetWatchdog was called.
+	dog *watchdog
 	// onYield is set by an embedded console: how it hands the store to a starting service.
 	onYield func()
 	// book and csvState are the health model's memory (health.go).

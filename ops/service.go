@@ -70,7 +70,9 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	loops.Go(func() { tick.Every(loopCtx, time.Hour, true, l.pruneSeries) })
 	// cheap: one read of /proc/self/maps
 	loops.Go(func() { tick.Every(loopCtx, 2*time.Second, true, l.releasePages) })
-	defer func() { stopLoops(); loops.Wait() }()
+	// A watchdog restart under way is stopped with the loops, and records that before the
+	// store closes.
+	defer func() { stopLoops(); loops.Wait(); l.WaitWatchdog() }()
 
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		l.mu.Lock()

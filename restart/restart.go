@@ -33,6 +33,15 @@ type Restarter struct {
 	Who string
 	// Progress, when set, is told every step; it may be called from several goroutines.
 	Progress func(Step)
+	// Now stamps the action events; time.Now when nil (the service's clock in tests).
+	Now func() time.Time
+}
+
+func (r *Restarter) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // Operator names who runs db4e, for the audit trail.
@@ -121,7 +130,7 @@ func (r *Restarter) progress(t Target, phase, msg string) {
 
 // One restarts a target and waits until it is healthy.
 func (r *Restarter) One(ctx context.Context, t Target) error {
-	start := time.Now()
+	start, at := time.Now(), r.now()
 	r.progress(t, "restarting", fmt.Sprintf("%s: %s", t.where(), t.Restart))
 	var err error
 	var res runner.Result
@@ -143,18 +152,18 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	} else {
 		r.progress(t, "healthy", fmt.Sprintf("in %s", time.Since(start).Round(100*time.Millisecond)))
 	}
-	r.record(ctx, t, start, result, res)
+	r.record(ctx, t, at, time.Since(start), result, res)
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", t.Name, err)
 	}
 	return nil
 }
 
-func (r *Restarter) record(ctx context.Context, t Target, start time.Time, result string, res runner.Result) {
+func (r *Restarter) record(ctx context.Context, t Target, at time.Time, took time.Duration, result string, res runner.Result) {
 	if r.Record == nil {
 		return
 	}
-	e := model.NewAction(start, r.Who, t.Name, t.Restart, result, time.Since(start))
+	e := model.NewAction(at, r.Who, t.Name, t.Restart, result, took)
 	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
 		r.progress(t, "failed", "could not record the action: "+err.Error())
 	}
