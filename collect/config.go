@@ -18,6 +18,9 @@ type MinersConfig struct {
 	Interval time.Duration `yaml:"interval"`
 	Timeout  time.Duration `yaml:"timeout"`
 	Xmrig    []XmrigConfig `yaml:"xmrig"`
+	// Proxy are xmrig-proxy HTTP APIs (/1/summary, /1/workers): each worker behind one is a
+	// miner, as if its own xmrig were asked.
+	Proxy []XmrigConfig `yaml:"xmrig_proxy"`
 	// Leases is dnsmasq's leases file, for the inventory of miners.
 	Leases string `yaml:"leases"`
 	// MaxHosts bounds the miners that get a row of their own in the views, the metrics and
@@ -51,13 +54,18 @@ func (c MinersConfig) Validate() error {
 		return fmt.Errorf("timeout: want more than 0s, got %s", c.Timeout)
 	}
 	names := map[string]bool{}
-	for i, x := range c.Xmrig {
-		if x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
-			return fmt.Errorf("xmrig[%d].name: want a unique printable name, got %q", i, x.Name)
-		}
-		names[x.Name] = true
-		if err := httpURL(x.URL); err != nil {
-			return fmt.Errorf("xmrig[%d].url: %w", i, err)
+	for _, list := range []struct {
+		key  string
+		apis []XmrigConfig
+	}{{"xmrig", c.Xmrig}, {"xmrig_proxy", c.Proxy}} {
+		for i, x := range list.apis {
+			if x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
+				return fmt.Errorf("%s[%d].name: want a unique printable name, got %q", list.key, i, x.Name)
+			}
+			names[x.Name] = true
+			if err := httpURL(x.URL); err != nil {
+				return fmt.Errorf("%s[%d].url: %w", list.key, i, err)
+			}
 		}
 	}
 	return nil

@@ -37,6 +37,9 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	if len(ex.Ops.Miners.Xmrig) == 0 && len(def.Ops.Miners.Xmrig) == 0 {
 		ex.Ops.Miners.Xmrig, def.Ops.Miners.Xmrig = nil, nil
 	}
+	if len(ex.Ops.Miners.Proxy) == 0 && len(def.Ops.Miners.Proxy) == 0 {
+		ex.Ops.Miners.Proxy, def.Ops.Miners.Proxy = nil, nil
+	}
 	for _, c := range []*File{&ex, &def} { // empty and absent lists are the same default
 		rules := reflect.ValueOf(&c.Ops.Alerts.Rules).Elem() // every rule, however many there are
 		for i := range rules.NumField() {
@@ -81,6 +84,8 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 			[]string{"datadir: no such key (line 1)", "the keys here are alerts, backup, csv, data_dir,"}},
 		{"unknown key in a list entry", "miners:\n  xmrig:\n    - name: rig-01\n      url: http://10.0.0.2:8080\n      tokn: x\n",
 			[]string{"miners.xmrig[0].tokn: no such key (line 5)", "the keys in miners.xmrig[0] are name, token, url"}},
+		{"proxy named like a miner", "miners:\n  xmrig:\n    - {name: a, url: http://10.0.0.2:8080}\n  xmrig_proxy:\n    - {name: a, url: http://10.0.0.5:8081}\n",
+			[]string{`miners.xmrig_proxy[0].name: want a unique printable name, got "a"`}},
 		{"duration in words", "p2pool:\n  rotation_grace: 30 minutes\n",
 			[]string{`p2pool.rotation_grace: want a duration such as 90s, 30m or 2h, got "30 minutes" (line 2)`}},
 		{"bare number for a duration", "monerod:\n  interval: 30\n",

@@ -2,12 +2,14 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
 )
 
@@ -71,8 +73,8 @@ func (l *Local) Components() []api.Component {
 	if l.Cfg.P2Pool.DataAPI != "" {
 		cs = append(cs, fromRows(api.ComponentP2Pool, rows, "p2pool"))
 	}
-	if len(l.Cfg.Miners.Xmrig) > 0 {
-		cs = append(cs, fromRows(api.ComponentMiners, rows, "xmrig"))
+	if len(l.Cfg.Miners.Xmrig) > 0 || len(l.Cfg.Miners.Proxy) > 0 {
+		cs = append(cs, fromRows(api.ComponentMiners, rows, "xmrig", collect.KindProxy))
 	}
 	if l.Cfg.CSV.Dir != "" && l.csvState.tried() { // only the process that publishes knows
 		cs = append(cs, l.csvState.component())
@@ -87,12 +89,12 @@ func (l *Local) Components() []api.Component {
 }
 
 // fromRows folds the polled targets of one kind into a component: up while every one is.
-func fromRows(name string, rows []api.HealthRow, kind string) api.Component {
+func fromRows(name string, rows []api.HealthRow, kinds ...string) api.Component {
 	c := api.Component{Name: name, Up: true}
 	var down []string
 	seen := false
 	for _, r := range rows {
-		if r.Kind != kind {
+		if !slices.Contains(kinds, r.Kind) {
 			continue
 		}
 		seen = true
@@ -101,7 +103,7 @@ func fromRows(name string, rows []api.HealthRow, kind string) api.Component {
 		}
 		if !r.Up {
 			c.Up = false
-			if kind == "xmrig" {
+			if r.Kind != "monerod" && r.Kind != "p2pool" { // many of them: say which
 				down = append(down, r.Name+" ("+r.Detail+")")
 			} else {
 				down = append(down, r.Detail)

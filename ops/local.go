@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -249,10 +250,19 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 }
 
 // markMiners sets what the alerts and the polls say of each miner, and so its State.
+// minerRules are the rules whose alerts are about one miner (or, with members, several).
+var minerRules = map[string]bool{alert.RuleMinerSilent: true, alert.RuleRigSlow: true, alert.RuleRigRejected: true, alert.RuleWatchdogGaveUp: true}
+
+// alertsOnMiner says whether a is about the miner host: its own alert, one about many that
+// names it, or the watchdog giving up on its target.
+func alertsOnMiner(a alert.Alert, host string) bool {
+	return minerRules[a.Rule] && (aboutMiner(a.Target, host) || slices.Contains(a.Members, host))
+}
+
 func markMiners(rows []api.MinerRow, alerts []alert.Alert, health []api.HealthRow) {
 	for i := range rows {
 		for _, a := range alerts {
-			if a.Rule == alert.RuleMinerSilent && a.Target == rows[i].Host {
+			if alertsOnMiner(a, rows[i].Host) {
 				rows[i].Alert = true
 			}
 		}

@@ -77,6 +77,9 @@ func (c Config) collectors() []collect.Collector {
 	if len(c.Miners.Xmrig) > 0 {
 		cs = append(cs, &collect.Xmrig{Config: c.Miners})
 	}
+	if len(c.Miners.Proxy) > 0 {
+		cs = append(cs, &collect.XmrigProxy{Config: c.Miners})
+	}
 	if c.Miners.Leases != "" {
 		cs = append(cs, &collect.Leases{Path: c.Miners.Leases, Every: c.Miners.Interval})
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -312,5 +313,50 @@ func TestOneMinerState(t *testing.T) {
 	}
 	if snap.Earnings.MinersUp != 1 || snap.Earnings.MinersStale != 1 { // silent is counted stale, alerted or not
 		t.Errorf("up %d stale %d", snap.Earnings.MinersUp, snap.Earnings.MinersStale)
+	}
+}
+
+// Workers behind an xmrig-proxy are miners like any other: rows with their hashrate, their own
+// view with the proxy's figures, and the one not connected named in the miners component.
+func TestXmrigProxyWorkersAreMiners(t *testing.T) {
+	sum, err := os.ReadFile("../collect/testdata/xmrig-proxy/summary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers, err := os.ReadFile("../collect/testdata/xmrig-proxy/workers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		map[string]func(){"/1/summary": func() { w.Write(sum) }, "/1/workers": func() { w.Write(workers) }}[r.URL.Path]()
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Miners.Proxy = []collect.XmrigConfig{{Name: "proxy-a", URL: srv.URL}}
+	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	ctx := context.Background()
+	l.PollOnce(ctx)
+	snap, err := l.Snapshot(ctx, api.SnapshotQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []string
+	for _, m := range snap.Miners {
+		hosts = append(hosts, fmt.Sprintf("%s %.0f %s", m.Host, m.Hashrate, m.State))
+	}
+	if got := strings.Join(hosts, ", "); got != "rig-11 6210 ok, rig-12 5840 ok, rig-13 2920 ok" {
+		t.Fatalf("miners: %s", got)
+	}
+	d, err := l.Miner(ctx, api.MinerQuery{Host: "rig-12"})
+	if err != nil || d.Xmrig == nil || d.Xmrig.Version != "xmrig-proxy 6.22.0" || d.Xmrig.Rejected != 81 || d.Xmrig.Pool != "via xmrig-proxy proxy-a" {
+		t.Fatalf("rig-12's view: %+v %v", d.Xmrig, err)
+	}
+	i := slices.IndexFunc(l.Components(), func(c api.Component) bool { return c.Name == api.ComponentMiners })
+	if c := l.Components()[max(i, 0)]; i < 0 || c.Up || !strings.Contains(c.Reason, "rig-14 (not connected to xmrig-proxy proxy-a)") {
+		t.Fatalf("miners component %+v", c)
 	}
 }
