@@ -61,7 +61,13 @@ func (tm *tmux) screen(name string) string { return tm.run("capture-pane", "-p",
 
 func (tm *tmux) waitFor(name string, want ...string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	return tm.waitWithin(15*time.Second, name, want...)
+}
+
+// waitWithin is waitFor for what takes longer than 15 s to happen.
+func (tm *tmux) waitWithin(d time.Duration, name string, want ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		s := tm.screen(name)
 		ok := true
@@ -221,16 +227,22 @@ func TestEmbeddedConsoleAnswersOtherCommands(t *testing.T) {
 	}
 }
 
-// The README's first command: the demo shows a living farm with no P2Pool at all, and cleans up.
+// The README's first command: the demo shows a living farm with no P2Pool at all, with its
+// earnings from a data-api, and a rig that stalls, is alerted on and restarted by the
+// watchdog; and it cleans up.
 func TestDemo(t *testing.T) {
 	tm := newTmux(t)
 	tmp := t.TempDir()
-	env := append(testEnv(t), "TERM=xterm-256color", "TMPDIR="+tmp)
+	env := append(testEnv(t), "TERM=xterm-256color", "TMPDIR="+tmp, "DB4E_DEMO_STALL=1s")
 	tm.start("demo", env, db4eBin, "--demo")
-	s := tm.waitFor("demo", "db4e · embedded", "Shares/day · 30 d", "Miners (6", "share", "? help")
+	s := tm.waitFor("demo", "db4e · embedded", "Shares/day · 30 d", "Miners (6", "share", "? help",
+		"of our shares in 2160 blocks", "effort", "earning ~0.0")
 	if strings.Contains(s, "no data yet") {
 		t.Fatalf("the demo has no history:\n%s", s)
 	}
+	start := time.Now()
+	s = tm.waitWithin(90*time.Second, "demo", "rig_slow rig-03", "rig-03: ok · watchdog")
+	t.Logf("the stalled rig alerted on and restarted %v after the start:\n%s", time.Since(start).Round(time.Second), s)
 	tm.keys("demo", "R")
 	tm.waitFor("demo", "the daily sequence")
 	tm.keys("demo", "Escape") // alone: Escape then q at once reads as Alt-q

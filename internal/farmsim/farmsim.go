@@ -24,6 +24,10 @@ type Sim struct {
 	EventEvery int
 	// Step is the mean time between two lines.
 	Step time.Duration
+	// Xmrig, when set, are the rigs' xmrig APIs: the log's hashrates are theirs and a stalled
+	// rig finds no share. DataAPI, when set, is a directory Live keeps P2Pool's data-api in.
+	Xmrig   *Rigs
+	DataAPI string
 
 	rng        *rand.Rand
 	now        time.Time
@@ -90,6 +94,9 @@ func (s *Sim) Next(b []byte) []byte {
 // Share appends a share found by a random rig.
 func (s *Sim) Share(b []byte) []byte {
 	rig := s.rng.IntN(len(s.Rigs))
+	if s.Xmrig != nil && s.Xmrig.Stalled(s.Rigs[rig]) {
+		return b
+	}
 	s.Events++
 	d := s.day()
 	d.Shares++
@@ -137,6 +144,9 @@ func (s *Sim) Status(b []byte) []byte {
 	total := 0.0
 	for i, r := range s.Rigs {
 		hr := 3000 + s.rng.Float64()*7000
+		if s.Xmrig != nil {
+			hr, _ = s.Xmrig.Rate(r)
+		}
 		total += hr
 		b = s.stamp(b, "")
 		b = fmt.Appendf(b, " StratumServer 192.168.1.%d:%d         no     9h 29m 58s   131880         %.3f KH/s     %s\n", 20+i, 40000+i, hr/1000, r)

@@ -10,7 +10,7 @@ import (
 
 // Live appends to the log at path as P2Pool would, on the wall clock, until ctx ends: a share
 // every few seconds, the status and workers blocks every half minute, a block and payout now and
-// then. It returns the first write error.
+// then; and the data-api every 10 s when DataAPI is set. It returns the first write error.
 func (s *Sim) Live(ctx context.Context, path string, meanGap time.Duration) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -22,7 +22,7 @@ func (s *Sim) Live(ctx context.Context, path string, meanGap time.Duration) erro
 	if _, err := f.Write(b); err != nil {
 		return err
 	}
-	lastStatus := time.Now()
+	lastStatus, lastAPI := time.Now(), time.Time{}
 	for {
 		gap := meanGap/2 + time.Duration(s.rng.Int64N(int64(meanGap)))
 		if !tick.Sleep(ctx, gap) {
@@ -42,6 +42,12 @@ func (s *Sim) Live(ctx context.Context, path string, meanGap time.Duration) erro
 		if time.Since(lastStatus) > 30*time.Second {
 			b = s.Status(b)
 			lastStatus = time.Now()
+		}
+		if s.DataAPI != "" && time.Since(lastAPI) > 10*time.Second {
+			if err := s.WriteDataAPI(s.DataAPI, s.now); err != nil {
+				return err
+			}
+			lastAPI = time.Now()
 		}
 		if _, err := f.Write(b); err != nil {
 			return err
