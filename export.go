@@ -50,16 +50,12 @@ func cmdExportCSV(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	loc, err := e.cfg.Location()
-	if err != nil {
-		return usageError{err}
-	}
 	return withReader(ctx, e, func(c api.Console) error {
 		r, err := c.Report(ctx, api.ReportQuery{})
 		if err != nil {
 			return err
 		}
-		names, err := ops.WriteCSV(fs.Arg(0), r, *legacy, time.Now().In(loc).Format(time.DateOnly))
+		names, err := ops.WriteCSV(fs.Arg(0), r, *legacy)
 		if err == nil {
 			fmt.Fprintf(e.stdout, "wrote %s in %s\n", strings.Join(names, ", "), fs.Arg(0))
 		}

@@ -140,6 +140,26 @@ func (p Piconero) XMR() string {
 	return s[:len(s)-12] + "." + s[len(s)-12:]
 }
 
+// RoundXMR prints the amount in XMR rounded to decimals (0 to 12) half to even, as Python's
+// round(Decimal, n) does: RoundXMR(4) of 0.00012500 is "0.0001", of 0.00013500 "0.0002".
+func (p Piconero) RoundXMR(decimals int) string {
+	decimals = min(max(decimals, 0), 12)
+	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(12-decimals)), nil)
+	q, r := new(big.Int).QuoRem(p.int(), unit, new(big.Int))
+	switch c := new(big.Int).Lsh(r, 1).Cmp(unit); {
+	case c > 0, c == 0 && q.Bit(0) == 1:
+		q.Add(q, big.NewInt(1))
+	}
+	s := q.String()
+	if decimals == 0 {
+		return s
+	}
+	if len(s) <= decimals {
+		s = strings.Repeat("0", decimals+1-len(s)) + s
+	}
+	return s[:len(s)-decimals] + "." + s[len(s)-decimals:]
+}
+
 // Float is for charts only, never for sums.
 func (p Piconero) Float() float64 {
 	f, _ := new(big.Rat).SetFrac(p.int(), picoPerXMR).Float64()

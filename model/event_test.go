@@ -24,3 +24,31 @@ func TestSanitizeTextKeepsTextAsItIs(t *testing.T) {
 		t.Errorf("bounded text %q (%d bytes)", long, len(long))
 	}
 }
+
+// RoundXMR rounds as Python's round(Decimal, n): half to even, the original db4e's totals.
+func TestRoundXMR(t *testing.T) {
+	for _, tc := range []struct {
+		xmr  string
+		n    int
+		want string
+	}{
+		{"0.000125000000", 4, "0.0001"},
+		{"0.000135000000", 4, "0.0001"},
+		{"0.000150000000", 4, "0.0002"},
+		{"0.000250000000", 4, "0.0002"},
+		{"0.000250000001", 4, "0.0003"},
+		{"1.999950000000", 4, "2.0000"},
+		{"0", 4, "0.0000"},
+		{"12.345678901234", 12, "12.345678901234"},
+		{"2.5", 0, "2"},
+		{"3.5", 0, "4"},
+	} {
+		p, err := ParseXMR(tc.xmr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.RoundXMR(tc.n); got != tc.want {
+			t.Errorf("RoundXMR(%s, %d) = %s, want %s", tc.xmr, tc.n, got, tc.want)
+		}
+	}
+}

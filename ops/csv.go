@@ -1,9 +1,7 @@
 package ops
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,14 +12,13 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/tick"
-	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 )
 
 // CSVConfig is the csv section: the daily-total CSV files the service keeps up to date.
 type CSVConfig struct {
-	// Dir gets shares.csv, shares_by_host.csv, blocks.csv and payments.csv (or the legacy
-	// files) rewritten after new events; empty: off.
+	// Dir gets shares.csv, shares_by_host.csv, blocks.csv and payments.csv (or, with Legacy,
+	// the original db4e's chart files: legacyFiles) rewritten after new events; empty: off.
 	Dir    string `yaml:"dir"`
 	Legacy bool   `yaml:"legacy"`
 	// Git commits the files in Dir (a git work tree) and pushes them.
@@ -46,62 +43,51 @@ func (c CSVConfig) Validate() error {
 
 // WriteCSV writes the daily-total files of r into dir, each atomically (temp file, rename):
 // shares.csv (date,shares), shares_by_host.csv (date,host,shares), blocks.csv (date,blocks) and
-// payments.csv (date,payments,xmr). With legacy, the files the original db4e published for its
-// chart page instead: blocksfound.csv (Date,Blocks Found) and sharesfound.csv (Date,Shares
-// Found) with days of none left out, and payments.csv (Date,Total): cumulative XMR, every day
-// from the first payment to today filled in.
-func WriteCSV(dir string, r api.Report, legacy bool, today string) ([]string, error) {
+// payments.csv (date,payments,xmr). With legacy, the chart files the original db4e wrote instead
+// (legacyFiles).
+func WriteCSV(dir string, r api.Report, legacy bool) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
-	files := map[string][][]string{}
-	if legacy {
-		blocks := [][]string{{"Date", "Blocks Found"}}
-		shares := [][]string{{"Date", "Shares Found"}}
-		for _, d := range r.Days {
-			if d.Blocks > 0 {
-				blocks = append(blocks, []string{d.Date, u(d.Blocks)})
-			}
-			if d.Shares > 0 {
-				shares = append(shares, []string{d.Date, u(d.Shares)})
-			}
-		}
-		files["blocksfound.csv"], files["sharesfound.csv"] = blocks, shares
-		files["payments.csv"] = cumulativeXMR(r.Days, today)
-	} else {
-		shares := [][]string{{"date", "shares"}}
-		byHost := [][]string{{"date", "host", "shares"}}
-		blocks := [][]string{{"date", "blocks"}}
-		payments := [][]string{{"date", "payments", "xmr"}}
-		for _, d := range r.Days {
-			shares = append(shares, []string{d.Date, u(d.Shares)})
-			hosts := make([]string, 0, len(d.SharesByHost))
-			for h := range d.SharesByHost {
-				hosts = append(hosts, h)
-			}
-			sort.Strings(hosts)
-			for _, h := range hosts {
-				byHost = append(byHost, []string{d.Date, csvText(h), u(d.SharesByHost[h])})
-			}
-			blocks = append(blocks, []string{d.Date, u(d.Blocks)})
-			payments = append(payments, []string{d.Date, u(d.Payments), d.XMR})
-		}
-		files["shares.csv"], files["shares_by_host.csv"], files["blocks.csv"], files["payments.csv"] = shares, byHost, blocks, payments
+	files := legacyFiles(r)
+	if !legacy {
+		files = currentFiles(r)
 	}
 	var names []string
-	for name, rows := range files {
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		if err := w.WriteAll(rows); err != nil {
-			return nil, fmt.Errorf("csv %s: %w", name, err)
-		}
-		if err := writeAtomic(filepath.Join(dir, name), buf.Bytes()); err != nil {
+	for name, b := range files {
+		if err := writeAtomic(filepath.Join(dir, name), b); err != nil {
 			return nil, err
 		}
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// currentFiles are db4e's own CSV files: every day, one table each.
+func currentFiles(r api.Report) map[string][]byte {
+	shares := [][]string{{"date", "shares"}}
+	byHost := [][]string{{"date", "host", "shares"}}
+	blocks := [][]string{{"date", "blocks"}}
+	payments := [][]string{{"date", "payments", "xmr"}}
+	for _, d := range r.Days {
+		shares = append(shares, []string{d.Date, u(d.Shares)})
+		hosts := make([]string, 0, len(d.SharesByHost))
+		for h := range d.SharesByHost {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		for _, h := range hosts {
+			byHost = append(byHost, []string{d.Date, csvText(h), u(d.SharesByHost[h])})
+		}
+		blocks = append(blocks, []string{d.Date, u(d.Blocks)})
+		payments = append(payments, []string{d.Date, u(d.Payments), d.XMR})
+	}
+	files := map[string][]byte{}
+	for name, rows := range map[string][][]string{"shares.csv": shares, "shares_by_host.csv": byHost, "blocks.csv": blocks, "payments.csv": payments} {
+		files[name] = writeRows(rows[0], rows[1:])
+	}
+	return files
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
@@ -114,35 +100,6 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func cumulativeXMR(days []api.ReportDay, today string) [][]string {
-	rows := [][]string{{"Date", "Total"}}
-	var total model.Piconero
-	byDate := map[string]api.ReportDay{}
-	first := ""
-	for _, d := range days {
-		byDate[d.Date] = d
-		if first == "" && d.Payments > 0 {
-			first = d.Date
-		}
-	}
-	if first == "" {
-		return rows
-	}
-	start, _ := time.Parse(time.DateOnly, first)
-	end, err := time.Parse(time.DateOnly, today)
-	if err != nil || end.Before(start) {
-		end = start
-	}
-	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
-		day := byDate[d.Format(time.DateOnly)]
-		if p, err := model.ParseXMR(day.XMR); err == nil {
-			total = total.Add(p)
-		}
-		rows = append(rows, []string{d.Format(time.DateOnly), total.XMR()})
-	}
-	return rows
 }
 
 func writeAtomic(path string, b []byte) error {
@@ -170,7 +127,7 @@ func (l *Local) ExportCSV(ctx context.Context, dir string, legacy bool) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	return WriteCSV(dir, r, legacy, l.Now().In(l.Store.Location()).Format(time.DateOnly))
+	return WriteCSV(dir, r, legacy)
 }
 
 // publishCSV keeps the CSV files current in the service: after new events, at most every

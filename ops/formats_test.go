@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,20 +52,93 @@ func TestCSVFiles(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, got, rows)
 		}
 	}
-	r, _ := l.Report(context.Background(), api.ReportQuery{})
-	legacy := t.TempDir()
-	if _, err := WriteCSV(legacy, r, true, "2025-03-04"); err != nil {
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// The original db4e's chart files, byte for byte, from the shared fixture: testdata/legacy has
+// what its modules (lib/Mining/*Csv, NadimGhaznavi/db4e) write for these events, checked against
+// a run of their Python code (bench/legacy_csv_check.py).
+func TestLegacyCSVGolden(t *testing.T) {
+	l := fixtureLocal(t, t.TempDir())
+	defer l.Store.Close()
+	dir := t.TempDir()
+	names, err := l.ExportCSV(context.Background(), dir, true)
+	if err != nil {
 		t.Fatal(err)
 	}
-	wantLegacy := map[string][][]string{
-		"blocksfound.csv": {{"Date", "Blocks Found"}, {"2025-03-01", "2"}},
-		"sharesfound.csv": {{"Date", "Shares Found"}, {"2025-03-01", "4"}, {"2025-03-02", "2"}},
-		"payments.csv":    {{"Date", "Total"}, {"2025-03-01", "0.001611286503"}, {"2025-03-02", "0.001611286503"}, {"2025-03-03", "0.001611286503"}, {"2025-03-04", "0.001611286503"}},
+	want := []string{"blocks_found.csv", "blocks_found_short.csv", "p2pool_payouts.csv", "p2pool_payouts_daily.csv",
+		"p2pool_payouts_daily_short.csv", "p2pool_payouts_short.csv", "shares_found.csv", "shares_found_by_host.csv",
+		"shares_found_by_host_short.csv", "shares_found_short.csv"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("wrote %v, want %v", names, want)
 	}
-	for name, rows := range wantLegacy {
-		if got := readCSV(t, filepath.Join(legacy, name)); !reflect.DeepEqual(got, rows) {
-			t.Errorf("legacy %s: %v, want %v", name, got, rows)
+	for _, name := range names {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
 		}
+		golden := filepath.Join("testdata", "legacy", name)
+		if *update {
+			os.MkdirAll(filepath.Dir(golden), 0o755)
+			os.WriteFile(golden, got, 0o644)
+		}
+		if w, err := os.ReadFile(golden); err != nil || !bytes.Equal(got, w) {
+			t.Errorf("%s:\n%s\nwant (%s):\n%s", name, got, golden, w)
+		}
+	}
+}
+
+// The legacy files' own rules, on days the fixture does not have: the payouts filled in from
+// the first payout day to the last (not to today), the totals rounded half-even to 4 decimals,
+// a host's column from the day of its first share, and _short.csv's last 30 rows under one
+// header.
+func TestLegacyCSVRules(t *testing.T) {
+	var days []api.ReportDay
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		d := api.ReportDay{Date: start.AddDate(0, 0, i).Format(time.DateOnly), SharesByHost: map[string]uint64{}}
+		if i%2 == 0 {
+			d.Shares, d.SharesByHost["rig-b"] = 2, 2
+		}
+		if i >= 10 && i%2 == 0 {
+			d.Shares++
+			d.SharesByHost["rig-a"] = 1
+		}
+		switch i {
+		case 3:
+			d.Payments, d.Piconero = 1, model.PiconeroFromInt(125_000_000) // 0.000125
+		case 5:
+			d.Payments, d.Piconero = 1, model.PiconeroFromInt(25_000_000) // to 0.000150: half, rounds to even 0.0002
+		}
+		days = append(days, d)
+	}
+	files := legacyFiles(api.Report{Days: days})
+	if got := string(files["p2pool_payouts.csv"]); got != "Date,Total\n2025-01-04,0.0001\n2025-01-05,0.0001\n2025-01-06,0.0002\n" {
+		t.Errorf("p2pool_payouts.csv:\n%s", got)
+	}
+	if got := string(files["p2pool_payouts_daily.csv"]); got != "Date,Total\n2025-01-04,0.000125000000\n2025-01-05,0\n2025-01-06,0.000025000000\n" {
+		t.Errorf("p2pool_payouts_daily.csv:\n%s", got)
+	}
+	byHost := strings.Split(string(files["shares_found_by_host.csv"]), "\n")
+	if byHost[0] != "Date,rig-b,rig-a" || byHost[1] != "2025-01-01 00:00:00,2,0" || byHost[6] != "2025-01-11 00:00:00,2,1" {
+		t.Errorf("shares_found_by_host.csv: %q", byHost[:7])
+	}
+	short := strings.Split(strings.TrimSpace(string(files["shares_found_short.csv"])), "\n")
+	if len(short) != 1+20 || short[0] != "Date,Shares Found" || short[1] != "2025-01-01 00:00:00,2" {
+		t.Errorf("shares_found_short.csv (20 days with shares): %d lines, %q", len(short), short[:2])
+	}
+	all := strings.Split(strings.TrimSpace(string(files["p2pool_payouts.csv"])), "\n")
+	if len(all) != 4 {
+		t.Errorf("%q", all)
+	}
+	var many []api.ReportDay
+	for i := range 45 {
+		many = append(many, api.ReportDay{Date: start.AddDate(0, 0, i).Format(time.DateOnly), Blocks: uint64(i + 1)})
+	}
+	short = strings.Split(strings.TrimSpace(string(legacyFiles(api.Report{Days: many})["blocks_found_short.csv"])), "\n")
+	if len(short) != 31 || short[0] != "Date,Blocks Found" || short[1] != "2025-01-16,16" || short[30] != "2025-02-14,45" {
+		t.Errorf("blocks_found_short.csv: %d lines %q ... %q", len(short), short[:2], short[len(short)-1])
 	}
 }
 
@@ -171,7 +245,7 @@ func TestPublishCSVToGit(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if out := run("--git-dir", bare, "log", "--format=%s"); strings.Contains(out, "db4e: daily totals") {
 			files := run("--git-dir", bare, "show", "--name-only", "--format=", "HEAD")
-			if !strings.Contains(files, "sharesfound.csv") || !strings.Contains(files, "blocksfound.csv") {
+			if !strings.Contains(files, "shares_found.csv") || !strings.Contains(files, "blocks_found.csv") {
 				t.Fatalf("pushed %s", files)
 			}
 			return
@@ -199,7 +273,7 @@ func TestCSVNamesAreNotFormulas(t *testing.T) {
 		d.SharesByHost[h] = 1
 	}
 	dir := t.TempDir()
-	if _, err := WriteCSV(dir, api.Report{Days: []api.ReportDay{d}}, false, "2025-03-01"); err != nil {
+	if _, err := WriteCSV(dir, api.Report{Days: []api.ReportDay{d}}, false); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
