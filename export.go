@@ -3,22 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ops"
+	"github.com/db4e/db4e/web"
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "csv":
 		return cmdExportCSV(ctx, e, args[1:])
+	case len(args) > 0 && args[0] == "site":
+		return cmdExportSite(ctx, e, args[1:])
 	case len(args) > 0 && args[0] == "jsonseq":
 	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
 		return e.parse(e.flags("export"), args, 0, 0)
 	default:
-		return usageError{fmt.Errorf("export: want csv DIR or jsonseq (see db4e export -h)")}
+		return usageError{fmt.Errorf("export: want csv DIR, site DIR or jsonseq (see db4e export -h)")}
 	}
 	fs := e.flags("export jsonseq")
 	from := fs.String("from", "", "first instant, RFC 3339 or YYYY-MM-DD")
@@ -58,6 +62,21 @@ func cmdExportCSV(ctx context.Context, e *env, args []string) error {
 		names, err := ops.WriteCSV(fs.Arg(0), r, *legacy)
 		if err == nil {
 			fmt.Fprintf(e.stdout, "wrote %s in %s\n", strings.Join(names, ", "), fs.Arg(0))
+		}
+		return err
+	})
+}
+
+// cmdExportSite writes the page and its data as a static site.
+func cmdExportSite(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("export site")
+	if err := e.parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	return withReader(ctx, e, func(c api.Console) error {
+		names, err := web.WriteSite(ctx, c, fs.Arg(0))
+		if err == nil {
+			fmt.Fprintf(e.stdout, "wrote %d files in %s: open %s\n", len(names), fs.Arg(0), filepath.Join(fs.Arg(0), "index.html"))
 		}
 		return err
 	})

@@ -42,7 +42,8 @@ func commands() []command {
 		{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill; plain, gz, bz2, zst; '-' is stdin"}}},
 		{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
 		{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
-			{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"}}},
+			{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"},
+			{"site DIR", "the web page as a static site, with its data"}}},
 		{"rebuild", cmdRebuild, []usageLine{{"", "recompute every view from the event log"}}},
 		{"restart", cmdRestart, []usageLine{{"TARGET... | all", "operator restarts (names from config)"}}},
 		{"backup", cmdBackup, []usageLine{{"[DIR]", "snapshot backup; through the service when it runs"}}},
@@ -59,7 +60,7 @@ func usage() string {
 	w := tabwriter.NewWriter(&b, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(w, "usage:")
 	fmt.Fprintln(w, "  db4e [--config F] [--data DIR]\tconsole (default); --config and --data go with any command")
-	fmt.Fprintln(w, "  db4e --headless\tingest + pollers + local socket (+ /metrics)")
+	fmt.Fprintln(w, "  db4e --headless\tingest + pollers + local socket (+ the page and /metrics)")
 	fmt.Fprintln(w, "  db4e --demo\tconsole over a simulated farm, no P2Pool needed")
 	for _, c := range commands() {
 		for _, l := range c.lines {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/db4e/db4e/api"
 )
 
 func freePort(t *testing.T) int {
@@ -115,4 +117,43 @@ func promValue(url string) string {
 		return "no result"
 	}
 	return strings.TrimSpace(fmt.Sprint(r.Data.Result[0].Value[1]))
+}
+
+// http_listen serves the page, its data and /metrics on one port; a bare port is on loopback.
+func TestServiceServesThePage(t *testing.T) {
+	dir := t.TempDir()
+	cfg, logPath := writeConfig(t, dir)
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	port := freePort(t)
+	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "http_listen: \"%d\"\n", port)
+	f.Close()
+	startService(t, cfg)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	var snap api.Snapshot
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if resp, err := http.Get(base + "/api/snapshot?days=7"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&snap)
+			resp.Body.Close()
+			if len(snap.Miners) == 3 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's data never showed the fixture's 3 miners: %+v", snap.Miners)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for path, want := range map[string]string{"/": "assets/app.js", "/metrics": "db4e_blocks_total 2", "/assets/uPlot.iife.min.js": "uPlot"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(b, []byte(want)) {
+			t.Errorf("%s: %s, want %q in it", path, resp.Status, want)
+		}
+	}
 }

@@ -126,6 +126,9 @@ func (c *File) validate() error {
 		return fmt.Errorf("log_level: want debug, info, warn or error, got %q", c.LogLevel)
 	}
 	o := c.Ops
+	if o.HTTPListen != "" && o.MetricsListen != "" {
+		return fmt.Errorf("http_listen and metrics_listen (its old name) are both set; keep http_listen")
+	}
 	for _, s := range []struct {
 		key string
 		v   interface{ Validate() error }

@@ -13,6 +13,7 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/runner"
+	"github.com/google/renameio"
 )
 
 // CSVConfig is the csv section: the daily-total CSV files the service keeps up to date.
@@ -102,23 +103,14 @@ func csvText(s string) string {
 	return s
 }
 
+// writeAtomic replaces path with b whole: a reader (a web server, git) sees the old file or
+// the new one, never half of one, and a crash leaves one of the two (renameio syncs before the
+// rename).
 func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	if err := renameio.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("csv: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("csv: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("csv: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("csv: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // ExportCSV writes the CSV files of every day into dir.

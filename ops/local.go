@@ -30,7 +30,10 @@ type Config struct {
 	Miners  collect.MinersConfig  `yaml:"miners"`
 	Monerod collect.MonerodConfig `yaml:"monerod"`
 	Backup  BackupConfig          `yaml:"backup"`
-	// MetricsListen serves Prometheus metrics on /metrics (e.g. 127.0.0.1:9732); empty: off.
+	// HTTPListen is the one HTTP listener: the page on / and Prometheus metrics on /metrics
+	// (e.g. 127.0.0.1:9732; a bare port is on 127.0.0.1); empty: off.
+	HTTPListen string `yaml:"http_listen"`
+	// MetricsListen is http_listen's old name, still read.
 	MetricsListen string       `yaml:"metrics_listen"`
 	CSV           CSVConfig    `yaml:"csv"`
 	Alerts        alert.Config `yaml:"alerts"`
@@ -46,6 +49,25 @@ func DefaultConfig() Config {
 		CSV:     DefaultCSVConfig(),
 		Alerts:  alert.Defaults(),
 	}
+}
+
+// HTTPAddr is where the HTTP listener binds, from http_listen or its old name; a bare port
+// ("9732", ":9732") is on 127.0.0.1, so the page is never on the farm's network by surprise.
+func (c Config) HTTPAddr() string {
+	addr := c.HTTPListen
+	if addr == "" {
+		addr = c.MetricsListen
+	}
+	if addr == "" {
+		return ""
+	}
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	return addr
 }
 
 // Local works on a store this process has open.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -175,22 +176,25 @@ func MetricsHandler(l *Local) http.Handler {
 	return mux
 }
 
-// ServeMetrics serves /metrics on addr until ctx ends.
-func (l *Local) ServeMetrics(ctx context.Context, addr string) error {
+// ServeHTTP serves the page (web) and /metrics on addr until ctx ends.
+func (l *Local) ServeHTTP(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics_listen %s: %w", addr, err)
+		return fmt.Errorf("http_listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: MetricsHandler(l), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", MetricsHandler(l))
+	mux.Handle("/", web.Handler(l))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 	}()
-	l.Log.Info("serving metrics", "addr", ln.Addr().String())
+	l.Log.Info("serving the page and metrics", "url", "http://"+ln.Addr().String()+"/")
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("metrics: %w", err)
+		return fmt.Errorf("http: %w", err)
 	}
 	return nil
 }

@@ -108,9 +108,9 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	workers := 2
 	go func() { errc <- api.Serve(ctx, ln, l, l.Cfg.Backup.Dir) }()
 	go func() { errc <- l.RunIngest(ctx) }()
-	if l.Cfg.MetricsListen != "" {
+	if addr := l.Cfg.HTTPAddr(); addr != "" {
 		workers++
-		go func() { errc <- l.ServeMetrics(ctx, l.Cfg.MetricsListen) }()
+		go func() { errc <- l.ServeHTTP(ctx, addr) }()
 	}
 	if l.Cfg.CSV.Dir != "" {
 		go l.publishCSV(ctx)
