@@ -13,6 +13,7 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/runner"
+	"github.com/db4e/db4e/web"
 	"github.com/google/renameio"
 )
 
@@ -22,6 +23,9 @@ type CSVConfig struct {
 	// the original db4e's chart files: legacyFiles) rewritten after new events; empty: off.
 	Dir    string `yaml:"dir"`
 	Legacy bool   `yaml:"legacy"`
+	// Site writes the web page into Dir too, as `db4e export site` does (index.html, assets/,
+	// data/site.js), so that Git publishes it with the files.
+	Site bool `yaml:"site"`
 	// Git commits the files in Dir (a git work tree) and pushes them.
 	Git bool `yaml:"git"`
 	// Every bounds how often they are rewritten.
@@ -154,8 +158,18 @@ func (l *Local) publishCSV(ctx context.Context) {
 func (l *Local) publishOnce(ctx context.Context) error {
 	cfg := l.Cfg.CSV
 	names, err := l.ExportCSV(ctx, cfg.Dir, cfg.Legacy)
-	if err != nil || !cfg.Git {
+	if err != nil {
 		return err
+	}
+	if cfg.Site {
+		site, err := web.WriteSite(ctx, l, cfg.Dir)
+		if err != nil {
+			return err
+		}
+		names = append(names, site...)
+	}
+	if !cfg.Git {
+		return nil
 	}
 	if err := gitPublish(ctx, cfg.Dir, names); err != nil {
 		return fmt.Errorf("git: %w", err)

@@ -231,7 +231,7 @@ func TestPublishCSVToGit(t *testing.T) {
 	bare, work, run := gitSite(t, dir)
 
 	l, err := OpenLocal(filepath.Join(dir, "data"), store.Config{Timezone: "UTC"}, Config{P2Pool: ingest.DefaultConfig(),
-		CSV: CSVConfig{Dir: work, Legacy: true, Git: true, Every: 50 * time.Millisecond}}, nil)
+		CSV: CSVConfig{Dir: work, Legacy: true, Site: true, Git: true, Every: 50 * time.Millisecond}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,8 @@ func TestPublishCSVToGit(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if out := run("--git-dir", bare, "log", "--format=%s"); strings.Contains(out, "db4e: daily totals") {
 			files := run("--git-dir", bare, "show", "--name-only", "--format=", "HEAD")
-			if !strings.Contains(files, "shares_found.csv") || !strings.Contains(files, "blocks_found.csv") {
+			if !strings.Contains(files, "shares_found.csv") || !strings.Contains(files, "blocks_found.csv") ||
+				!strings.Contains(files, "index.html") || !strings.Contains(files, "data/site.js") {
 				t.Fatalf("pushed %s", files)
 			}
 			return
