@@ -176,8 +176,8 @@ func MetricsHandler(l *Local) http.Handler {
 	return mux
 }
 
-// ServeHTTP serves the page (web) and /metrics on addr until ctx ends.
-func (l *Local) ServeHTTP(ctx context.Context, addr string) error {
+// ServeWeb serves the page (web) and /metrics on addr until ctx ends.
+func (l *Local) ServeWeb(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http_listen %s: %w", addr, err)

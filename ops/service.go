@@ -110,7 +110,7 @@ func (l *Local) RunService(ctx context.Context, socket string) error {
 	go func() { errc <- l.RunIngest(ctx) }()
 	if addr := l.Cfg.HTTPAddr(); addr != "" {
 		workers++
-		go func() { errc <- l.ServeHTTP(ctx, addr) }()
+		go func() { errc <- l.ServeWeb(ctx, addr) }()
 	}
 	if l.Cfg.CSV.Dir != "" {
 		go l.publishCSV(ctx)
