@@ -37,19 +37,32 @@ func need(t *testing.T, bin string) string {
 	return p
 }
 
+// serviceOnFixture starts a service following a log that holds the fixture, with extra
+// configuration lines.
+func serviceOnFixture(t *testing.T, extra string) {
+	t.Helper()
+	cfg, logPath := writeConfig(t, t.TempDir())
+	raw, err := os.ReadFile("ingest/testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(logPath, raw, 0o644)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(extra)
+	f.Close()
+	startService(t, cfg)
+}
+
 // Debian's Prometheus scrapes the service on loopback, and a counter is read back through
 // Prometheus' own HTTP API; promtool finds nothing wrong with /metrics.
 func TestPrometheusScrapesTheService(t *testing.T) {
 	prom, promtool := need(t, "prometheus"), need(t, "promtool")
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
+	dir := t.TempDir() // Prometheus's
 	mport := freePort(t)
-	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "metrics_listen: 127.0.0.1:%d\n", mport)
-	f.Close()
-	startService(t, cfg)
+	serviceOnFixture(t, fmt.Sprintf("metrics_listen: 127.0.0.1:%d\n", mport)) // the old name still works
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 	var body []byte
 	for deadline := time.Now().Add(15 * time.Second); ; {
@@ -121,15 +134,8 @@ func promValue(url string) string {
 
 // http_listen serves the page, its data and /metrics on one port; a bare port is on loopback.
 func TestServiceServesThePage(t *testing.T) {
-	dir := t.TempDir()
-	cfg, logPath := writeConfig(t, dir)
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
 	port := freePort(t)
-	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	fmt.Fprintf(f, "http_listen: \"%d\"\n", port)
-	f.Close()
-	startService(t, cfg)
+	serviceOnFixture(t, fmt.Sprintf("http_listen: \"%d\"\n", port))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var snap api.Snapshot
 	for deadline := time.Now().Add(15 * time.Second); ; {

@@ -12,9 +12,9 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/internal/opstest"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
-	"github.com/db4e/db4e/store"
 )
 
 // now is "today" for the fixture: the day after its busiest day.
@@ -22,21 +22,7 @@ var now = time.Date(2025, 3, 2, 12, 0, 0, 0, time.UTC)
 
 func fixtureConsole(t *testing.T) *ops.Local {
 	t.Helper()
-	l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig(), Miners: collect.MinersConfig{StaleAfter: 6 * time.Hour}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Store.Close() })
-	l.Now = func() time.Time { return now }
-	f, err := os.Open("testdata/sample.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := l.Import(context.Background(), api.FormatP2Pool, "sample.log", f); err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return opstest.Fixture(t, ops.Config{P2Pool: ingest.DefaultConfig(), Miners: collect.MinersConfig{StaleAfter: 6 * time.Hour}}, now)
 }
 
 type harness struct {

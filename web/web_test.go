@@ -17,33 +17,18 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/internal/opstest"
 	"github.com/db4e/db4e/ops"
-	"github.com/db4e/db4e/store"
 	"github.com/db4e/db4e/web"
 )
 
 // fixtureEnd is a moment of the shared fixture's second day: its shares are in every range.
 var fixtureEnd = time.Date(2025, 3, 2, 18, 0, 0, 0, time.UTC)
 
-// farm is a store with the shared fixture (../shared/fixtures/p2pool/sample.log, as
-// ops/testdata/sample.log) imported, on a clock stopped at fixtureEnd.
+// farm is a store with the shared fixture imported, on a clock stopped at fixtureEnd.
 func farm(t *testing.T) *ops.Local {
 	t.Helper()
-	l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Store.Close() })
-	l.Now = func() time.Time { return fixtureEnd }
-	f, err := os.Open("../ops/testdata/sample.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := l.Import(context.Background(), api.FormatP2Pool, "sample.log", f); err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return opstest.Fixture(t, ops.Config{P2Pool: ingest.DefaultConfig()}, fixtureEnd)
 }
 
 func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, []byte) {
