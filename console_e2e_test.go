@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/db4e/db4e/internal/testtool"
 )
 
 // tmux drives the built binary in a real terminal.
@@ -19,12 +21,7 @@ type tmux struct {
 
 func newTmux(t *testing.T) *tmux {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is not installed; .ci/run installs it")
-		}
-		t.Skip("tmux not installed")
-	}
+	testtool.Need(t, "tmux", "tmux")
 	tm := &tmux{t: t, socket: fmt.Sprintf("db4e-test-%d", os.Getpid())}
 	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	return tm

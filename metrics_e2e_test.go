@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/internal/testtool"
 )
 
 func freePort(t *testing.T) int {
@@ -24,17 +25,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func need(t *testing.T, bin string) string {
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/run installs it", bin)
-		}
-		t.Skipf("%s not installed", bin)
-	}
-	return p
 }
 
 // serviceOnFixture starts a service following a log that holds the fixture, with extra
@@ -59,7 +49,7 @@ func serviceOnFixture(t *testing.T, extra string) {
 // Debian's Prometheus scrapes the service on loopback, and a counter is read back through
 // Prometheus' own HTTP API; promtool finds nothing wrong with /metrics.
 func TestPrometheusScrapesTheService(t *testing.T) {
-	prom, promtool := need(t, "prometheus"), need(t, "promtool")
+	prom, promtool := testtool.Need(t, "prometheus", "prometheus"), testtool.Need(t, "prometheus", "promtool")
 	dir := t.TempDir() // Prometheus's
 	mport := freePort(t)
 	serviceOnFixture(t, fmt.Sprintf("metrics_listen: 127.0.0.1:%d\n", mport)) // the old name still works

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/internal/testtool"
 )
 
 // The logrotate trial: P2Pool writes (reopening its log by path once a second, as it does),
@@ -72,7 +73,7 @@ type trialResult struct {
 }
 
 func runTrial(t *testing.T, seed uint64, conf string, copytruncate bool, rotations int, gap time.Duration) trialResult {
-	rotateBin := logrotateBin(t)
+	rotateBin := testtool.Need(t, "logrotate", "logrotate", "/usr/sbin/logrotate")
 	dir := t.TempDir()
 	logDir := filepath.Join(dir, "p2pool")
 	os.Mkdir(logDir, 0o755)
@@ -281,19 +282,6 @@ func importedEvents(t *testing.T, dir, name string, files ...string) map[string]
 		t.Fatalf("import %v: exit %d: %s", files, code, errs)
 	}
 	return exportEvents(t, cfg)
-}
-
-func logrotateBin(t *testing.T) string {
-	for _, p := range []string{"logrotate", "/usr/sbin/logrotate"} {
-		if bin, err := exec.LookPath(p); err == nil {
-			return bin
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("logrotate is not installed (.ci/run installs it)")
-	}
-	t.Skip("logrotate is not installed: apt-get install logrotate")
-	return ""
 }
 
 func envInt(name string, def int) int {

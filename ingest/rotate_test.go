@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -36,16 +37,7 @@ var logrotateStyles = []struct {
 // logrotate runs Debian's logrotate on path with the given directives, forced, as cron would.
 func logrotate(t testing.TB, path, directives string) {
 	t.Helper()
-	bin, err := exec.LookPath("logrotate")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/logrotate"); serr == nil {
-			bin = "/usr/sbin/logrotate"
-		} else if os.Getenv("CI") != "" {
-			t.Fatal("logrotate is not installed (.ci/run installs it)")
-		} else {
-			t.Skip("logrotate is not installed: apt-get install logrotate")
-		}
-	}
+	bin := testtool.Need(t, "logrotate", "logrotate", "/usr/sbin/logrotate")
 	dir := filepath.Dir(path)
 	conf := filepath.Join(dir, "..", filepath.Base(dir)+".logrotate.conf")
 	text := fmt.Sprintf("%s {\n%s\nmissingok\n}\n", path, directives)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 	"github.com/skeema/knownhosts"
@@ -50,13 +51,7 @@ func writeKey(t *testing.T, path string) ssh.PublicKey {
 
 func startSSHD(t *testing.T) *sshd {
 	t.Helper()
-	bin := "/usr/sbin/sshd"
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sshd is not installed; .ci/run installs openssh-server")
-		}
-		t.Skip("sshd not installed (apt-get install openssh-server)")
-	}
+	bin := testtool.Need(t, "openssh-server", "/usr/sbin/sshd")
 	if os.Geteuid() == 0 {
 		os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,23 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/web"
 )
-
-// chromium finds Debian's chromium (installed by .ci/run), or skips the test off CI.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed; .ci/run installs it")
-	}
-	t.Skip("chromium not installed (apt-get install chromium)")
-	return ""
-}
 
 // artifacts is where the screenshots are kept to be looked at: $DB4E_ARTIFACTS, or a directory
 // under the system's temp dir that outlives the test.
@@ -49,7 +34,7 @@ func artifacts(t *testing.T) string {
 // (390x844, touch) and a desk (1280x800): it draws the charts, lists the fixture's miners,
 // fits the width, and says nothing failed. A screenshot of each is kept.
 func TestPageInChromium(t *testing.T) {
-	exe := chromium(t)
+	exe := testtool.Need(t, "chromium", "chromium", "chromium-browser")
 	l := farm(t)
 	srv := httptest.NewServer(web.Handler(l))
 	defer srv.Close()

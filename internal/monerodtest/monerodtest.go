@@ -12,17 +12,16 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/db4e/db4e/internal/testtool"
 )
 
 // Start runs monerod --regtest --offline on loopback with login (user:password, or "" for
-// none) and returns its RPC address, http://127.0.0.1:PORT. The test is skipped, saying why,
-// when monerod is not installed (apt-get install monero).
+// none) and returns its RPC address, http://127.0.0.1:PORT. Without monerod the test is skipped,
+// saying what to install, and fails on CI (testtool.Need).
 func Start(t *testing.T, login string) string {
 	t.Helper()
-	bin, err := exec.LookPath("monerod")
-	if err != nil {
-		t.Skip("monerod is not installed (apt-get install monero): no real node to ask")
-	}
+	bin := testtool.Need(t, "monero", "monerod")
 	dir := t.TempDir()
 	rpc, p2p := freePort(t), freePort(t)
 	args := []string{"--regtest", "--offline", "--non-interactive", "--no-igd", "--fixed-difficulty", "1",
