@@ -39,10 +39,18 @@ func (l *Local) freshRigs(now time.Time) []collect.Rig {
 // a rig is low, that hour stays the one before it fell, so a rig that stays stalled does not
 // become its own yardstick and clear the alert after half an hour.
 func (l *Local) slowRigs(now time.Time, r alert.RuleConfig) []alert.Condition {
+	l.alerts.mu.Lock()
+	fell := l.alerts.rigLow // read here, replaced whole below: only this pass writes it
+	l.alerts.mu.Unlock()
+	// next is when each answering rig fell, while it stays low; a rig that stopped answering
+	// is not in it, and is judged afresh when it is back.
+	next := map[string]time.Time{}
 	var out []alert.Condition
-	seen := map[string]bool{}
 	for _, rig := range l.freshRigs(now) {
-		seen[rig.Name] = true // while it warms up too: a restart does not move its yardstick
+		since, low := fell[rig.Name]
+		if low {
+			next[rig.Name] = since // kept while it warms up too: a restart does not move its yardstick
+		}
 		current, ok := rig.Summary.Rate(collect.Hashrate60s)
 		if rig.Summary.Uptime < uint64(rigWarmUp.Seconds()) {
 			continue // xmrig's first minutes: its figures are not yet its rate
@@ -50,14 +58,9 @@ func (l *Local) slowRigs(now time.Time, r alert.RuleConfig) []alert.Condition {
 		if !ok {
 			current = 0 // a warm xmrig with no figure is not hashing: no job, or stuck
 		}
-		l.alerts.mu.Lock()
-		if l.alerts.rigLow == nil {
-			l.alerts.rigLow = map[string]time.Time{}
-		}
-		end, low := l.alerts.rigLow[rig.Name]
-		l.alerts.mu.Unlock()
-		if !low {
-			end = now
+		end := now
+		if low {
+			end = since
 		}
 		samples, err := l.Store.Series("xmrig/"+rig.Name+"/hashrate_60s", end.Add(-rigLookBack), end)
 		if err != nil {
@@ -68,23 +71,17 @@ func (l *Local) slowRigs(now time.Time, r alert.RuleConfig) []alert.Condition {
 			continue // too little history to have a yardstick
 		}
 		active := median > 0 && current < median*r.Percent/100
-		l.alerts.mu.Lock()
 		switch {
 		case active && !low:
-			l.alerts.rigLow[rig.Name] = now
+			next[rig.Name] = now
 		case !active:
-			delete(l.alerts.rigLow, rig.Name)
+			delete(next, rig.Name)
 		}
-		l.alerts.mu.Unlock()
 		out = append(out, alert.Condition{Rule: alert.RuleRigSlow, Target: rig.Name, Active: active,
 			Detail: fmt.Sprintf("%s now, under %g%% of its median %s over the hour before", model.Hashrate(current), r.Percent, model.Hashrate(median))})
 	}
 	l.alerts.mu.Lock()
-	for name := range l.alerts.rigLow {
-		if !seen[name] {
-			delete(l.alerts.rigLow, name) // stopped answering: judged afresh when it is back
-		}
-	}
+	l.alerts.rigLow = next
 	l.alerts.mu.Unlock()
 	return out
 }
