@@ -83,34 +83,37 @@ func (x *Xmrig) Name() string { return "xmrig" }
 // Interval is the miners section's.
 func (x *Xmrig) Interval() time.Duration { return x.Config.Interval }
 
-// Collect asks each miner in parallel: one slow miner costs one timeout, not one per miner.
-// The error is the first miner's that did not answer.
+// Collect asks each miner in parallel (askEach).
 func (x *Xmrig) Collect(ctx context.Context, now time.Time) (Result, error) {
 	c := client(x.Config.Timeout)
-	type answer struct {
-		samples []model.Sample
-		err     error
-		summary XmrigSummary
-	}
-	answers := make([]answer, len(x.Config.Xmrig))
+	return askEach(x.Config.Xmrig, func(m XmrigConfig) (Result, error) {
+		sum, samples, err := PollXmrig(ctx, c, m.Name, m.URL, m.Token, now)
+		r := Result{Samples: samples, Health: []Health{health(m.Name, "xmrig", err)}}
+		if err == nil {
+			r.Rigs = []Rig{{Name: m.Name, At: now, Summary: sum}}
+		}
+		return r, err
+	})
+}
+
+// askEach asks every API at once: one slow miner or proxy costs one timeout, not one each. The
+// results are merged in the configured order; the error is the first API's that did not answer.
+func askEach(apis []XmrigConfig, ask func(XmrigConfig) (Result, error)) (Result, error) {
+	results := make([]Result, len(apis))
+	errs := make([]error, len(apis))
 	var wg sync.WaitGroup
-	for i, m := range x.Config.Xmrig {
-		wg.Go(func() {
-			sum, samples, err := PollXmrig(ctx, c, m.Name, m.URL, m.Token, now)
-			answers[i] = answer{samples, err, sum}
-		})
+	for i, a := range apis {
+		wg.Go(func() { results[i], errs[i] = ask(a) })
 	}
 	wg.Wait()
 	var r Result
 	var first error
-	for i, a := range answers {
-		r.Samples = append(r.Samples, a.samples...)
-		r.Health = append(r.Health, health(x.Config.Xmrig[i].Name, "xmrig", a.err))
-		if a.err == nil {
-			r.Rigs = append(r.Rigs, Rig{Name: x.Config.Xmrig[i].Name, At: now, Summary: a.summary})
-		}
+	for i := range results {
+		r.Samples = append(r.Samples, results[i].Samples...)
+		r.Health = append(r.Health, results[i].Health...)
+		r.Rigs = append(r.Rigs, results[i].Rigs...)
 		if first == nil {
-			first = a.err
+			first = errs[i]
 		}
 	}
 	return r, first

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -98,27 +97,10 @@ func (x *XmrigProxy) Name() string { return "xmrig-proxy" }
 // Interval is the miners section's.
 func (x *XmrigProxy) Interval() time.Duration { return x.Config.Interval }
 
-// Collect asks every proxy in parallel; the error is the first proxy's that did not answer.
+// Collect asks every proxy in parallel (askEach).
 func (x *XmrigProxy) Collect(ctx context.Context, now time.Time) (Result, error) {
 	c := client(x.Config.Timeout)
-	results := make([]Result, len(x.Config.Proxy))
-	errs := make([]error, len(x.Config.Proxy))
-	var wg sync.WaitGroup
-	for i, p := range x.Config.Proxy {
-		wg.Go(func() { results[i], errs[i] = pollProxy(ctx, c, p, now) })
-	}
-	wg.Wait()
-	var r Result
-	var first error
-	for i := range results {
-		r.Samples = append(r.Samples, results[i].Samples...)
-		r.Health = append(r.Health, results[i].Health...)
-		r.Rigs = append(r.Rigs, results[i].Rigs...)
-		if first == nil {
-			first = errs[i]
-		}
-	}
-	return r, first
+	return askEach(x.Config.Proxy, func(p XmrigConfig) (Result, error) { return pollProxy(ctx, c, p, now) })
 }
 
 // KindProxy is the health rows' kind for an xmrig-proxy itself; its workers are "xmrig".
