@@ -5,6 +5,8 @@ package alert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -137,13 +139,9 @@ func Defaults() Config {
 
 // Validate names the first bad key of the section, relative to it.
 func (c Config) Validate() error {
-	names := make([]string, 0, len(c.Rules.Map()))
-	for name := range c.Rules.Map() {
-		names = append(names, name)
-	}
-	sort.Strings(names) // the same key every time when several are bad
-	for _, name := range names {
-		r := c.Rules.Map()[name]
+	rules := c.Rules.Map()
+	for _, name := range slices.Sorted(maps.Keys(rules)) { // the same key every time when several are bad
+		r := rules[name]
 		for _, d := range []struct {
 			key string
 			v   float64

@@ -83,7 +83,7 @@ func withHeaders(h http.Handler) http.Handler {
 	})
 }
 
-// parseDays reads a range: one of Ranges, 30 when none is given.
+// parseDays reads a range in days: 1 to 366 (the page offers Ranges), 30 when none is given.
 func parseDays(s string) (int, error) {
 	if s == "" {
 		return 30, nil
