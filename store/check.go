@@ -47,7 +47,7 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 			switch {
 			case bytes.HasPrefix(k, []byte(prefixEvent)):
 				var e model.Event
-				if err := json.Unmarshal(v, &e); err != nil {
+				if err := decodeEvent(k, v, &e); err != nil {
 					r.Add("event %x: does not decode: %v", k, err)
 				} else if !bytes.Equal(eventKey(&e), k) {
 					r.Add("event %x: its key is not its time and id", k)

@@ -92,6 +92,9 @@ type Store struct {
 	readOnly bool
 	// hostCount is how many hosts have a row of their own (h/ keys), under writeMu.
 	hostCount int
+	// newestEvent is the greatest event key stored, under writeMu: an event whose key sorts
+	// after it is new without a lookup.
+	newestEvent []byte
 	// keys are the prefixes reads use: the current layout's, or layout 1's in a store that
 	// could not be moved because it was opened read-only (a full disk).
 	keys layout
@@ -192,6 +195,10 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		log.Warn("the disk is full: the store is open read-only", "dir", dir, "err", space)
 	}
 	if err := s.loadHostCount(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadNewestEvent(); err != nil {
 		db.Close()
 		return nil, err
 	}

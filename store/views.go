@@ -187,7 +187,7 @@ func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(*model.E
 				return ctx.Err()
 			}
 			var e model.Event
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+			if err := it.Item().Value(func(b []byte) error { return decodeEvent(it.Item().Key(), b, &e) }); err != nil {
 				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
 			}
 			if err := fn(&e); err != nil {
@@ -207,7 +207,7 @@ func (s *Store) Recent(n int, keep func(*model.Event) bool) ([]model.Event, erro
 		seek := append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...)
 		for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
 			var e model.Event
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+			if err := it.Item().Value(func(b []byte) error { return decodeEvent(it.Item().Key(), b, &e) }); err != nil {
 				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)
 			}
 			if keep == nil || keep(&e) {

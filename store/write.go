@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -81,18 +82,18 @@ func (s *Store) Apply(b *Batch) (Applied, error) {
 			continue
 		}
 		seen[string(k)] = true
-		switch _, err := w.txn.Get(k); {
-		case err == nil:
-			res.Duplicates++
-			continue
-		case !errors.Is(err, badger.ErrKeyNotFound):
-			return Applied{}, fmt.Errorf("look up event: %w", err)
+		// An event after the newest stored cannot be stored: most batches (a log read in order,
+		// the live tail) are proved new without a lookup.
+		if bytes.Compare(k, s.newestEvent) <= 0 {
+			switch _, err := w.txn.Get(k); {
+			case err == nil:
+				res.Duplicates++
+				continue
+			case !errors.Is(err, badger.ErrKeyNotFound):
+				return Applied{}, fmt.Errorf("look up event: %w", err)
+			}
 		}
-		v, err := json.Marshal(e)
-		if err != nil {
-			return Applied{}, fmt.Errorf("encode event: %w", err)
-		}
-		if err := w.set(k, v); err != nil {
+		if err := w.set(k, appendEvent(nil, e)); err != nil {
 			return Applied{}, fmt.Errorf("write event: %w", err)
 		}
 		if err := w.addToViews(e); err != nil {
@@ -141,6 +142,7 @@ type txnWriter struct {
 	hosts    map[string]*HostTotals
 	admitted int    // new hosts given a row in this transaction
 	skipped  uint64 // new bad records in it, added to the counter at commit
+	newest   []byte // the greatest event key in it
 }
 
 func (s *Store) newTxnWriter() *txnWriter {
@@ -158,6 +160,9 @@ func (w *txnWriter) set(k, v []byte) error {
 	}
 	w.size += n
 	w.count++
+	if bytes.HasPrefix(k, []byte(prefixEvent)) && bytes.Compare(k, w.newest) > 0 {
+		w.newest = k
+	}
 	return w.txn.Set(k, v)
 }
 
@@ -194,6 +199,9 @@ func (w *txnWriter) commit() error {
 		return fmt.Errorf("commit to store %s: %w", w.s.dir, err)
 	}
 	w.s.hostCount += w.admitted
+	if bytes.Compare(w.newest, w.s.newestEvent) > 0 {
+		w.s.newestEvent = w.newest
+	}
 	w.admitted, w.skipped, w.size, w.count = 0, 0, 0, 0
 	clear(w.days)
 	clear(w.hosts)
@@ -417,4 +425,17 @@ func getUint(txn *badger.Txn, k []byte) (uint64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// loadNewestEvent finds the greatest event key: a reverse seek, one key read.
+func (s *Store) loadNewestEvent() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefixEvent)})
+		defer it.Close()
+		it.Seek(append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...))
+		if it.Valid() {
+			s.newestEvent = it.Item().KeyCopy(nil)
+		}
+		return nil
+	})
 }

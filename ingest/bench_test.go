@@ -1,0 +1,54 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/store"
+)
+
+// BenchmarkImportP2Pool imports a generated 16 MiB log into a fresh store, as `db4e import`
+// does (bulk options), at three densities. The figures to compare with grep are bench/import.sh's;
+// this one is for profiling: go test ./ingest -run '^$' -bench ImportP2Pool -cpuprofile cpu.out
+func BenchmarkImportP2Pool(b *testing.B) {
+	for _, every := range []int{200, 20, 1} {
+		log := genLog(16<<20, every)
+		b.Run(fmt.Sprintf("event-every-%d", every), func(b *testing.B) {
+			b.SetBytes(int64(len(log)))
+			var events int
+			for b.Loop() {
+				s, err := store.Open(b.TempDir(), store.Config{Timezone: "UTC", Bulk: true, MinFreeMB: 1}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				im := &Importer{Store: s, LogLoc: time.UTC}
+				st, err := im.ImportP2Pool(context.Background(), bytes.NewReader(log), "bench.log")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+				events = st.Added
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+func genLog(size, every int) []byte {
+	sim := farmsim.New(42, 50, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	sim.EventEvery = every
+	var out []byte
+	for len(out) < size {
+		out = sim.Next(out)
+		if sim.Lines%20000 == 0 {
+			out = sim.Status(out)
+		}
+	}
+	return out
+}
