@@ -52,33 +52,113 @@ type Sink interface {
 	SpaceOK() error
 }
 
-// batcher fills a batch and writes it to the store whenever it is full.
+// batcher fills a batch while the one before it is written: reading and parsing run beside
+// the store's writing, on the other core. Batches are written in order, by one goroutine; after
+// a write fails nothing more is written, and the error comes back from the next full or flush.
 type batcher struct {
 	store Sink
 	stats *Stats
 	store.Batch
+
+	todo    chan store.Batch // to write: one waits while one is written
+	spare   chan store.Batch // written, back for reuse
+	done    chan struct{}    // closed when the writer has stopped
+	applied Stats            // the writer's counts, read once done is closed
+	err     error            // the writer's first error, read once done is closed
+	failed  chan struct{}    // closed by the writer when a write fails
+	stopped bool             // wait has run: nothing more is written
 }
 
-// full writes the batch if it reached the limit.
+// full hands the batch to the writer if it reached the limit.
 func (b *batcher) full() error {
 	if b.Len() < batchLimit {
 		return nil
 	}
-	return b.flush()
+	return b.send()
 }
 
-func (b *batcher) flush() error {
-	if b.Len() == 0 {
-		return nil
+func (b *batcher) send() error {
+	if b.stopped {
+		return b.err
+	}
+	if b.todo == nil {
+		b.todo, b.spare, b.done, b.failed = make(chan store.Batch, 1), make(chan store.Batch, 2), make(chan struct{}), make(chan struct{})
+		go b.write()
 	}
 	b.stats.count(&b.Batch)
-	a, err := b.store.Apply(&b.Batch)
-	if err != nil {
-		return err
+	select {
+	case b.todo <- b.Batch:
+	case <-b.failed:
+		return b.wait()
 	}
-	b.stats.add(a)
-	b.Reset()
+	select {
+	case b.Batch = <-b.spare:
+	default:
+		b.Batch = store.Batch{}
+	}
 	return nil
+}
+
+func (b *batcher) write() {
+	defer close(b.done)
+	for batch := range b.todo {
+		a, err := b.store.Apply(&batch)
+		if err != nil {
+			b.err = err
+			close(b.failed)
+			for range b.todo { // let the reader's last send through; it sees failed next
+			}
+			return
+		}
+		b.applied.add(a)
+		batch.Reset()
+		select {
+		case b.spare <- batch:
+		default:
+		}
+	}
+}
+
+// flush writes what is left and waits until everything handed over is written.
+func (b *batcher) flush() error {
+	if b.stopped {
+		return b.err
+	}
+	if b.todo == nil {
+		// Nothing was handed over: write here, no goroutine needed.
+		if b.Len() == 0 {
+			return nil
+		}
+		b.stats.count(&b.Batch)
+		a, err := b.store.Apply(&b.Batch)
+		if err != nil {
+			return err
+		}
+		b.stats.add(a)
+		b.Reset()
+		return nil
+	}
+	if b.Len() > 0 {
+		if err := b.send(); err != nil {
+			return err
+		}
+	}
+	return b.wait()
+}
+
+// wait stops the writer and takes its counts and error.
+func (b *batcher) wait() error {
+	if b.stopped {
+		return b.err
+	}
+	b.stopped = true
+	close(b.todo)
+	<-b.done
+	b.stats.Added += b.applied.Added
+	b.stats.Duplicates += b.applied.Duplicates
+	b.stats.Skipped += b.applied.Skipped
+	b.applied = Stats{}
+	return b.err
 }
 
 // Importer backfills the store from files or streams.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -224,6 +225,42 @@ func TestDecompressFormats(t *testing.T) {
 		closeFn()
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%s: %d bytes read, %v", name, len(got), err)
+		}
+	}
+}
+
+// failingSink stores batches until its disk fills, then fails every write.
+type failingSink struct {
+	collectSink
+	left    int // batches it still takes
+	applies int
+}
+
+func (f *failingSink) Apply(b *store.Batch) (store.Applied, error) {
+	f.applies++
+	if f.left == 0 {
+		return store.Applied{}, model.ErrDiskFull
+	}
+	f.left--
+	return f.collectSink.Apply(b)
+}
+
+// TestImportStopsAtTheFirstFailedWrite: batches are written beside the reading, but a failed
+// write still ends the import with its error, nothing is written after it, and the counts are
+// those of the batches stored.
+func TestImportStopsAtTheFirstFailedWrite(t *testing.T) {
+	log := genLog(4<<20, 1)
+	for _, left := range []int{0, 1, 3} {
+		f := &failingSink{collectSink: *newCollectSink(), left: left}
+		st, err := (&Importer{Store: f, LogLoc: time.UTC}).ImportP2Pool(context.Background(), bytes.NewReader(log), "full.log")
+		if !errors.Is(err, model.ErrDiskFull) {
+			t.Fatalf("left %d: err %v, want the disk full", left, err)
+		}
+		if f.applies != left+1 {
+			t.Errorf("left %d: %d writes, want %d (none after the failed one)", left, f.applies, left+1)
+		}
+		if st.Added != len(f.events) || st.Added != left*batchLimit {
+			t.Errorf("left %d: %d added, %d stored, want %d", left, st.Added, len(f.events), left*batchLimit)
 		}
 	}
 }
