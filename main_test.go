@@ -276,6 +276,45 @@ func TestImportSurvivesKill9(t *testing.T) {
 	}
 }
 
+// kill -9 of an import into a fresh store (a bulk load, written straight into tables) at
+// random moments, each on its own fresh store, then a complete import: exact counts each time.
+func TestBulkImportSurvivesKill9(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	sim := writeLog(t, logPath, 300_000, 6)
+	start := time.Now()
+	if _, errs, code := db4e(t, nil, "--data", filepath.Join(dir, "probe"), "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	full := time.Since(start)
+	rng := rand.New(rand.NewPCG(3, 4))
+	killed := 0
+	for i := range killRounds() {
+		data := filepath.Join(dir, fmt.Sprintf("data%d", i))
+		cmd := exec.Command(db4eBin, "--data", data, "import", logPath)
+		cmd.Env = testEnv(t)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(full))))
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		cmd.Wait()
+		if _, errs, code := db4e(t, nil, "--data", data, "import", logPath); code != 0 {
+			t.Fatal(errs)
+		}
+		if d := sameTotals(report(t, "--data", data), sim); d != "" {
+			t.Fatalf("round %d: %s", i, d)
+		}
+		if out, errs, code := db4e(t, nil, "--data", data, "check"); code != 0 {
+			t.Fatalf("round %d: check: exit %d\n%s%s", i, code, out, errs)
+		}
+		os.RemoveAll(data)
+	}
+	t.Logf("a full import takes %v; killed %d of %d, each on a fresh store", full, killed, killRounds())
+}
+
 // kill -9 of the service at random moments while P2Pool writes, rotation included: every event
 // counted exactly once in the end.
 func TestHeadlessSurvivesKill9(t *testing.T) {

@@ -95,6 +95,8 @@ type Store struct {
 	// newestEvent is the greatest event key stored, under writeMu: an event whose key sorts
 	// after it is new without a lookup.
 	newestEvent []byte
+	// bulk is a bulk load under way (bulk.go), under writeMu.
+	bulk *bulkLoad
 	// keys are the prefixes reads use: the current layout's, or layout 1's in a store that
 	// could not be moved because it was opened read-only (a full disk).
 	keys layout
@@ -206,6 +208,12 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if cfg.Bulk && !readOnly {
+		if err := s.startBulk(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -254,19 +262,29 @@ func (s *Store) Close() error {
 		return nil // a console that handed its store over closes it once more on its way out
 	}
 	s.closed = true
+	bulkErr := s.endBulk()
 	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
 		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
 			"dir", s.dir, "free_mb", free>>20, "needed_mb", closeRoom>>20)
 		return nil
 	}
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", s.dir, err)
+		return errors.Join(bulkErr, fmt.Errorf("close store %s: %w", s.dir, err))
 	}
-	return nil
+	return bulkErr
 }
 
-// Sync makes what was written durable against a power cut, not only a process crash.
-func (s *Store) Sync() error { return s.db.Sync() }
+// Sync makes what was written durable against a power cut, not only a process crash. A bulk
+// load under way is durable once it ends, at Close.
+func (s *Store) Sync() error {
+	s.writeMu.Lock()
+	bulk := s.bulk != nil
+	s.writeMu.Unlock()
+	if bulk {
+		return nil
+	}
+	return s.db.Sync()
+}
 
 // checkMeta rebuilds the views when they were cut in another time zone than the one configured:
 // the log is the truth, so a changed zone only costs a rebuild.
@@ -285,10 +303,10 @@ func (s *Store) checkMeta() error {
 	if err != nil {
 		return fmt.Errorf("read store meta: %w", err)
 	}
-	pending := false
+	pending := bulkInterrupted(s.dir)
 	_ = s.db.View(func(txn *badger.Txn) error {
 		_, err := txn.Get([]byte(keyRebuilding))
-		pending = err == nil
+		pending = pending || err == nil
 		return nil
 	})
 	if s.readOnly {
@@ -300,6 +318,9 @@ func (s *Store) checkMeta() error {
 	if pending {
 		s.log.Warn("a rebuild of the views was interrupted; rebuilding")
 		if _, err := s.Rebuild(context.Background()); err != nil {
+			return err
+		}
+		if err := removeMarker(s.dir); err != nil {
 			return err
 		}
 	}

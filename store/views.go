@@ -320,6 +320,9 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
+	if err := s.endBulk(); err != nil {
+		return err
+	}
 	return s.db.Update(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
@@ -337,6 +340,9 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	if err := s.endBulk(); err != nil {
 		return 0, err
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyRebuilding), []byte{1}) }); err != nil {

@@ -56,7 +56,9 @@ type Applied struct {
 	Added      int // new events
 	Duplicates int // events already in the log (read twice), not counted again
 	Skipped    int // new bad records
-	Events     []model.Event
+	// Events are the new events, for those who follow the log live; a bulk load (a one-off
+	// import into a fresh store) leaves it empty.
+	Events []model.Event
 }
 
 // Apply writes a batch: new events go to the log and into the day views, events already stored
@@ -69,6 +71,11 @@ func (s *Store) Apply(b *Batch) (Applied, error) {
 	defer s.writeMu.Unlock()
 	if err := s.writable(); err != nil {
 		return Applied{}, err
+	}
+	if s.bulk != nil {
+		if res, ok, err := s.applyBulk(b); ok || err != nil {
+			return res, err
+		}
 	}
 	w := s.newTxnWriter()
 	defer w.discard()
@@ -143,6 +150,23 @@ type txnWriter struct {
 	admitted int    // new hosts given a row in this transaction
 	skipped  uint64 // new bad records in it, added to the counter at commit
 	newest   []byte // the greatest event key in it
+	// day is the last date an event was counted under, and when it starts and ends: most
+	// events fall on the day of the one before.
+	day              string
+	dayFrom, dayTill time.Time
+}
+
+// date is t's day in the store's zone.
+func (w *txnWriter) date(t time.Time) string {
+	if w.day != "" && !t.Before(w.dayFrom) && t.Before(w.dayTill) {
+		return w.day
+	}
+	local := t.In(w.s.loc)
+	y, m, d := local.Date()
+	w.day = local.Format(time.DateOnly)
+	w.dayFrom = time.Date(y, m, d, 0, 0, 0, 0, w.s.loc)
+	w.dayTill = time.Date(y, m, d+1, 0, 0, 0, 0, w.s.loc)
+	return w.day
 }
 
 func (s *Store) newTxnWriter() *txnWriter {
@@ -212,7 +236,7 @@ func (w *txnWriter) discard() { w.txn.Discard() }
 
 // addToViews counts e in its day and, for a share, under its host's row.
 func (w *txnWriter) addToViews(e *model.Event) error {
-	date := e.Time.In(w.s.loc).Format(time.DateOnly)
+	date := w.date(e.Time)
 	d, err := loadDay(w.txn, w.days, date)
 	if err != nil {
 		return err
@@ -382,6 +406,9 @@ func loadDay(txn *badger.Txn, days map[string]*DayTotals, date string) (*DayTota
 }
 
 func getJSON(txn *badger.Txn, k []byte, v any) (bool, error) {
+	if txn == nil {
+		return false, nil // a bulk load's views: nothing stored yet
+	}
 	it, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil

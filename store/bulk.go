@@ -1,0 +1,277 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/db4e/db4e/model"
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/ristretto/v2/z"
+)
+
+// A one-off import into a fresh store writes its events straight into the last level's tables
+// with Badger's StreamWriter: no write-ahead log, no level 0, no compaction. That is what makes
+// an import cost about what reading its input costs, write each byte once, and leave a store a
+// service opens without compacting anything.
+//
+// It only works while events arrive in key order, which is how a log is written. The views are
+// summed in memory and written with the samples and bad records once the stream is done: at
+// Close, or at the first batch it cannot take (an event older than the last one streamed, or
+// more samples and bad records than it holds), after which the import goes on as any other.
+//
+// A crash during the stream leaves some of its events and none of the views; the file
+// bulkMarker, written before the stream starts and removed once the views are stored, makes the
+// next open rebuild the views from the log.
+type bulkLoad struct {
+	sw      *badger.StreamWriter
+	buf     *z.Buffer
+	last    []byte      // the greatest event key streamed
+	views   *txnWriter  // the views summed so far, with no transaction: nothing to read yet
+	held    Batch       // samples and bad records, written when the stream is done
+	pending []heldEvent // events not yet streamed, in key order (see holdBack)
+	streamd int         // events in buf, not yet handed to the stream writer
+}
+
+// bulkMarker names the file that says a bulk load is under way (see bulkLoad).
+const bulkMarker = "db4e-bulk-load"
+
+// maxHeld bounds the samples and bad records a bulk load keeps in memory.
+const maxHeld = 100_000
+
+// startBulk begins a bulk load if the store holds nothing yet but its meta key.
+func (s *Store) startBulk() error {
+	fresh := true
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if string(it.Item().Key()) != keyMeta {
+				fresh = false
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil || !fresh {
+		return err
+	}
+	if err := writeMarker(s.dir); err != nil {
+		return err
+	}
+	sw := s.db.NewStreamWriter()
+	// Prepare empties the store, which holds nothing but its zone (written again at the end).
+	if err := sw.Prepare(); err != nil {
+		sw.Cancel()
+		return fmt.Errorf("start a bulk load into %s: %w", s.dir, err)
+	}
+	s.bulk = &bulkLoad{sw: sw, buf: z.NewBuffer(1<<20, "db4e.bulk"), views: &txnWriter{s: s, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}}
+	s.log.Info("bulk load: a fresh store, written straight into tables", "dir", s.dir)
+	return nil
+}
+
+// holdBack is how far behind the newest event the stream stays: events this close to it are
+// held in memory, sorted, so that a log's lines a little out of order (two events in the same
+// millisecond, threads that log late) still arrive in key order.
+const holdBack = 10 * time.Second
+
+// heldEvent is an event received but not yet streamed.
+type heldEvent struct {
+	key   []byte
+	event model.Event
+	fresh bool // from the batch being applied
+}
+
+// applyBulk streams what it can of b; ok false means the stream had to end first and b is
+// still to be applied the usual way.
+func (s *Store) applyBulk(b *Batch) (Applied, bool, error) {
+	bl := s.bulk
+	if len(b.Checkpoints) > 0 || len(bl.held.Skips)+len(bl.held.Samples)+len(b.Skips)+len(b.Samples) > maxHeld {
+		s.log.Info("bulk load: ends here, as the batch carries checkpoints or too much to hold", "samples", len(bl.held.Samples), "skips", len(bl.held.Skips))
+		return Applied{}, false, s.endBulk()
+	}
+	var res Applied
+	n := len(bl.pending)
+	for i := range b.Events {
+		e := &b.Events[i]
+		k := eventKey(e)
+		switch c := bytes.Compare(k, bl.last); {
+		case c == 0:
+			res.Duplicates++
+			continue
+		case c < 0:
+			bl.pending = bl.pending[:n]
+			s.log.Info("bulk load: ends here, at an event older than the last streamed; the rest is written the usual way",
+				"event", e.Time, "last", lastTime(bl.last))
+			return Applied{}, false, s.endBulk()
+		}
+		bl.pending = append(bl.pending, heldEvent{key: k, event: *e, fresh: true})
+	}
+	// Stable: of two equal keys, the one held already comes first and the new one is the repeat.
+	slices.SortStableFunc(bl.pending, func(a, b heldEvent) int { return bytes.Compare(a.key, b.key) })
+	kept := bl.pending[:0]
+	for _, h := range bl.pending {
+		if len(kept) > 0 && bytes.Equal(kept[len(kept)-1].key, h.key) {
+			res.Duplicates++
+			continue
+		}
+		if h.fresh {
+			h.fresh = false
+			if err := bl.views.addToViews(&h.event); err != nil {
+				return Applied{}, true, err
+			}
+			res.Added++
+		}
+		kept = append(kept, h)
+	}
+	bl.pending = kept
+	if len(kept) > 0 {
+		cut := kept[len(kept)-1].event.Time.Add(-holdBack)
+		i := 0
+		for i < len(kept) && kept[i].event.Time.Before(cut) {
+			i++
+		}
+		if err := bl.stream(i); err != nil {
+			return Applied{}, true, fmt.Errorf("bulk load into %s: %w", s.dir, err)
+		}
+	}
+	// Bad records are counted when they are written; those held here are new but for repeats.
+	seen := map[string]bool{}
+	for _, sk := range bl.held.Skips {
+		seen[sk.ID] = true
+	}
+	for _, sk := range b.Skips {
+		if sk.ID == "" {
+			sk.ID = model.HashID([]byte(sk.Record))
+		}
+		if !seen[sk.ID] {
+			seen[sk.ID] = true
+			bl.held.Skips = append(bl.held.Skips, sk)
+			res.Skipped++
+		}
+	}
+	bl.held.Samples = append(bl.held.Samples, b.Samples...)
+	return res, true, nil
+}
+
+// stream moves the first n held events into the stream.
+func (bl *bulkLoad) stream(n int) error {
+	for _, h := range bl.pending[:n] {
+		badger.KVToBuffer(&pb.KV{Key: h.key, Value: appendEvent(nil, &h.event), Version: 1}, bl.buf)
+		bl.last = h.key
+		if bl.streamd++; bl.buf.LenNoPadding() >= 1<<20 {
+			if err := bl.streamOut(); err != nil {
+				return err
+			}
+		}
+	}
+	bl.pending = append(bl.pending[:0], bl.pending[n:]...)
+	return nil
+}
+
+// streamOut hands the buffered events to the stream writer.
+func (bl *bulkLoad) streamOut() error {
+	if bl.streamd == 0 {
+		return nil
+	}
+	if err := bl.sw.Write(bl.buf); err != nil {
+		return err
+	}
+	bl.buf.Reset()
+	bl.streamd = 0
+	return nil
+}
+
+// endBulk finishes a bulk load under way: the stream's tables, then the views, samples, bad
+// records and zone in ordinary transactions, then the marker's removal.
+func (s *Store) endBulk() error {
+	bl := s.bulk
+	if bl == nil {
+		return nil
+	}
+	s.bulk = nil
+	defer bl.buf.Release()
+	if err := errors.Join(bl.stream(len(bl.pending)), bl.streamOut()); err != nil {
+		bl.sw.Cancel()
+		return fmt.Errorf("bulk load into %s: %w", s.dir, err)
+	}
+	if err := bl.sw.Flush(); err != nil {
+		return fmt.Errorf("bulk load into %s: finish the tables: %w", s.dir, err)
+	}
+	s.newestEvent = bl.last
+	if err := s.writable(); err != nil {
+		// The events are stored; the views are left to the next open with room (the marker).
+		s.log.Warn("bulk load: the disk is full; the views are rebuilt from the log at the next start with room", "dir", s.dir)
+		return err
+	}
+	w := s.newTxnWriter()
+	defer w.discard()
+	w.days, w.hosts, w.admitted = bl.views.days, bl.views.hosts, bl.views.admitted
+	var res Applied
+	if err := s.writeSkips(w, bl.held.Skips, &res); err != nil {
+		return err
+	}
+	if err := s.writeSamples(w, bl.held.Samples); err != nil {
+		return err
+	}
+	if err := w.set([]byte(keyMeta), []byte(s.loc.String())); err != nil {
+		return err
+	}
+	if err := w.commit(); err != nil {
+		return err
+	}
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("bulk load into %s: sync: %w", s.dir, err)
+	}
+	if err := removeMarker(s.dir); err != nil {
+		return err
+	}
+	s.log.Info("bulk load done", "dir", s.dir)
+	return nil
+}
+
+func writeMarker(dir string) error {
+	f, err := os.Create(filepath.Join(dir, bulkMarker))
+	if err != nil {
+		return fmt.Errorf("start a bulk load: %w", err)
+	}
+	if err := errors.Join(f.Sync(), f.Close(), syncDir(dir)); err != nil {
+		return fmt.Errorf("start a bulk load: %w", err)
+	}
+	return nil
+}
+
+func removeMarker(dir string) error {
+	if err := os.Remove(filepath.Join(dir, bulkMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("finish a bulk load: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// bulkInterrupted reports a bulk load that a crash cut short.
+func bulkInterrupted(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, bulkMarker))
+	return err == nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func lastTime(k []byte) time.Time {
+	if len(k) < len(prefixEvent)+8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefixEvent):]))).UTC()
+}
