@@ -20,6 +20,10 @@ type Config struct {
 	// RotationGrace is accepted for configuration files written for db4e before 0.2 and no
 	// longer used: a rotated-away file is read until P2Pool writes to a newer one.
 	RotationGrace time.Duration `yaml:"rotation_grace"`
+	// Poll looks at the log every 20 ms instead of waiting for inotify: for a filesystem that
+	// takes inotify watches and never reports a change (NFS, some FUSE mounts). Where inotify
+	// cannot be had at all the follower polls anyway, and says so.
+	Poll bool `yaml:"poll"`
 	// DataAPI is P2Pool's --data-api directory, polled for hashrates and workers; empty: not read.
 	DataAPI string `yaml:"data_api"`
 	// APIInterval is how often the data-api is read (P2Pool rewrites it every 20 s or so).

@@ -54,8 +54,6 @@ type Follower struct {
 	Log   *slog.Logger
 	// Applied, when set, is told of each stored batch (the console's live feed).
 	Applied func(store.Applied)
-	// Poll makes the follower look at the files every 250 ms instead of waiting for inotify.
-	Poll bool
 	// OnLine, when set, is told when lines were read (the log_silent alert).
 	OnLine func(time.Time)
 	// OnError, when set, is told of a problem reading the log (it goes on trying).
@@ -95,10 +93,11 @@ type reading struct {
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
 func (f *Follower) Stats() Stats { return f.stats }
 
-// pollEvery is how often the files are looked at without inotify, and, with it, how often they
-// are looked at anyway (a filesystem that does not report changes, a missed event).
+// pollEvery is how often the files are looked at without inotify: a line is stored 10 ms after
+// it is written on average, 20 ms at worst, for ~0.3% of a core (a stat and a read of nothing
+// each time). safetyEvery is how often they are looked at anyway with inotify (a missed event).
 const (
-	pollEvery   = 250 * time.Millisecond
+	pollEvery   = 20 * time.Millisecond
 	safetyEvery = time.Second
 )
 
@@ -191,7 +190,8 @@ func pathErr(path string, err error) error {
 // it says why and the follower polls.
 func (f *Follower) watch() (<-chan struct{}, time.Duration, func()) {
 	wake := make(chan struct{}, 1)
-	if f.Poll {
+	if f.Cfg.Poll {
+		f.Log.Info("polling the log every 20 ms, as p2pool.poll says", "path", f.Path)
 		return wake, pollEvery, func() {}
 	}
 	w, err := fsnotify.NewWatcher()
@@ -209,7 +209,7 @@ func (f *Follower) watch() (<-chan struct{}, time.Duration, func()) {
 		}
 	}
 	if err != nil {
-		f.Log.Warn("inotify unavailable: polling the log every 250 ms", "path", f.Path, "err", err)
+		f.Log.Warn("inotify unavailable: polling the log every 20 ms", "path", f.Path, "err", err)
 		return wake, pollEvery, func() {}
 	}
 	done := make(chan struct{})

@@ -72,7 +72,9 @@ type followRun struct {
 }
 
 func startFollower(t *testing.T, s *store.Store, path string, poll bool) *followRun {
-	f := &Follower{Path: path, Store: s, Cfg: DefaultConfig(), Poll: poll, Log: testLogger(t)}
+	cfg := DefaultConfig()
+	cfg.Poll = poll
+	f := &Follower{Path: path, Store: s, Cfg: cfg, Log: testLogger(t)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &followRun{f: f, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx) }()
