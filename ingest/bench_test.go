@@ -52,3 +52,32 @@ func genLog(size, every int) []byte {
 	}
 	return out
 }
+
+// BenchmarkImportJSONSeq imports a generated 16 MiB RFC 7464 stream (farmsim.Seq) into a
+// fresh store. bench/jsonseq.sh compares the real binary with jq.
+func BenchmarkImportJSONSeq(b *testing.B) {
+	seq := farmsim.NewSeq()
+	var stream []byte
+	for len(stream) < 16<<20 {
+		stream = seq.Next(stream)
+	}
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		s, err := store.Open(b.TempDir(), store.Config{Timezone: "UTC", Bulk: true, MinFreeMB: 1}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		im := &Importer{Store: s, LogLoc: time.UTC}
+		st, err := im.ImportJSONSeq(context.Background(), bytes.NewReader(stream), "bench.seq")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if st.Added != seq.Records {
+			b.Fatalf("%d of %d records kept", st.Added, seq.Records)
+		}
+	}
+	b.ReportMetric(float64(seq.Records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
