@@ -19,7 +19,8 @@ log=$out/p2pool-$size.log
 [ -f "$log" ] || go run ./bench/genlog -o "$log" -size "$size" -event-every "$every"
 cat "$log" > /dev/null # page cache warm for both
 pattern='SHARE FOUND|BLOCK FOUND|got a payout'
-grep_s=$(for _ in 1 2 3; do /usr/bin/time -f %e sh -c "LC_ALL=C grep -cE '$pattern' '$log' >/dev/null" 2>&1; done | best)
+# grep -c into /dev/null stops at the first match (GNU grep sees the null device): pipe it.
+grep_s=$(for _ in 1 2 3; do /usr/bin/time -f %e sh -c "LC_ALL=C grep -cE '$pattern' '$log' | cat >/dev/null" 2>&1; done | best)
 events=$(LC_ALL=C grep -cE "$pattern" "$log")
 lines=$(wc -l < "$log")
 d=$(mktemp -d)
@@ -35,5 +36,6 @@ read -r db4e_s rss_kb written written_raw store < <(printf '%s' "$runs" | sort -
 stored=$($out/db4e --data "$d/data" check --json 2>/dev/null | jq .events) || stored="?"
 printf 'log: %s, %d lines, %d events (one per %d lines)\n' "$(du -h "$log" | cut -f1)" "$lines" "$events" $((lines / (events > 0 ? events : 1)))
 printf 'grep -cE: %ss\n' "$grep_s"
-printf 'db4e import: %ss = %sx grep, %d events/s, %d events stored, peak RSS %d MB\n' "$db4e_s" "$(echo "scale=2; $db4e_s / $grep_s" | bc)" "$(echo "$events / $db4e_s" | bc)" "$stored" $((rss_kb / 1024))
-printf 'disk: %d MB written (%d MB before cancelled writes) for a %d MB store = %sx\n' $((written >> 20)) $((written_raw >> 20)) $((store >> 20)) "$(echo "scale=2; $written / $store" | bc)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+printf 'db4e import: %ss = %sx grep, %s events/s, %d events stored, peak RSS %d MB\n' "$db4e_s" "$(ratio "$db4e_s" "$grep_s")" "$(ratio "$events" "$db4e_s")" "$stored" $((rss_kb / 1024))
+printf 'disk: %d MB written (%d MB before cancelled writes) for a %d MB store = %sx\n' $((written >> 20)) $((written_raw >> 20)) $((store >> 20)) "$(ratio "$written" "$store")"

@@ -420,7 +420,11 @@ func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[
 	hosts := map[string]*HostTotals{}
 	n := 0
 	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
-		n++
+		if n++; n%50_000 == 0 {
+			// The whole log is read through mapped tables: let go of those read, or a rebuild
+			// at the service's start counts the store's size in its RSS.
+			s.ReleaseMappedPages()
+		}
 		date := e.Time.In(s.loc).Format(time.DateOnly)
 		d := days[date]
 		if d == nil {
