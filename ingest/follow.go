@@ -93,9 +93,10 @@ type reading struct {
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
 func (f *Follower) Stats() Stats { return f.stats }
 
-// pollEvery is how often the files are looked at without inotify: a line is stored 10 ms after
-// it is written on average, 20 ms at worst, for ~0.3% of a core (a stat and a read of nothing
-// each time). safetyEvery is how often they are looked at anyway with inotify (a missed event).
+// pollEvery is how often the files are looked at without inotify: a line is stored about 10 ms
+// after it is written, 20 ms at worst, for about 1% of a core more than inotify (an idle service
+// measured 1.75% polling, 0.7% with inotify). safetyEvery is how often they are looked at anyway
+// with inotify (a missed event).
 const (
 	pollEvery   = 20 * time.Millisecond
 	safetyEvery = time.Second
