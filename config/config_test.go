@@ -79,7 +79,7 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "p2pool:\n  logg: /var/log/p2pool.log\n",
-			[]string{"p2pool.logg: no such key (line 2)", "the keys in p2pool are api_interval, api_max_age, data_api, log, log_time, rotated_glob, rotation_grace"}},
+			[]string{"p2pool.logg: no such key (line 2)", "the keys in p2pool are api_interval, api_max_age, data_api, log, log_time, poll, rotated_glob, rotation_grace"}},
 		{"unknown top-level key", "datadir: /srv\n",
 			[]string{"datadir: no such key (line 1)", "the keys here are alerts, backup, csv, data_dir,"}},
 		{"unknown key in a list entry", "miners:\n  xmrig:\n    - name: rig-01\n      url: http://10.0.0.2:8080\n      tokn: x\n",

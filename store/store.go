@@ -27,7 +27,7 @@ import (
 // whole log: ~10x the store's size written, and an import's RSS peaked at ~150 MB with the
 // pages those compactions mapped (81-85 MB since). layout.go moves a store of layout 1.
 const (
-	prefixEvent      = "e/" // e/<unix ns BE><id>        -> Event JSON
+	prefixEvent      = "e/" // e/<unix ns BE><id>        -> event (codec.go; JSON in older stores)
 	prefixDay        = "v/" // v/<YYYY-MM-DD>            -> DayTotals JSON
 	prefixCheckpoint = "p/" // p/<reader name>           -> checkpoint bytes (owned by the reader)
 	prefixSkip       = "s/" // s/<hash of record>        -> Skip JSON
