@@ -107,7 +107,7 @@ func writeBackup(dir string, now time.Time, keep int, snapshot func(io.Writer) e
 		err = os.Rename(tmp.Name(), final)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = store.SyncDir(dir)
 	}
 	if err != nil {
 		return api.BackupResult{}, fmt.Errorf("backup to %s: %w", dir, err)
@@ -129,14 +129,6 @@ func (l *Local) recordAction(ctx context.Context, what, detail string, err error
 	}
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
 
 // prune removes the oldest backups in dir beyond keep (0 keeps all). Only db4e's own names are
 // touched.
@@ -204,7 +196,7 @@ func Restore(file, dataDir string) error {
 	if err := os.Rename(tmp, dataDir); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	return syncDir(parent)
+	return store.SyncDir(parent)
 }
 
 func openBackup(file string) (io.Reader, func(), error) {

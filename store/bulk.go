@@ -241,7 +241,7 @@ func writeMarker(dir string) error {
 	if err != nil {
 		return fmt.Errorf("start a bulk load: %w", err)
 	}
-	if err := errors.Join(f.Sync(), f.Close(), syncDir(dir)); err != nil {
+	if err := errors.Join(f.Sync(), f.Close(), SyncDir(dir)); err != nil {
 		return fmt.Errorf("start a bulk load: %w", err)
 	}
 	return nil
@@ -251,7 +251,7 @@ func removeMarker(dir string) error {
 	if err := os.Remove(filepath.Join(dir, bulkMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("finish a bulk load: %w", err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // bulkInterrupted reports a bulk load that a crash cut short.
@@ -260,7 +260,8 @@ func bulkInterrupted(dir string) bool {
 	return err == nil
 }
 
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (a file created, renamed or removed in it) durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
