@@ -129,7 +129,6 @@ func (l *Local) recordAction(ctx context.Context, what, detail string, err error
 	}
 }
 
-
 // prune removes the oldest backups in dir beyond keep (0 keeps all). Only db4e's own names are
 // touched.
 func prune(dir string, keep int) ([]string, error) {
