@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -108,7 +107,7 @@ func (s *Store) applyBulk(b *Batch) (Applied, bool, error) {
 		case c < 0:
 			bl.pending = bl.pending[:n]
 			s.log.Info("bulk load: ends here, at an event older than the last streamed; the rest is written the usual way",
-				"event", e.Time, "last", lastTime(bl.last))
+				"event", e.Time, "last", keyTime(bl.last))
 			return Applied{}, false, s.endBulk()
 		}
 		bl.pending = append(bl.pending, heldEvent{key: k, event: *e, fresh: true})
@@ -268,11 +267,4 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-func lastTime(k []byte) time.Time {
-	if len(k) < len(prefixEvent)+8 {
-		return time.Time{}
-	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefixEvent):]))).UTC()
 }

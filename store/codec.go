@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/db4e/db4e/model"
 )
@@ -107,7 +106,7 @@ func decodeEvent(k, v []byte, e *model.Event) error {
 	if len(k) < len(prefixEvent)+8 {
 		return fmt.Errorf("event key of %d bytes", len(k))
 	}
-	e.Time = time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefixEvent):]))).UTC()
+	e.Time = keyTime(k)
 	e.ID = string(k[len(prefixEvent)+8:])
 	if len(v) == 0 || v[0] != codecV1 {
 		return fmt.Errorf("unknown event encoding %#x (a newer db4e's?)", firstByte(v))

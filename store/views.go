@@ -204,8 +204,7 @@ func (s *Store) Recent(n int, keep func(*model.Event) bool) ([]model.Event, erro
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Reverse: true, Prefix: []byte(prefixEvent)})
 		defer it.Close()
-		seek := append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...)
-		for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
+		for it.Seek(afterEvents()); it.Valid() && len(out) < n; it.Next() {
 			var e model.Event
 			if err := it.Item().Value(func(b []byte) error { return decodeEvent(it.Item().Key(), b, &e) }); err != nil {
 				return fmt.Errorf("decode event %x: %w", it.Item().Key(), err)

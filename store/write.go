@@ -459,7 +459,7 @@ func (s *Store) loadNewestEvent() error {
 	return s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefixEvent)})
 		defer it.Close()
-		it.Seek(append([]byte(prefixEvent), bytes.Repeat([]byte{0xff}, 9)...))
+		it.Seek(afterEvents())
 		if it.Valid() {
 			s.newestEvent = it.Item().KeyCopy(nil)
 		}
