@@ -31,11 +31,12 @@ import (
 type bulkLoad struct {
 	sw      *badger.StreamWriter
 	buf     *z.Buffer
-	last    []byte      // the greatest event key streamed
-	views   *txnWriter  // the views summed so far, with no transaction: nothing to read yet
-	held    Batch       // samples and bad records, written when the stream is done
-	pending []heldEvent // events not yet streamed, in key order (see holdBack)
-	streamd int         // events in buf, not yet handed to the stream writer
+	last    []byte          // the greatest event key streamed
+	views   *txnWriter      // the views summed so far, with no transaction: nothing to read yet
+	held    Batch           // samples and bad records, written when the stream is done
+	heldIDs map[string]bool // the held bad records' ids: one read twice is held once
+	pending []heldEvent     // events not yet streamed, in key order (see holdBack)
+	streamd int             // events in buf, not yet handed to the stream writer
 }
 
 // bulkMarker names the file that says a bulk load is under way (see bulkLoad).
@@ -70,7 +71,7 @@ func (s *Store) startBulk() error {
 		sw.Cancel()
 		return fmt.Errorf("start a bulk load into %s: %w", s.dir, err)
 	}
-	s.bulk = &bulkLoad{sw: sw, buf: z.NewBuffer(1<<20, "db4e.bulk"), views: &txnWriter{s: s, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}}
+	s.bulk = &bulkLoad{sw: sw, buf: z.NewBuffer(1<<20, "db4e.bulk"), views: s.writerOn(nil), heldIDs: map[string]bool{}}
 	s.log.Info("bulk load: a fresh store, written straight into tables", "dir", s.dir)
 	return nil
 }
@@ -141,16 +142,9 @@ func (s *Store) applyBulk(b *Batch) (Applied, bool, error) {
 		}
 	}
 	// Bad records are counted when they are written; those held here are new but for repeats.
-	seen := map[string]bool{}
-	for _, sk := range bl.held.Skips {
-		seen[sk.ID] = true
-	}
 	for _, sk := range b.Skips {
-		if sk.ID == "" {
-			sk.ID = model.HashID([]byte(sk.Record))
-		}
-		if !seen[sk.ID] {
-			seen[sk.ID] = true
+		if id := sk.id(); !bl.heldIDs[id] {
+			bl.heldIDs[id] = true
 			bl.held.Skips = append(bl.held.Skips, sk)
 			res.Skipped++
 		}
@@ -209,9 +203,9 @@ func (s *Store) endBulk() error {
 		s.log.Warn("bulk load: the disk is full; the views are rebuilt from the log at the next start with room", "dir", s.dir)
 		return err
 	}
-	w := s.newTxnWriter()
+	w := bl.views // the views summed so far, written with the rest
+	w.txn = s.db.NewTransaction(true)
 	defer w.discard()
-	w.days, w.hosts, w.admitted = bl.views.days, bl.views.hosts, bl.views.admitted
 	var res Applied
 	if err := s.writeSkips(w, bl.held.Skips, &res); err != nil {
 		return err

@@ -25,6 +25,14 @@ type Skip struct {
 	Record string    `json:"record"` // an excerpt, never the whole of an arbitrary-length line
 }
 
+// id is the skip's ID, or a hash of its excerpt for one made without.
+func (sk *Skip) id() string {
+	if sk.ID != "" {
+		return sk.ID
+	}
+	return model.HashID([]byte(sk.Record))
+}
+
 // MaxSkipExcerpt bounds how much of a bad record is kept.
 const MaxSkipExcerpt = 200
 
@@ -169,8 +177,11 @@ func (w *txnWriter) date(t time.Time) string {
 	return w.day
 }
 
-func (s *Store) newTxnWriter() *txnWriter {
-	return &txnWriter{s: s, txn: s.db.NewTransaction(true), days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}
+func (s *Store) newTxnWriter() *txnWriter { return s.writerOn(s.db.NewTransaction(true)) }
+
+// writerOn is a writer on txn; nil for one that only sums views until it is given one.
+func (s *Store) writerOn(txn *badger.Txn) *txnWriter {
+	return &txnWriter{s: s, txn: txn, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}
 }
 
 // set writes k=v, first committing what is pending when it would make the transaction too big.
@@ -316,11 +327,7 @@ func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 	added := 0
 	for i := range skips {
 		sk := &skips[i]
-		id := sk.ID
-		if id == "" {
-			id = model.HashID([]byte(sk.Record))
-		}
-		k := []byte(prefixSkip + id)
+		k := []byte(prefixSkip + sk.id())
 		switch _, err := w.txn.Get(k); {
 		case err == nil:
 			continue
