@@ -158,30 +158,35 @@ type txnWriter struct {
 	admitted int    // new hosts given a row in this transaction
 	skipped  uint64 // new bad records in it, added to the counter at commit
 	newest   []byte // the greatest event key in it
-	// day is the last date an event was counted under, and when it starts and ends: most
-	// events fall on the day of the one before.
-	day              string
-	dayFrom, dayTill time.Time
+	cutter   dayCutter
 }
 
-// date is t's day in the store's zone.
-func (w *txnWriter) date(t time.Time) string {
-	if w.day != "" && !t.Before(w.dayFrom) && t.Before(w.dayTill) {
-		return w.day
+// dayCutter names the day a time falls on in a zone. It keeps the last day it named, and
+// when it starts and ends: most events fall on the day of the one before.
+type dayCutter struct {
+	loc        *time.Location
+	day        string
+	from, till time.Time
+}
+
+// date is t's day in the cutter's zone, as YYYY-MM-DD.
+func (c *dayCutter) date(t time.Time) string {
+	if c.day != "" && !t.Before(c.from) && t.Before(c.till) {
+		return c.day
 	}
-	local := t.In(w.s.loc)
+	local := t.In(c.loc)
 	y, m, d := local.Date()
-	w.day = local.Format(time.DateOnly)
-	w.dayFrom = time.Date(y, m, d, 0, 0, 0, 0, w.s.loc)
-	w.dayTill = time.Date(y, m, d+1, 0, 0, 0, 0, w.s.loc)
-	return w.day
+	c.day = local.Format(time.DateOnly)
+	c.from = time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+	c.till = time.Date(y, m, d+1, 0, 0, 0, 0, c.loc)
+	return c.day
 }
 
 func (s *Store) newTxnWriter() *txnWriter { return s.writerOn(s.db.NewTransaction(true)) }
 
 // writerOn is a writer on txn; nil for one that only sums views until it is given one.
 func (s *Store) writerOn(txn *badger.Txn) *txnWriter {
-	return &txnWriter{s: s, txn: txn, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}}
+	return &txnWriter{s: s, txn: txn, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}, cutter: dayCutter{loc: s.loc}}
 }
 
 // set writes k=v, first committing what is pending when it would make the transaction too big.
@@ -247,7 +252,7 @@ func (w *txnWriter) discard() { w.txn.Discard() }
 
 // addToViews counts e in its day and, for a share, under its host's row.
 func (w *txnWriter) addToViews(e *model.Event) error {
-	date := w.date(e.Time)
+	date := w.cutter.date(e.Time)
 	d, err := loadDay(w.txn, w.days, date)
 	if err != nil {
 		return err
