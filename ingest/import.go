@@ -124,24 +124,13 @@ func (b *batcher) flush() error {
 	if b.stopped {
 		return b.err
 	}
-	if b.todo == nil {
-		// Nothing was handed over: write here, no goroutine needed.
-		if b.Len() == 0 {
-			return nil
-		}
-		b.stats.count(&b.Batch)
-		a, err := b.store.Apply(&b.Batch)
-		if err != nil {
-			return err
-		}
-		b.stats.add(a)
-		b.Reset()
-		return nil
-	}
 	if b.Len() > 0 {
 		if err := b.send(); err != nil {
 			return err
 		}
+	}
+	if b.todo == nil {
+		return nil // nothing was ever handed over
 	}
 	return b.wait()
 }
