@@ -241,33 +241,50 @@ func TestConfigErrorsNameKeyAndFile(t *testing.T) {
 	}
 }
 
+// importKiller kills `db4e import` of one log at random moments within the time a whole import
+// of it takes here.
+type importKiller struct {
+	logPath string
+	full    time.Duration // a whole import, timed once into a store of its own
+	rng     *rand.Rand
+	killed  int
+}
+
+func newImportKiller(t *testing.T, logPath string, seed uint64) *importKiller {
+	t.Helper()
+	start := time.Now()
+	if _, errs, code := db4e(t, nil, "--data", filepath.Join(t.TempDir(), "probe"), "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	return &importKiller{logPath: logPath, full: time.Since(start), rng: rand.New(rand.NewPCG(seed, seed+1))}
+}
+
+// killOne starts an import into data and kills it -9 at a random moment.
+func (k *importKiller) killOne(t *testing.T, data string) {
+	t.Helper()
+	cmd := exec.Command(db4eBin, "--data", data, "import", k.logPath)
+	cmd.Env = testEnv(t)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Duration(k.rng.Int64N(int64(k.full))))
+	if cmd.Process.Signal(syscall.SIGKILL) == nil {
+		k.killed++
+	}
+	cmd.Wait()
+}
+
 // kill -9 of an import at random moments, then a complete import: exact counts.
 func TestImportSurvivesKill9(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "p2pool.log")
 	sim := writeLog(t, logPath, 300_000, 6)
 	data := filepath.Join(dir, "data")
-	// how long a whole import takes here, to spread the kills over it
-	start := time.Now()
-	if _, errs, code := db4e(t, nil, "--data", filepath.Join(dir, "probe"), "import", logPath); code != 0 {
-		t.Fatal(errs)
-	}
-	full := time.Since(start)
-	rng := rand.New(rand.NewPCG(1, 2))
-	killed := 0
+	k := newImportKiller(t, logPath, 1)
 	for range killRounds() {
-		cmd := exec.Command(db4eBin, "--data", data, "import", logPath)
-		cmd.Env = testEnv(t)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.Int64N(int64(full))))
-		if cmd.Process.Signal(syscall.SIGKILL) == nil {
-			killed++
-		}
-		cmd.Wait()
+		k.killOne(t, data)
 	}
-	t.Logf("a full import takes %v; killed %d of %d", full, killed, killRounds())
+	t.Logf("a full import takes %v; killed %d of %d", k.full, k.killed, killRounds())
 	if _, errs, code := db4e(t, nil, "--data", data, "import", logPath); code != 0 {
 		t.Fatal(errs)
 	}
@@ -282,25 +299,10 @@ func TestBulkImportSurvivesKill9(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "p2pool.log")
 	sim := writeLog(t, logPath, 300_000, 6)
-	start := time.Now()
-	if _, errs, code := db4e(t, nil, "--data", filepath.Join(dir, "probe"), "import", logPath); code != 0 {
-		t.Fatal(errs)
-	}
-	full := time.Since(start)
-	rng := rand.New(rand.NewPCG(3, 4))
-	killed := 0
+	k := newImportKiller(t, logPath, 3)
 	for i := range killRounds() {
 		data := filepath.Join(dir, fmt.Sprintf("data%d", i))
-		cmd := exec.Command(db4eBin, "--data", data, "import", logPath)
-		cmd.Env = testEnv(t)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.Int64N(int64(full))))
-		if cmd.Process.Signal(syscall.SIGKILL) == nil {
-			killed++
-		}
-		cmd.Wait()
+		k.killOne(t, data)
 		if _, errs, code := db4e(t, nil, "--data", data, "import", logPath); code != 0 {
 			t.Fatal(errs)
 		}
@@ -312,7 +314,7 @@ func TestBulkImportSurvivesKill9(t *testing.T) {
 		}
 		os.RemoveAll(data)
 	}
-	t.Logf("a full import takes %v; killed %d of %d, each on a fresh store", full, killed, killRounds())
+	t.Logf("a full import takes %v; killed %d of %d, each on a fresh store", k.full, k.killed, killRounds())
 }
 
 // kill -9 of the service at random moments while P2Pool writes, rotation included: every event
