@@ -142,12 +142,7 @@ func TestServiceServesThePage(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for path, want := range map[string]string{"/": "assets/app.js", "/metrics": "db4e_blocks_total 2", "/assets/uPlot.iife.min.js": "uPlot"} {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, b := testtool.Get(t, base+path)
 		if resp.StatusCode != 200 || !bytes.Contains(b, []byte(want)) {
 			t.Errorf("%s: %s, want %q in it", path, resp.Status, want)
 		}

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -236,15 +236,7 @@ func TestEachCollectorHasItsOwnMetrics(t *testing.T) {
 // scrape reads base's /metrics.
 func scrape(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, b := testtool.Get(t, base+"/metrics")
 	return string(b)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/internal/opstest"
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/web"
 )
@@ -33,16 +33,7 @@ func farm(t *testing.T) *ops.Local {
 
 func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return testtool.Get(t, srv.URL+path)
 }
 
 // The JSON endpoint is the console's Snapshot for the same range, byte for byte: the page and

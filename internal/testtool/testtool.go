@@ -1,6 +1,7 @@
-// Package testtool finds the real programs tests run against (logrotate, sshd, tmux, monerod,
-// chromium, prometheus): .ci/run installs them, so on CI a missing one fails the test, and
-// elsewhere the test is skipped, saying what to install.
+// Package testtool is what tests in several packages share. Need finds the real programs they
+// run against (logrotate, sshd, tmux, monerod, chromium, prometheus): .ci/run installs them, so
+// on CI a missing one fails the test, and elsewhere the test is skipped, saying what to install.
+// Get reads a loopback HTTP server's answer.
 package testtool
 
 import (
