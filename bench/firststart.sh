@@ -14,9 +14,7 @@ every=${3:-200}
 out=bench/out
 mkdir -p $out
 go build -o $out/db4e .
-log=$out/p2pool-$size.log
-[ "$every" = 200 ] || log=$out/p2pool-$size-e$every.log
-[ -f "$log" ] || go run ./bench/genlog -o "$log" -size "$size" -event-every "$every"
+log=$(p2pool_log "$size" "$every")
 work=$(mktemp -d)
 trap 'kill $svc 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 : > "$work/p2pool.log"

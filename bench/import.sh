@@ -14,13 +14,10 @@ every=${2:-200}
 out=bench/out
 mkdir -p $out
 go build -o $out/db4e .
-log=$out/p2pool-$size.log
-[ "$every" = 200 ] || log=$out/p2pool-$size-e$every.log
-[ -f "$log" ] || go run ./bench/genlog -o "$log" -size "$size" -event-every "$every"
+log=$(p2pool_log "$size" "$every")
 cat "$log" > /dev/null # page cache warm for both
 pattern='SHARE FOUND|BLOCK FOUND|got a payout'
-# grep -c into /dev/null stops at the first match (GNU grep sees the null device): pipe it.
-grep_s=$(for _ in 1 2 3; do /usr/bin/time -f %e sh -c "LC_ALL=C grep -cE '$pattern' '$log' | cat >/dev/null" 2>&1; done | best)
+grep_s=$(for _ in 1 2 3; do wall env LC_ALL=C grep -cE "$pattern" "$log"; done | best)
 events=$(LC_ALL=C grep -cE "$pattern" "$log")
 lines=$(wc -l < "$log")
 d=$(mktemp -d)
