@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -232,36 +230,6 @@ func (s *Store) CountEvents() (int, error) {
 	return n, err
 }
 
-// Series returns the samples of one series with from <= time < to, oldest first.
-func (s *Store) Series(series string, from, to time.Time) ([]model.Sample, error) {
-	var out []model.Sample
-	err := s.db.View(func(txn *badger.Txn) error {
-		for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
-			prefix := seriesKey(series, day)
-			prefix = prefix[:len(prefix)-8]
-			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix})
-			for it.Rewind(); it.Valid(); it.Next() {
-				k := it.Item().Key()
-				t := time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-8:])))
-				if t.Before(from) || !t.Before(to) {
-					continue
-				}
-				var v float64
-				_ = it.Item().Value(func(b []byte) error {
-					if len(b) == 8 {
-						v = math.Float64frombits(binary.BigEndian.Uint64(b))
-					}
-					return nil
-				})
-				out = append(out, model.Sample{Series: series, Time: t, Value: v})
-			}
-			it.Close()
-		}
-		return nil
-	})
-	return out, err
-}
-
 // Latest returns the newest sample of every series whose name starts with prefix.
 func (s *Store) Latest(prefix string) (map[string]model.Sample, error) {
 	out := map[string]model.Sample{}
@@ -274,42 +242,6 @@ func (s *Store) Latest(prefix string) (map[string]model.Sample, error) {
 		return nil
 	})
 	return out, err
-}
-
-// PruneSeries drops the time-series days older than the retention, a few thousand keys at a
-// time between other writers: Badger's DropPrefix would block every write while it runs, and a
-// concurrent write would fail (the follower would stop).
-func (s *Store) PruneSeries(now time.Time) (int, error) {
-	if s.cfg.SeriesRetentionDays <= 0 {
-		return 0, nil
-	}
-	cutoff := []byte(prefixSeries + now.UTC().AddDate(0, 0, -s.cfg.SeriesRetentionDays).Format("20060102"))
-	days := map[string]bool{}
-	for {
-		var keys [][]byte
-		err := s.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
-			defer it.Close()
-			for it.Rewind(); it.Valid() && int64(len(keys)) < s.db.MaxBatchCount()/4; it.Next() {
-				k := it.Item().KeyCopy(nil)
-				if bytes.Compare(k, cutoff) >= 0 {
-					break
-				}
-				keys = append(keys, k)
-				days[string(k[len(prefixSeries):len(prefixSeries)+8])] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return len(days), fmt.Errorf("prune series: %w", err)
-		}
-		if len(keys) == 0 {
-			return len(days), nil
-		}
-		if err := s.deleteKeys(keys); err != nil {
-			return len(days), fmt.Errorf("prune series: %w", err)
-		}
-	}
 }
 
 // deleteKeys deletes keys in one transaction, between other writers.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -351,56 +349,6 @@ func (s *Store) writeSkips(w *txnWriter, skips []Skip, res *Applied) error {
 	}
 	res.Skipped += added
 	return nil
-}
-
-func (s *Store) writeSamples(w *txnWriter, samples []model.Sample) error {
-	latest := map[string]model.Sample{}
-	for _, sm := range samples {
-		if math.IsNaN(sm.Value) || math.IsInf(sm.Value, 0) {
-			continue
-		}
-		if host, ok := strings.CutPrefix(sm.Series, "worker/"); ok {
-			// A series per host costs memory and disk: only hosts with a row have one.
-			if keep, err := w.hasRow(host); err != nil || !keep {
-				continue
-			}
-		}
-		if err := w.set(seriesKey(sm.Series, sm.Time), binary.BigEndian.AppendUint64(nil, math.Float64bits(sm.Value))); err != nil {
-			return fmt.Errorf("write sample: %w", err)
-		}
-		if l, ok := latest[sm.Series]; !ok || sm.Time.After(l.Time) {
-			latest[sm.Series] = sm
-		}
-	}
-	for name, sm := range latest {
-		k := []byte(prefixLatest + name)
-		var old model.Sample
-		found, err := getJSON(w.txn, k, &old)
-		if err != nil {
-			return err
-		}
-		if found && old.Time.After(sm.Time) {
-			continue // an import of old data must not hide the newest value
-		}
-		b, err := json.Marshal(sm)
-		if err != nil {
-			return fmt.Errorf("encode sample: %w", err)
-		}
-		if err := w.set(k, b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func seriesKey(series string, t time.Time) []byte {
-	k := make([]byte, 0, len(prefixSeries)+9+len(series)+9)
-	k = append(k, prefixSeries...)
-	k = t.UTC().AppendFormat(k, "20060102")
-	k = append(k, '/')
-	k = append(k, series...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, uint64(t.UnixNano()))
 }
 
 func dayKey(date string) []byte { return []byte(prefixDay + date) }
