@@ -67,7 +67,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	var loops sync.WaitGroup
 	loops.Go(func() { l.RunPollers(loopCtx) })
 	loops.Go(func() { l.RunAlerts(loopCtx) })
-	loops.Go(func() { tick.Every(loopCtx, time.Hour, true, l.pruneSeries) })
+	loops.Go(func() { tick.Every(loopCtx, seriesUpkeep, true, func() { l.tidySeries(loopCtx) }) })
 	// cheap: one read of /proc/self/maps
 	loops.Go(func() { tick.Every(loopCtx, 2*time.Second, true, l.releasePages) })
 	// A watchdog restart under way is stopped with the loops, and records that before the
@@ -85,12 +85,22 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	return nil
 }
 
-func (l *Local) pruneSeries() {
+// seriesUpkeep is how often the time series are pruned and sealed: the samples of the last
+// minutes wait as a key each (~35 bytes) until sealed into chunks (~4).
+const seriesUpkeep = 10 * time.Minute
+
+func (l *Local) tidySeries(ctx context.Context) {
 	n, err := l.Store.PruneSeries(l.Now())
 	if err != nil {
 		l.Log.Warn("prune time series", "err", err)
 	} else if n > 0 {
 		l.Log.Info("pruned time series", "days", n)
+	}
+	sealed, err := l.Store.SealSeries(ctx)
+	if err != nil && ctx.Err() == nil {
+		l.Log.Warn("seal time series", "err", err, "sealed", sealed)
+	} else {
+		l.Log.Debug("sealed time series", "samples", sealed)
 	}
 }
 

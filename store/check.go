@@ -68,6 +68,10 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 				if host != OtherHost {
 					admitted[host] = true
 				}
+			case bytes.HasPrefix(k, []byte(prefixSeries)):
+				if err := checkSample(k, v); err != nil {
+					r.Add("time series %q: %v", k, err)
+				}
 			case bytes.HasPrefix(k, []byte(prefixSkip)):
 				var sk Skip
 				if err := json.Unmarshal(v, &sk); err != nil {
@@ -124,4 +128,23 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 func sameDay(a, b DayTotals) bool {
 	return a.Shares == b.Shares && a.Blocks == b.Blocks && a.Payments == b.Payments &&
 		a.Piconero.Cmp(b.Piconero) == 0 && maps.Equal(a.SharesByHost, b.SharesByHost) && maps.Equal(a.Kinds, b.Kinds)
+}
+
+// checkSample says what is wrong with a time-series key and its value, if anything.
+func checkSample(k, v []byte) error {
+	prefix := seriesPrefixOf(k)
+	if prefix == nil {
+		return errors.New("not a series key")
+	}
+	t, chunk, ok := seriesTail(k[len(prefix):])
+	switch {
+	case !ok:
+		return errors.New("not a sample's key")
+	case chunk:
+		_, err := decodeChunk(nil, t, v)
+		return err
+	case len(v) != 8:
+		return fmt.Errorf("a sample of %d bytes, not 8", len(v))
+	}
+	return nil
 }

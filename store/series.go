@@ -2,10 +2,14 @@ package store
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +29,18 @@ func (s *Store) writeSamples(w *txnWriter, samples []model.Sample) error {
 				continue
 			}
 		}
-		if err := w.set(seriesKey(sm.Series, sm.Time), binary.BigEndian.AppendUint64(nil, math.Float64bits(sm.Value))); err != nil {
+		if strings.IndexByte(sm.Series, 0) >= 0 {
+			continue // a NUL ends the name in the key
+		}
+		// Polls are kept to the millisecond: a chunk then advances in milliseconds, and a
+		// steady poll's jitter costs a byte, not four.
+		sm.Time = sm.Time.Truncate(time.Millisecond)
+		prefix := seriesPrefix(sm.Series, sm.Time)
+		k := binary.BigEndian.AppendUint64(prefix, uint64(sm.Time.UnixNano()))
+		if err := w.set(k, binary.BigEndian.AppendUint64(nil, math.Float64bits(sm.Value))); err != nil {
 			return fmt.Errorf("write sample: %w", err)
 		}
+		s.noteUnsealed(string(prefix), sm.Time.UnixNano())
 		if l, ok := latest[sm.Series]; !ok || sm.Time.After(l.Time) {
 			latest[sm.Series] = sm
 		}
@@ -53,44 +66,369 @@ func (s *Store) writeSamples(w *txnWriter, samples []model.Sample) error {
 	return nil
 }
 
-func seriesKey(series string, t time.Time) []byte {
-	k := make([]byte, 0, len(prefixSeries)+9+len(series)+9)
+// seriesPrefix is where one series' samples of the UTC day of t are: single samples at
+// <prefix><unix ns BE>, chunks at <prefix><first sample's unix ns BE>c (chunk.go).
+func seriesPrefix(series string, t time.Time) []byte {
+	k := make([]byte, 0, len(prefixSeries)+9+len(series)+10)
 	k = append(k, prefixSeries...)
 	k = t.UTC().AppendFormat(k, "20060102")
 	k = append(k, '/')
 	k = append(k, series...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, uint64(t.UnixNano()))
+	return append(k, 0)
+}
+
+func seriesKey(series string, t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(seriesPrefix(series, t), uint64(t.UnixNano()))
+}
+
+func chunkKey(prefix []byte, first int64) []byte {
+	k := append(bytes.Clone(prefix), make([]byte, 0, 9)...)
+	return append(binary.BigEndian.AppendUint64(k, uint64(first)), chunkMark)
+}
+
+// seriesTail is what follows the series' prefix in one of its keys: a single sample (its
+// time) or a chunk (its first sample's time); ok is false for a key of neither shape.
+func seriesTail(tail []byte) (t int64, chunk, ok bool) {
+	switch {
+	case len(tail) == 8:
+		return int64(binary.BigEndian.Uint64(tail)), false, true
+	case len(tail) == 9 && tail[8] == chunkMark:
+		return int64(binary.BigEndian.Uint64(tail)), true, true
+	}
+	return 0, false, false
+}
+
+// seriesPrefixOf is the series-day prefix of a key under prefixSeries, nil if it has none.
+func seriesPrefixOf(k []byte) []byte {
+	const head = len(prefixSeries) + len("20060102/")
+	if len(k) < head {
+		return nil
+	}
+	i := bytes.IndexByte(k[head:], 0)
+	if i < 0 {
+		return nil
+	}
+	return k[:head+i+1]
 }
 
 // Series returns the samples of one series with from <= time < to, oldest first.
 func (s *Store) Series(series string, from, to time.Time) ([]model.Sample, error) {
 	var out []model.Sample
 	err := s.db.View(func(txn *badger.Txn) error {
+		var pts []point
 		for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
-			prefix := seriesKey(series, day)
-			prefix = prefix[:len(prefix)-8]
-			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix})
-			for it.Rewind(); it.Valid(); it.Next() {
-				k := it.Item().Key()
-				t := time.Unix(0, int64(binary.BigEndian.Uint64(k[len(k)-8:])))
-				if t.Before(from) || !t.Before(to) {
-					continue
-				}
-				var v float64
-				_ = it.Item().Value(func(b []byte) error {
-					if len(b) == 8 {
-						v = math.Float64frombits(binary.BigEndian.Uint64(b))
-					}
-					return nil
-				})
-				out = append(out, model.Sample{Series: series, Time: t, Value: v})
+			var err error
+			if pts, err = readSeriesDay(txn, seriesPrefix(series, day), pts[:0]); err != nil {
+				return fmt.Errorf("read series %s: %w", series, err)
 			}
-			it.Close()
+			for _, p := range pts {
+				if t := time.Unix(0, p.t); !t.Before(from) && t.Before(to) {
+					out = append(out, model.Sample{Series: series, Time: t, Value: p.v})
+				}
+			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// readSeriesDay appends one series-day's samples, single and chunked, in time order.
+func readSeriesDay(txn *badger.Txn, prefix []byte, pts []point) ([]point, error) {
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 16, Prefix: prefix})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		t, chunk, ok := seriesTail(item.Key()[len(prefix):])
+		if !ok {
+			continue
+		}
+		err := item.Value(func(b []byte) error {
+			if chunk {
+				var err error
+				pts, err = decodeChunk(pts, t, b)
+				return err
+			}
+			if len(b) != 8 {
+				return fmt.Errorf("sample of %d bytes, not 8", len(b))
+			}
+			pts = append(pts, point{t: t, v: math.Float64frombits(binary.BigEndian.Uint64(b)), single: true})
+			return nil
+		})
+		if err != nil {
+			return pts, fmt.Errorf("key %q: %w", item.Key(), err)
+		}
+	}
+	return tidy(pts), nil
+}
+
+// tidy puts points in time order, one per time: of two at one time a single sample (written
+// after any chunk that holds that time) over a chunk's, else the first.
+func tidy(pts []point) []point {
+	byTime := func(a, b point) int { return cmp.Compare(a.t, b.t) }
+	if !slices.IsSortedFunc(pts, byTime) {
+		slices.SortStableFunc(pts, byTime)
+	}
+	out := pts[:0]
+	for _, p := range pts {
+		if n := len(out); n > 0 && out[n-1].t == p.t {
+			if p.single && !out[n-1].single {
+				out[n-1] = p
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// SealSeries packs the samples written a key each into chunks (chunk.go): ~35 bytes a sample
+// on disk become ~4. The service calls it every few minutes. Each series-day is sealed in
+// transactions of its own, between other writers; a crash between two leaves some samples
+// single and some chunked, which read the same, none twice. It goes on past a series it cannot
+// seal (a damaged chunk) and returns the first such error.
+func (s *Store) SealSeries(ctx context.Context) (sealed int, err error) {
+	todo, err := s.takeUnsealed()
+	if err != nil {
+		return 0, fmt.Errorf("seal series: %w", err)
+	}
+	var first error
+	for prefix, lo := range todo {
+		for limit := sealPiece; ; {
+			if ctx.Err() != nil {
+				s.noteUnsealedLocked(prefix, lo)
+				return sealed, ctx.Err()
+			}
+			n, next, err := s.sealSome([]byte(prefix), lo, limit)
+			if errors.Is(err, badger.ErrTxnTooBig) && limit > 1 {
+				limit /= 2
+				continue
+			}
+			if err != nil {
+				s.noteUnsealedLocked(prefix, lo) // tried again next time
+				if errors.Is(err, model.ErrDiskFull) {
+					return sealed, fmt.Errorf("seal series: %w", err)
+				}
+				if first == nil {
+					first = fmt.Errorf("seal series %q: %w", prefix, err)
+				}
+				break
+			}
+			sealed += n
+			if next < 0 {
+				break
+			}
+			lo = next
+		}
+	}
+	return sealed, first
+}
+
+// sealPiece is how many single samples one sealing transaction takes: a few hundred KB of
+// deletes and chunks, well inside Badger's transaction limit at db4e's memtable size.
+const sealPiece = 1024
+
+// noteUnsealed records a single sample written under prefix at t (unix ns); under writeMu.
+func (s *Store) noteUnsealed(prefix string, t int64) {
+	if s.unsealed == nil {
+		s.unsealed = map[string]int64{}
+	}
+	if lo, ok := s.unsealed[prefix]; !ok || t < lo {
+		s.unsealed[prefix] = t
+	}
+}
+
+func (s *Store) noteUnsealedLocked(prefix string, t int64) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.noteUnsealed(prefix, t)
+}
+
+// takeUnsealed hands over the series-days to seal and starts a new list. The first call since
+// Open scans the store as well, for the single samples an earlier process left (a crash, an
+// import); those are sealed from the start of their day.
+func (s *Store) takeUnsealed() (map[string]int64, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	todo := s.unsealed
+	s.unsealed = nil
+	if todo == nil {
+		todo = map[string]int64{}
+	}
+	for prefix := range s.chunkTails {
+		if _, ok := todo[prefix]; !ok {
+			delete(s.chunkTails, prefix) // a day done with, most often
+		}
+	}
+	if s.scanned {
+		return todo, nil
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			prefix := seriesPrefixOf(k)
+			if prefix == nil {
+				continue
+			}
+			if _, chunk, ok := seriesTail(k[len(prefix):]); ok && !chunk {
+				todo[string(prefix)] = math.MinInt64
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.unsealed = todo
+		return nil, err
+	}
+	s.scanned = true
+	return todo, nil
+}
+
+// sealSome seals up to limit of the single samples under one series-day prefix from lo (unix
+// ns; none are earlier), with the chunks they fall in or follow. next is the time of the first
+// single sample left, -1 when none is.
+func (s *Store) sealSome(prefix []byte, lo int64, limit int) (n int, next int64, err error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.writable(); err != nil {
+		return 0, -1, err
+	}
+	if err := s.endBulk(); err != nil {
+		return 0, -1, err
+	}
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	var chunks []chunkAt
+	if prev, ok, err := s.chunkBefore(txn, prefix, lo); err != nil {
+		return 0, -1, err
+	} else if ok {
+		chunks = append(chunks, prev)
+	}
+	// From lo on, not from the chunk before: between them are the samples sealed last time,
+	// deleted keys an iterator would step over one by one.
+	from := prefix
+	if lo > 0 {
+		from = binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(lo))
+	}
+	var singles []point
+	var drop [][]byte
+	next = -1
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	for it.Seek(from); it.Valid() && next < 0 && err == nil; it.Next() {
+		item := it.Item()
+		t, chunk, ok := seriesTail(item.Key()[len(prefix):])
+		switch {
+		case !ok:
+		case chunk:
+			chunks = append(chunks, chunkAt{item.KeyCopy(nil), t})
+		case len(singles) == limit:
+			next = t
+		default:
+			var v float64
+			err = item.Value(func(b []byte) error {
+				if len(b) != 8 {
+					return fmt.Errorf("sample %q of %d bytes, not 8", item.Key(), len(b))
+				}
+				v = math.Float64frombits(binary.BigEndian.Uint64(b))
+				return nil
+			})
+			singles = append(singles, point{t: t, v: v, single: true})
+			drop = append(drop, item.KeyCopy(nil))
+		}
+	}
+	it.Close()
+	if err != nil || len(singles) == 0 {
+		return 0, -1, err
+	}
+	// The chunks to merge: the one before the samples, which they may fall in or extend while
+	// it has room, and every one that starts among them.
+	hi := singles[len(singles)-1].t
+	pts := singles
+	last := int64(math.MinInt64) // the day's last chunk, once written
+	for _, c := range chunks {
+		if c.first > hi {
+			last = max(last, c.first)
+			continue
+		}
+		item, err := txn.Get(c.key)
+		if err != nil {
+			return 0, -1, err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return 0, -1, err
+		}
+		had := len(pts)
+		if pts, err = decodeChunk(pts, c.first, v); err != nil {
+			return 0, -1, fmt.Errorf("chunk %q: %w", c.key, err)
+		}
+		if pts[len(pts)-1].t < singles[0].t && len(v) > maxChunk*7/8 {
+			pts = pts[:had] // full, and before the samples: left as it is
+			last = max(last, c.first)
+			continue
+		}
+		drop = append(drop, c.key)
+	}
+	pts = tidy(pts)
+	written := map[string]bool{}
+	for rest := pts; len(rest) > 0; {
+		v, n := encodeChunk(nil, rest)
+		k := chunkKey(prefix, rest[0].t)
+		if err := txn.Set(k, v); err != nil {
+			return 0, -1, err
+		}
+		written[string(k)] = true
+		last = max(last, rest[0].t)
+		rest = rest[n:]
+	}
+	for _, k := range drop {
+		if !written[string(k)] {
+			if err := txn.Delete(k); err != nil {
+				return 0, -1, err
+			}
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return 0, -1, err
+	}
+	if s.chunkTails == nil {
+		s.chunkTails = map[string]int64{}
+	}
+	if next < 0 {
+		s.chunkTails[string(prefix)] = last
+	} else {
+		delete(s.chunkTails, string(prefix)) // chunks past where this piece stopped are unseen
+	}
+	return len(singles), next, nil
+}
+
+type chunkAt struct {
+	key   []byte
+	first int64
+}
+
+// chunkBefore finds the last chunk under prefix that begins before lo. The live case (samples
+// after every chunk of the day) is one lookup of the chunk the last seal wrote; else a reverse
+// scan.
+func (s *Store) chunkBefore(txn *badger.Txn, prefix []byte, lo int64) (chunkAt, bool, error) {
+	if first, ok := s.chunkTails[string(prefix)]; ok && first < lo {
+		k := chunkKey(prefix, first)
+		switch _, err := txn.Get(k); {
+		case err == nil:
+			return chunkAt{k, first}, true, nil
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return chunkAt{}, false, err
+		}
+	}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+	defer it.Close()
+	for it.Seek(binary.BigEndian.AppendUint64(bytes.Clone(prefix), uint64(max(lo, 0)))); it.Valid(); it.Next() {
+		if t, chunk, ok := seriesTail(it.Item().Key()[len(prefix):]); ok && chunk && t < lo {
+			return chunkAt{it.Item().KeyCopy(nil), t}, true, nil
+		}
+	}
+	return chunkAt{}, false, nil
 }
 
 // PruneSeries drops the time-series days older than the retention, a few thousand keys at a

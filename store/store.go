@@ -31,7 +31,7 @@ const (
 	prefixDay        = "v/" // v/<YYYY-MM-DD>            -> DayTotals JSON
 	prefixCheckpoint = "p/" // p/<reader name>           -> checkpoint bytes (owned by the reader)
 	prefixSkip       = "s/" // s/<hash of record>        -> Skip JSON
-	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE> -> float64 bits
+	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE>[c] -> float64 bits, or a chunk (chunk.go)
 	prefixLatest     = "l/" // l/<series>                -> latest model.Sample JSON
 	prefixHost       = "h/" // h/<host>                  -> HostTotals JSON
 	keyMeta          = "m/meta"
@@ -95,6 +95,14 @@ type Store struct {
 	// newestEvent is the greatest event key stored, under writeMu: an event whose key sorts
 	// after it is new without a lookup.
 	newestEvent []byte
+	// unsealed holds the series-day prefixes written single samples since they were last
+	// sealed, with the earliest such sample's time (series.go), under writeMu. Until the
+	// first seal since Open has scanned the store for older ones, scanned is false.
+	unsealed map[string]int64
+	scanned  bool
+	// chunkTails holds, for the series-days sealed last time, the first sample's time of the
+	// day's last chunk (series.go), under writeMu.
+	chunkTails map[string]int64
 	// bulk is a bulk load under way (bulk.go), under writeMu.
 	bulk *bulkLoad
 	// keys are the prefixes reads use: the current layout's, or layout 1's in a store that

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,8 +31,19 @@ func main() {
 	every := flag.Duration("every", time.Minute, "poll interval")
 	days := flag.Int("days", 30, "days of polls")
 	perMiner := flag.Bool("one", false, "one series a miner (its hashrate) instead of what the service keeps")
+	profile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "seriesdisk:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*dir, *miners, *every, *days, *perMiner); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "seriesdisk:", err)
 		os.Exit(1)
 	}
@@ -59,6 +73,7 @@ func run(dir string, miners int, every time.Duration, days int, one bool) error 
 	names := map[string]bool{}
 	written := 0
 	began := time.Now()
+	var seals []time.Duration
 	var b store.Batch
 	for t := start; t.Before(end); t = t.Add(every) {
 		// A poll is stamped when it starts: a few milliseconds late, in nanoseconds.
@@ -72,8 +87,13 @@ func run(dir string, miners int, every time.Duration, days int, one bool) error 
 		if _, err := s.Apply(&b); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
-		if err := maintain(s, now); err != nil {
+		t0 := time.Now()
+		sealed, err := maintain(s, now)
+		if err != nil {
 			return err
+		}
+		if sealed {
+			seals = append(seals, time.Since(t0))
 		}
 	}
 	took := time.Since(began)
@@ -95,6 +115,15 @@ func run(dir string, miners int, every time.Duration, days int, one bool) error 
 	used := after - before
 	fmt.Printf("%d miners, a poll every %s, %d days: %d series, %d samples written, %d read back, in %.1f s\n",
 		miners, every, days, len(names), written, kept, took.Seconds())
+	slices.Sort(seals)
+	var sealing time.Duration
+	for _, d := range seals {
+		sealing += d
+	}
+	if len(seals) > 0 {
+		fmt.Printf("upkeep (prune and seal) every 10 min: %d runs, %.1f s in all, p50 %.1f ms, max %.1f ms\n", len(seals),
+			sealing.Seconds(), float64(seals[len(seals)/2].Microseconds())/1e3, float64(seals[len(seals)-1].Microseconds())/1e3)
+	}
 	fmt.Printf("store: %.1f MB on disk (%s), %.1f bytes a sample; a month at this rate: %.1f MB\n",
 		float64(used)/1e6, kinds, float64(used)/float64(kept), float64(used)/float64(days)*30/1e6)
 	return nil
@@ -182,12 +211,14 @@ func (f *farm) poll(now time.Time, out []model.Sample) []model.Sample {
 	)
 }
 
-// maintain is the service's hourly upkeep, on simulated time.
-func maintain(s *store.Store, now time.Time) error {
-	if now.Minute() == 0 && now.Second() < 1 {
-		if _, err := s.PruneSeries(now); err != nil {
-			return err
-		}
+// maintain is the service's upkeep every ten minutes (ops.seriesUpkeep), on simulated time.
+func maintain(s *store.Store, now time.Time) (bool, error) {
+	if now.Minute()%10 != 0 || now.Second() >= 1 {
+		return false, nil
 	}
-	return nil
+	if _, err := s.PruneSeries(now); err != nil {
+		return true, err
+	}
+	_, err := s.SealSeries(context.Background())
+	return true, err
 }
