@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -182,50 +183,92 @@ func tidy(pts []point) []point {
 }
 
 // SealSeries packs the samples written a key each into chunks (chunk.go): ~35 bytes a sample
-// on disk become ~4. The service calls it every few minutes. Each series-day is sealed in
-// transactions of its own, between other writers; a crash between two leaves some samples
-// single and some chunked, which read the same, none twice. It goes on past a series it cannot
-// seal (a damaged chunk) and returns the first such error.
+// on disk become ~4. The service calls it every few minutes. It seals every series-day written
+// since the last call, then up to sealBudget samples of those an earlier process left (a store
+// of db4e before chunks, a crash, an import run alone), newest day first: an old store's month
+// is sealed over a day of calls, not in one burst of writes and compactions. Each series-day is
+// sealed in transactions of its own, between other writers; a crash between two leaves some
+// samples single and some chunked, which read the same, none twice. It goes on past a series
+// it cannot seal (a damaged chunk) and returns the first such error.
 func (s *Store) SealSeries(ctx context.Context) (sealed int, err error) {
+	s.sealMu.Lock()
+	defer s.sealMu.Unlock()
 	todo, err := s.takeUnsealed()
 	if err != nil {
 		return 0, fmt.Errorf("seal series: %w", err)
 	}
 	var first error
-	for prefix, lo := range todo {
-		for limit := sealPiece; ; {
-			if ctx.Err() != nil {
-				s.noteUnsealedLocked(prefix, lo)
-				return sealed, ctx.Err()
-			}
-			n, next, err := s.sealSome([]byte(prefix), lo, limit)
-			if errors.Is(err, badger.ErrTxnTooBig) && limit > 1 {
-				limit /= 2
-				continue
-			}
-			if err != nil {
-				s.noteUnsealedLocked(prefix, lo) // tried again next time
-				if errors.Is(err, model.ErrDiskFull) {
-					return sealed, fmt.Errorf("seal series: %w", err)
+	for i, prefix := range todo {
+		n, left, err := s.sealPrefix(ctx, prefix.prefix, prefix.lo, math.MaxInt)
+		sealed += n
+		if err != nil {
+			s.noteUnsealedLocked(prefix.prefix, left) // tried again next time, from where it stopped
+			if ctx.Err() != nil || errors.Is(err, model.ErrDiskFull) {
+				for _, rest := range todo[i+1:] {
+					s.noteUnsealedLocked(rest.prefix, rest.lo)
 				}
-				if first == nil {
-					first = fmt.Errorf("seal series %q: %w", prefix, err)
-				}
-				break
+				return sealed, fmt.Errorf("seal series: %w", err)
 			}
-			sealed += n
-			if next < 0 {
-				break
+			first = cmp.Or(first, fmt.Errorf("seal series %q: %w", prefix.prefix, err))
+		}
+	}
+	for budget := sealBudget; budget > 0 && len(s.backlog) > 0; {
+		day := &s.backlog[0]
+		n, left, err := s.sealPrefix(ctx, day.prefix, day.lo, budget)
+		sealed, budget = sealed+n, budget-n
+		day.lo = left
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, model.ErrDiskFull) {
+				return sealed, fmt.Errorf("seal series: %w", err)
 			}
-			lo = next
+			first = cmp.Or(first, fmt.Errorf("seal series %q: %w", day.prefix, err))
+		}
+		if err != nil || left < 0 {
+			s.backlog = s.backlog[1:] // done, or damaged: check names it
 		}
 	}
 	return sealed, first
 }
 
+// sealBudget bounds the samples left by an earlier process that one SealSeries seals: ~5 MB of
+// deletes and chunks, a memtable or two, which the service absorbs as it does its own polls.
+const sealBudget = 64 << 10
+
 // sealPiece is how many single samples one sealing transaction takes: a few hundred KB of
 // deletes and chunks, well inside Badger's transaction limit at db4e's memtable size.
 const sealPiece = 1024
+
+// unsealedDay is a series-day prefix with single samples from lo (unix ns) on.
+type unsealedDay struct {
+	prefix string
+	lo     int64
+}
+
+// sealPrefix seals the single samples of one series-day from lo on, up to budget of them, in
+// pieces. left is where it stopped (-1: nothing left).
+func (s *Store) sealPrefix(ctx context.Context, prefix string, lo int64, budget int) (sealed int, left int64, err error) {
+	for limit := sealPiece; ; {
+		if err := ctx.Err(); err != nil {
+			return sealed, lo, err
+		}
+		began := time.Now()
+		n, next, err := s.sealSome([]byte(prefix), lo, min(limit, budget-sealed))
+		if errors.Is(err, badger.ErrTxnTooBig) && limit > 1 {
+			limit /= 2
+			continue
+		}
+		if err != nil {
+			return sealed, lo, err
+		}
+		sealed += n
+		// Half the time at rest, so the compactions it causes have room to finish.
+		tick.Sleep(ctx, time.Since(began))
+		if next < 0 || sealed >= budget {
+			return sealed, next, nil
+		}
+		lo = next
+	}
+}
 
 // noteUnsealed records a single sample written under prefix at t (unix ns); under writeMu.
 func (s *Store) noteUnsealed(prefix string, t int64) {
@@ -243,22 +286,24 @@ func (s *Store) noteUnsealedLocked(prefix string, t int64) {
 	s.noteUnsealed(prefix, t)
 }
 
-// takeUnsealed hands over the series-days to seal and starts a new list. The first call since
-// Open scans the store as well, for the single samples an earlier process left (a crash, an
-// import); those are sealed from the start of their day.
-func (s *Store) takeUnsealed() (map[string]int64, error) {
+// takeUnsealed hands over the series-days written since the last call, day by day, and starts
+// a new list. The first call since Open also scans the store for the single samples an
+// earlier process left: those make the backlog, newest day first, sealed from their day's
+// start.
+func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	todo := s.unsealed
-	s.unsealed = nil
-	if todo == nil {
-		todo = map[string]int64{}
+	var todo []unsealedDay
+	for prefix, lo := range s.unsealed {
+		todo = append(todo, unsealedDay{prefix, lo})
 	}
+	slices.SortFunc(todo, func(a, b unsealedDay) int { return strings.Compare(a.prefix, b.prefix) })
 	for prefix := range s.chunkTails {
-		if _, ok := todo[prefix]; !ok {
+		if _, ok := s.unsealed[prefix]; !ok {
 			delete(s.chunkTails, prefix) // a day done with, most often
 		}
 	}
+	s.unsealed = nil
 	if s.scanned {
 		return todo, nil
 	}
@@ -271,16 +316,24 @@ func (s *Store) takeUnsealed() (map[string]int64, error) {
 			if prefix == nil {
 				continue
 			}
-			if _, chunk, ok := seriesTail(k[len(prefix):]); ok && !chunk {
-				todo[string(prefix)] = math.MinInt64
+			_, chunk, ok := seriesTail(k[len(prefix):])
+			if ok && !chunk && (len(s.backlog) == 0 || s.backlog[len(s.backlog)-1].prefix != string(prefix)) {
+				s.backlog = append(s.backlog, unsealedDay{string(prefix), math.MinInt64})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		s.unsealed = todo
+		s.backlog = nil
+		for _, d := range todo {
+			s.noteUnsealed(d.prefix, d.lo)
+		}
 		return nil, err
 	}
+	// Newest day first: the days nearest their pruning are sealed last, if at all.
+	slices.SortStableFunc(s.backlog, func(a, b unsealedDay) int {
+		return strings.Compare(b.prefix[:len(prefixSeries)+8], a.prefix[:len(prefixSeries)+8])
+	})
 	s.scanned = true
 	return todo, nil
 }

@@ -336,3 +336,72 @@ func runSealChild(dir string) {
 		}
 	}
 }
+
+// What an earlier process left (a store of db4e before chunks) is sealed sealBudget samples a
+// call, newest day first, and reads the same all along.
+func TestBacklogSealedABudgetACall(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, "UTC")
+	want := seriesModel{}
+	start := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
+	var b Batch
+	for i := range sealBudget + 5000 {
+		for _, name := range []string{"pool/a", "pool/b"} {
+			if i%2 == 0 || name == "pool/a" {
+				sm := model.Sample{Series: name, Time: start.Add(time.Duration(i) * 20 * time.Second), Value: float64(i)}
+				b.Samples = append(b.Samples, sm)
+				want.add(sm)
+			}
+		}
+	}
+	if _, err := s.Apply(&b); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir, "UTC")
+	defer s.Close()
+	end := start.Add(30 * 24 * time.Hour)
+	total := len(b.Samples)
+	for call := 1; singleSamples(t, s) > 0; call++ {
+		n, err := s.SealSeries(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := singleSamples(t, s)
+		if n > sealBudget || n+left != total {
+			t.Fatalf("call %d: sealed %d, %d left of %d", call, n, left, total)
+		}
+		total = left
+		want.compare(t, s, start, end, "a call")
+		if left > 0 {
+			// What is left is of the oldest days.
+			if got, _ := s.Series("pool/a", start, start.Add(24*time.Hour)); len(got) == 0 {
+				t.Fatal("the oldest day is gone")
+			}
+			if newest := b.Samples[len(b.Samples)-1].Time; countSinglesOn(t, s, newest) > 0 {
+				t.Errorf("call %d: the newest day still has single samples", call)
+			}
+		}
+		if call > 3 {
+			t.Fatalf("still %d single samples after %d calls", left, call)
+		}
+	}
+}
+
+func countSinglesOn(t *testing.T, s *Store, day time.Time) int {
+	t.Helper()
+	n := 0
+	s.db.View(func(txn *badger.Txn) error {
+		prefix := []byte(prefixSeries + day.UTC().Format("20060102"))
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if _, chunk, ok := seriesTail(k[len(seriesPrefixOf(k)):]); ok && !chunk {
+				n++
+			}
+		}
+		return nil
+	})
+	return n
+}

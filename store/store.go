@@ -100,6 +100,9 @@ type Store struct {
 	// first seal since Open has scanned the store for older ones, scanned is false.
 	unsealed map[string]int64
 	scanned  bool
+	// sealMu serialises SealSeries; backlog, under it, is what the first scan found to seal.
+	sealMu  sync.Mutex
+	backlog []unsealedDay
 	// chunkTails holds, for the series-days sealed last time, the first sample's time of the
 	// day's last chunk (series.go), under writeMu.
 	chunkTails map[string]int64
