@@ -18,7 +18,6 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
-	"github.com/db4e/db4e/internal/tick"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
@@ -186,12 +185,11 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 		return api.ImportResult{}, fmt.Errorf("import %s: %w", source, err)
 	}
 	defer closeFn()
-	// A long import has compactions touch table after table; their mapped pages would all count
-	// in this process's memory until released: a compaction maps megabytes in a few dozen
-	// milliseconds, so they are released that often (a read of /proc/self/maps, ~1 ms).
+	// A long import has compactions touch table after table; their mapped pages would all
+	// count in this process's memory until released.
 	releaseCtx, stopRelease := context.WithCancel(ctx)
 	defer stopRelease()
-	go tick.Every(releaseCtx, 25*time.Millisecond, false, l.releasePages)
+	go l.Store.KeepMappedPagesLow(releaseCtx)
 	var st ingest.Stats
 	switch format {
 	case api.FormatP2Pool, "":
@@ -370,7 +368,3 @@ func fillDays(have []api.ReportDay, today time.Time, n int) []api.ReportDay {
 
 // Check verifies the whole store.
 func (l *Local) Check(ctx context.Context) (model.CheckReport, error) { return l.Store.Check(ctx) }
-
-// releasePages drops the store's mapped pages from this process's memory (see
-// store.ReleaseMappedPages).
-func (l *Local) releasePages() { l.Store.ReleaseMappedPages() }

@@ -49,3 +49,19 @@ func (s *Store) ReleaseMappedPages() int64 {
 	}
 	return released
 }
+
+// residentFileBytes is the process's resident shared pages (file pages, mostly: the binary's and
+// the store's tables), from /proc/self/statm.
+func residentFileBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	// size resident shared text lib data dt, in pages
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(f[2], 10, 64)
+	return n * int64(os.Getpagesize()), err == nil
+}
