@@ -31,6 +31,7 @@ func main() {
 	every := flag.Duration("every", time.Minute, "poll interval")
 	days := flag.Int("days", 30, "days of polls")
 	perMiner := flag.Bool("one", false, "one series a miner (its hashrate) instead of what the service keeps")
+	seal := flag.Bool("seal", true, "seal the series every 10 minutes, as the service does (false: a store of db4e before chunks)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
 	if *profile != "" {
@@ -42,14 +43,14 @@ func main() {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dir, *miners, *every, *days, *perMiner); err != nil {
+	if err := run(*dir, *miners, *every, *days, *perMiner, *seal); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "seriesdisk:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, miners int, every time.Duration, days int, one bool) error {
+func run(dir string, miners int, every time.Duration, days int, one, seal bool) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "seriesdisk")
 		if err != nil {
@@ -88,7 +89,7 @@ func run(dir string, miners int, every time.Duration, days int, one bool) error 
 			return fmt.Errorf("apply: %w", err)
 		}
 		t0 := time.Now()
-		sealed, err := maintain(s, now)
+		sealed, err := maintain(s, now, seal)
 		if err != nil {
 			return err
 		}
@@ -212,8 +213,8 @@ func (f *farm) poll(now time.Time, out []model.Sample) []model.Sample {
 }
 
 // maintain is the service's upkeep every ten minutes (ops.seriesUpkeep), on simulated time.
-func maintain(s *store.Store, now time.Time) (bool, error) {
-	if now.Minute()%10 != 0 || now.Second() >= 1 {
+func maintain(s *store.Store, now time.Time, seal bool) (bool, error) {
+	if !seal || now.Minute()%10 != 0 || now.Second() >= 1 {
 		return false, nil
 	}
 	if _, err := s.PruneSeries(now); err != nil {
