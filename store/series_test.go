@@ -54,11 +54,14 @@ func (m seriesModel) compare(t *testing.T, s *Store, from, to time.Time, when st
 }
 
 // singleSamples counts the samples still stored a key each.
-func singleSamples(t *testing.T, s *Store) int {
+func singleSamples(t *testing.T, s *Store) int { return singlesUnder(t, s, prefixSeries) }
+
+// singlesUnder counts the samples stored a key each under a prefix of t/.
+func singlesUnder(t *testing.T, s *Store, prefix string) int {
 	t.Helper()
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			k := it.Item().Key()
@@ -378,7 +381,7 @@ func TestBacklogSealedABudgetACall(t *testing.T) {
 			if got, _ := s.Series("pool/a", start, start.Add(24*time.Hour)); len(got) == 0 {
 				t.Fatal("the oldest day is gone")
 			}
-			if newest := b.Samples[len(b.Samples)-1].Time; countSinglesOn(t, s, newest) > 0 {
+			if newest := b.Samples[len(b.Samples)-1].Time; singlesUnder(t, s, prefixSeries+newest.UTC().Format("20060102")) > 0 {
 				t.Errorf("call %d: the newest day still has single samples", call)
 			}
 		}
@@ -386,22 +389,4 @@ func TestBacklogSealedABudgetACall(t *testing.T) {
 			t.Fatalf("still %d single samples after %d calls", left, call)
 		}
 	}
-}
-
-func countSinglesOn(t *testing.T, s *Store, day time.Time) int {
-	t.Helper()
-	n := 0
-	s.db.View(func(txn *badger.Txn) error {
-		prefix := []byte(prefixSeries + day.UTC().Format("20060102"))
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().Key()
-			if _, chunk, ok := seriesTail(k[len(seriesPrefixOf(k)):]); ok && !chunk {
-				n++
-			}
-		}
-		return nil
-	})
-	return n
 }
