@@ -225,6 +225,9 @@ func (s *Store) SealSeries(ctx context.Context) (sealed int, err error) {
 		}
 		if err != nil || left < 0 {
 			s.backlog = s.backlog[1:] // done, or damaged: check names it
+			if len(s.backlog) == 0 && s.backlogTold {
+				s.log.Info("sealed the time series an earlier process left", "dir", s.dir)
+			}
 		}
 	}
 	return sealed, first
@@ -307,6 +310,7 @@ func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 	if s.scanned {
 		return todo, nil
 	}
+	singles := 0
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
 		defer it.Close()
@@ -316,8 +320,11 @@ func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 			if prefix == nil {
 				continue
 			}
-			_, chunk, ok := seriesTail(k[len(prefix):])
-			if ok && !chunk && (len(s.backlog) == 0 || s.backlog[len(s.backlog)-1].prefix != string(prefix)) {
+			if _, chunk, ok := seriesTail(k[len(prefix):]); !ok || chunk {
+				continue
+			}
+			singles++
+			if len(s.backlog) == 0 || s.backlog[len(s.backlog)-1].prefix != string(prefix) {
 				s.backlog = append(s.backlog, unsealedDay{string(prefix), math.MinInt64})
 			}
 		}
@@ -335,6 +342,12 @@ func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 		return strings.Compare(b.prefix[:len(prefixSeries)+8], a.prefix[:len(prefixSeries)+8])
 	})
 	s.scanned = true
+	// The minutes a stop leaves are sealed at once and not worth a word; a store of db4e
+	// before chunks, or an import's samples, are.
+	if s.backlogTold = singles > sealBudget; s.backlogTold {
+		s.log.Info("time series stored a sample a key (a db4e before chunks, an import): sealing them a budget at a time, newest day first",
+			"samples", singles, "series_days", len(s.backlog), "samples_a_call", sealBudget, "dir", s.dir)
+	}
 	return todo, nil
 }
 

@@ -101,8 +101,9 @@ type Store struct {
 	unsealed map[string]int64
 	scanned  bool
 	// sealMu serialises SealSeries; backlog, under it, is what the first scan found to seal.
-	sealMu  sync.Mutex
-	backlog []unsealedDay
+	sealMu      sync.Mutex
+	backlog     []unsealedDay
+	backlogTold bool // the log said a backlog is being sealed
 	// chunkTails holds, for the series-days sealed last time, the first sample's time of the
 	// day's last chunk (series.go), under writeMu.
 	chunkTails map[string]int64
