@@ -78,12 +78,8 @@ func seriesPrefix(series string, t time.Time) []byte {
 	return append(k, 0)
 }
 
-func seriesKey(series string, t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(seriesPrefix(series, t), uint64(t.UnixNano()))
-}
-
 func chunkKey(prefix []byte, first int64) []byte {
-	k := append(bytes.Clone(prefix), make([]byte, 0, 9)...)
+	k := append(make([]byte, 0, len(prefix)+9), prefix...)
 	return append(binary.BigEndian.AppendUint64(k, uint64(first)), chunkMark)
 }
 
