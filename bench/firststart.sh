@@ -18,14 +18,7 @@ log=$(p2pool_log "$size" "$every")
 work=$(mktemp -d)
 trap 'kill $svc 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 : > "$work/p2pool.log"
-cat > "$work/db4e.yaml" <<YAML
-data_dir: $work/data
-socket: $work/db4e.sock
-timezone: UTC
-log_level: warn
-p2pool:
-  log: $work/p2pool.log
-YAML
+service_config "$work"
 measure $out/db4e --config "$work/db4e.yaml" import "$log"
 import_rss=$rss_kb
 $out/db4e --config "$work/db4e.yaml" --headless 2>"$work/svc.log" &

@@ -30,3 +30,17 @@ p2pool_log() {
   [ -f "$log" ] || go run ./bench/genlog -o "$log" -size "$1" -event-every "$2" >&2
   echo "$log"
 }
+
+# service_config WORK writes WORK/db4e.yaml for a service with its data, socket and P2Pool log
+# in WORK; it ends inside the p2pool section, so a caller may append more of its keys
+# ("  data_api: ...") and then sections of its own.
+service_config() {
+  cat > "$1/db4e.yaml" <<YAML
+data_dir: $1/data
+socket: $1/db4e.sock
+timezone: UTC
+log_level: warn
+p2pool:
+  log: $1/p2pool.log
+YAML
+}

@@ -9,6 +9,7 @@
 #   bench/rss-farm.sh [secs [rigs [interval]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/iostat.sh
 secs=${1:-720}; rigs=${2:-50}; interval=${3:-5s}
 out=bench/out
 mkdir -p $out
@@ -22,14 +23,9 @@ $out/farm -dir "$work" -rigs "$rigs" > "$work/farm.url" &
 farm=$!
 for _ in $(seq 50); do [ -s "$work/farm.url" ] && break; sleep 0.1; done
 base=$(cat "$work/farm.url")
+service_config "$work"
 {
   cat <<YAML
-data_dir: $work/data
-socket: $work/db4e.sock
-timezone: UTC
-log_level: info
-p2pool:
-  log: $work/p2pool.log
   data_api: $work/data-api
   api_interval: $interval
 miners:
@@ -37,7 +33,7 @@ miners:
   xmrig:
 YAML
   for i in $(seq "$rigs"); do printf '    - {name: rig-%02d, url: %s/rig-%02d}\n' "$i" "$base" "$i"; done
-} > "$work/db4e.yaml"
+} >> "$work/db4e.yaml"
 if [ -n "${SETTLE:-}" ]; then
   $out/db4e --config "$work/db4e.yaml" --headless 2>/dev/null &
   svc=$!; sleep 10; kill -TERM $svc; wait $svc || true

@@ -4,6 +4,7 @@
 #   bench/rss.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/iostat.sh
 secs=${1:-60}
 out=bench/out
 mkdir -p $out
@@ -14,14 +15,7 @@ work=$(mktemp -d)
 trap 'kill $writer $svc 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cp -r $out/store-5y "$work/data"
 : > "$work/p2pool.log"
-cat > "$work/db4e.yaml" <<YAML
-data_dir: $work/data
-socket: $work/db4e.sock
-timezone: UTC
-log_level: warn
-p2pool:
-  log: $work/p2pool.log
-YAML
+service_config "$work"
 # The generator leaves level 0 uncompacted: the first start compacts it (a transient peak of
 # mapped table pages), which a service that ran before has already done. Start once to settle.
 $out/db4e --config "$work/db4e.yaml" --headless 2>/dev/null &
