@@ -186,7 +186,7 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 	}
 	defer closeFn()
 	// A long import has compactions touch table after table; their mapped pages would all
-	// count in this process's memory until released.
+	// count in this process's memory until released (in the service, its watcher does it).
 	releaseCtx, stopRelease := context.WithCancel(ctx)
 	defer stopRelease()
 	go l.Store.KeepMappedPagesLow(releaseCtx)

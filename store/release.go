@@ -23,8 +23,13 @@ const (
 // process's resident file pages grew by releaseStep since the last release, until ctx ends. A
 // look reads /proc/self/statm (microseconds), a release /proc/self/maps (~1 ms): an idle
 // service pays for 40 looks a second, and a compaction, an import or an old store's series
-// sealed are caught within milliseconds. The service and an import run it.
+// sealed are caught within milliseconds. The service and an import run it; one watcher a
+// store is enough, so a second call (an import through the service) returns at once.
 func (s *Store) KeepMappedPagesLow(ctx context.Context) {
+	if !s.watchingPages.CompareAndSwap(false, true) {
+		return
+	}
+	defer s.watchingPages.Store(false)
 	base, ok := residentFileBytes()
 	if !ok {
 		return // not Linux: the kernel's own reclaim has to do

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -104,6 +105,8 @@ type Store struct {
 	sealMu      sync.Mutex
 	backlog     []unsealedDay
 	backlogTold bool // the log said a backlog is being sealed
+	// watchingPages is set while KeepMappedPagesLow runs.
+	watchingPages atomic.Bool
 	// chunkTails holds, for the series-days sealed last time, the first sample's time of the
 	// day's last chunk (series.go), under writeMu.
 	chunkTails map[string]int64
