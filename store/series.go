@@ -353,10 +353,7 @@ func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 func (s *Store) sealSome(prefix []byte, lo int64, limit int) (n int, next int64, err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.writable(); err != nil {
-		return 0, -1, err
-	}
-	if err := s.endBulk(); err != nil {
+	if err := s.writableOutsideBulk(); err != nil {
 		return 0, -1, err
 	}
 	txn := s.db.NewTransaction(true)

@@ -248,10 +248,7 @@ func (s *Store) Latest(prefix string) (map[string]model.Sample, error) {
 func (s *Store) deleteKeys(keys [][]byte) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.writable(); err != nil {
-		return err
-	}
-	if err := s.endBulk(); err != nil {
+	if err := s.writableOutsideBulk(); err != nil {
 		return err
 	}
 	return s.db.Update(func(txn *badger.Txn) error {
@@ -270,10 +267,7 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.writable(); err != nil {
-		return 0, err
-	}
-	if err := s.endBulk(); err != nil {
+	if err := s.writableOutsideBulk(); err != nil {
 		return 0, err
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keyRebuilding), []byte{1}) }); err != nil {

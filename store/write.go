@@ -140,6 +140,15 @@ func (s *Store) writable() error {
 	return s.space.check()
 }
 
+// writableOutsideBulk is writable for every writer but Apply: it also ends a bulk load under
+// way, whose tables must be in place before anything else is written. Under writeMu.
+func (s *Store) writableOutsideBulk() error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.endBulk()
+}
+
 // OtherHost is the one row the views keep for the hosts past miners.max_hosts; their events
 // keep their own names.
 const OtherHost = "(other)"
