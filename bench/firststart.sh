@@ -5,6 +5,9 @@
 #   bench/firststart.sh [log-size-bytes [seconds [lines-per-event]]]
 # Defaults: 1 GiB at the normal density (one event per 200 lines), 30 s. A big store:
 #   bench/firststart.sh 268435456 30 1     (1.5M events, ~140 MB)
+# STORE=dir skips the import and starts the service on a copy of that store instead (a store
+# written through the log at full speed, e.g. by bench/genstore, or one of an older db4e):
+#   go run ./bench/genstore -data /tmp/s5y && STORE=/tmp/s5y bench/firststart.sh 0 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/iostat.sh
@@ -14,17 +17,22 @@ every=${3:-200}
 out=bench/out
 mkdir -p $out
 go build -o $out/db4e .
-log=$(p2pool_log "$size" "$every")
 work=$(mktemp -d)
 trap 'kill $svc 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 : > "$work/p2pool.log"
 service_config "$work"
-measure $out/db4e --config "$work/db4e.yaml" import "$log"
-import_rss=$rss_kb
+if [ -n "${STORE:-}" ]; then
+  cp -a "$STORE" "$work/data"
+  from="a copy of $STORE"
+else
+  log=$(p2pool_log "$size" "$every")
+  measure $out/db4e --config "$work/db4e.yaml" import "$log"
+  from="a $(du -h "$log" | cut -f1) log; the import's peak RSS $((rss_kb / 1024)) MB"
+fi
 $out/db4e --config "$work/db4e.yaml" --headless 2>"$work/svc.log" &
 svc=$!
 sleep "$run_for"
 hwm=$(awk '/VmHWM/{print $2}' /proc/$svc/status)
 rss=$(awk '/VmRSS/{print $2}' /proc/$svc/status)
-echo "store of $(du -sh "$work/data" | cut -f1) from a $(du -h "$log" | cut -f1) log; the import's peak RSS $((import_rss / 1024)) MB"
+echo "store of $(du -sh "$work/data" | cut -f1) from $from"
 echo "service, first start on it: peak RSS (VmHWM) $((hwm / 1024)) MB, now $((rss / 1024)) MB, after ${run_for} s"
