@@ -185,11 +185,6 @@ func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) 
 		return api.ImportResult{}, fmt.Errorf("import %s: %w", source, err)
 	}
 	defer closeFn()
-	// A long import has compactions touch table after table; their mapped pages would all
-	// count in this process's memory until released (in the service, its watcher does it).
-	releaseCtx, stopRelease := context.WithCancel(ctx)
-	defer stopRelease()
-	go l.Store.KeepMappedPagesLow(releaseCtx)
 	var st ingest.Stats
 	switch format {
 	case api.FormatP2Pool, "":

@@ -68,7 +68,6 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	loops.Go(func() { l.RunPollers(loopCtx) })
 	loops.Go(func() { l.RunAlerts(loopCtx) })
 	loops.Go(func() { tick.Every(loopCtx, seriesUpkeep, true, func() { l.tidySeries(loopCtx) }) })
-	loops.Go(func() { l.Store.KeepMappedPagesLow(loopCtx) })
 	// A watchdog restart under way is stopped with the loops, and records that before the
 	// store closes.
 	defer func() { stopLoops(); loops.Wait(); l.WaitWatchdog() }()

@@ -11,7 +11,7 @@ import (
 // tables are released.
 const releaseStep = 2 << 20
 
-// How often KeepMappedPagesLow looks: at rest, and for a second after it last released, while
+// How often the page watcher looks: at rest, and for a second after it last released, while
 // a compaction reads table after table through the page cache at a gigabyte a second.
 const (
 	lookAtRest = 25 * time.Millisecond
@@ -19,17 +19,37 @@ const (
 	busyFor    = time.Second
 )
 
-// KeepMappedPagesLow releases the store's mapped pages (ReleaseMappedPages) whenever the
-// process's resident file pages grew by releaseStep since the last release, until ctx ends. A
-// look reads /proc/self/statm (microseconds), a release /proc/self/maps (~1 ms): an idle
-// service pays for 40 looks a second, and a compaction, an import or an old store's series
-// sealed are caught within milliseconds. The service and an import run it; one watcher a
-// store is enough, so a second call (an import through the service) returns at once.
-func (s *Store) KeepMappedPagesLow(ctx context.Context) {
-	if !s.watchingPages.CompareAndSwap(false, true) {
-		return
-	}
-	defer s.watchingPages.Store(false)
+// pageWatcher releases a store's mapped table pages (releaseMappedPages) whenever the process's
+// resident file pages grew by releaseStep since the last release. A look reads
+// /proc/self/statm (microseconds), a release /proc/self/maps (~1 ms): an idle store pays for 40
+// looks a second, and a compaction, an import or a seal is caught within milliseconds.
+//
+// The store runs one from before Badger opens until after it closes: Badger's open reads every
+// table's index and may compact a store written fast (10-15 MB of table pages before any
+// caller could start a watcher of its own), and its close compacts level 0.
+type pageWatcher struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// watchMappedPages starts the watcher of dir's tables.
+func watchMappedPages(dir string) *pageWatcher {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &pageWatcher{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		keepMappedPagesLow(ctx, dir)
+	}()
+	return w
+}
+
+// stop ends the watcher and waits for it.
+func (w *pageWatcher) stop() {
+	w.cancel()
+	<-w.done
+}
+
+func keepMappedPagesLow(ctx context.Context, dir string) {
 	base, ok := residentFileBytes()
 	if !ok {
 		return // not Linux: the kernel's own reclaim has to do
@@ -46,7 +66,7 @@ func (s *Store) KeepMappedPagesLow(ctx context.Context) {
 		n, _ := residentFileBytes()
 		switch {
 		case n > base+releaseStep:
-			s.ReleaseMappedPages()
+			releaseMappedPages(dir)
 			base, _ = residentFileBytes()
 			busyUntil = time.Now().Add(busyFor)
 		case n < base:
@@ -54,3 +74,7 @@ func (s *Store) KeepMappedPagesLow(ctx context.Context) {
 		}
 	}
 }
+
+// ReleaseMappedPages drops this process's mappings of the store's table files from its
+// resident set at once (the watcher does it on its own when they grow); the bytes released.
+func (s *Store) ReleaseMappedPages() int64 { return releaseMappedPages(s.dir) }

@@ -10,18 +10,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReleaseMappedPages drops this process's mappings of the store's table files from its resident
+// releaseMappedPages drops this process's mappings of dir's Badger files from its resident
 // set. Badger reads its tables through mmap, so a compaction or a rebuild leaves every table it
 // touched counted in the service's RSS, though those pages are clean page cache the kernel could
-// take back at any time. MADV_PAGEOUT reclaims them (Linux 5.4 on; the next read faults them
+// take back at any time; and it writes its memtables' logs through mmap too. MADV_PAGEOUT reclaims them (Linux 5.4 on; the next read faults them
 // back in from the file). It is harmless whatever the range holds: between reading the maps
 // and the madvise, a compaction may unmap a table and the Go runtime map its own memory
 // there, which MADV_PAGEOUT at worst swaps out, where MADV_DONTNEED would zero it. Older
 // kernels get MADV_DONTNEED, which unmaps the pages from this process only (they stay in the
-// page cache), with that small risk. Tables are immutable once written, so nothing of the
+// page cache), with that small risk. Tables are immutable once written, and written pages of
+// a log stay in the page cache until the kernel writes them to the file, so nothing of the
 // store can be lost either way. Returns the bytes released.
-func (s *Store) ReleaseMappedPages() int64 {
-	dir, err := filepath.Abs(s.dir)
+func releaseMappedPages(dir string) int64 {
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return 0
 	}
@@ -35,7 +36,7 @@ func (s *Store) ReleaseMappedPages() int64 {
 	for sc.Scan() {
 		// 7f2c1a000000-7f2c1a400000 r--s 00000000 fe:01 1234 /var/lib/db4e/000012.sst
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasSuffix(fields[5], ".sst") || filepath.Dir(fields[5]) != dir {
+		if len(fields) < 6 || !badgerMapped(fields[1], fields[5]) || filepath.Dir(fields[5]) != dir {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
@@ -56,6 +57,21 @@ func (s *Store) ReleaseMappedPages() int64 {
 		}
 	}
 	return released
+}
+
+// badgerMapped tells a mapping of one of Badger's files: its tables, and the memtables' and
+// value log's write-ahead files, which it writes through the mapping (a memtable's file grows
+// to 4 MB resident before it is flushed). Only shared mappings: dropping those loses nothing,
+// their pages (dirty ones too) stay in the page cache and reach the file as before.
+func badgerMapped(perms, path string) bool {
+	if !strings.HasSuffix(perms, "s") {
+		return false
+	}
+	switch filepath.Ext(path) {
+	case ".sst", ".mem", ".vlog":
+		return true
+	}
+	return false
 }
 
 // residentFileBytes is the process's resident shared pages (file pages, mostly: the binary's and

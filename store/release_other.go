@@ -2,7 +2,7 @@
 
 package store
 
-// ReleaseMappedPages is Linux-only; elsewhere the kernel's own reclaim has to do.
-func (s *Store) ReleaseMappedPages() int64 { return 0 }
+// releaseMappedPages is Linux-only; elsewhere the kernel's own reclaim has to do.
+func releaseMappedPages(string) int64 { return 0 }
 
 func residentFileBytes() (int64, bool) { return 0, false }

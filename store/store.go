@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -105,8 +104,9 @@ type Store struct {
 	sealMu      sync.Mutex
 	backlog     []unsealedDay
 	backlogTold bool // the log said a backlog is being sealed
-	// watchingPages is set while KeepMappedPagesLow runs.
-	watchingPages atomic.Bool
+	// pages keeps the tables' mapped pages out of the process's memory, from before Badger
+	// opens until after it closes (release.go).
+	pages *pageWatcher
 	// chunkTails holds, for the series-days sealed last time, the first sample's time of the
 	// day's last chunk (series.go), under writeMu.
 	chunkTails map[string]int64
@@ -192,6 +192,13 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		// for a store opened later with the service's options.
 		opt = opt.WithBaseTableSize(1 << 20).WithBaseLevelSize(4 << 20).WithNumLevelZeroTables(1).WithNumLevelZeroTablesStall(4)
 	}
+	pages := watchMappedPages(dir)
+	opened := false
+	defer func() {
+		if !opened {
+			pages.stop()
+		}
+	}()
 	db, err := openBadger(opt)
 	if err != nil {
 		if isLockError(err) {
@@ -202,7 +209,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly, keys: currentLayout}
+	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly, keys: currentLayout, pages: pages}
 	if err := s.moveLayout(); err != nil {
 		db.Close()
 		return nil, err
@@ -229,6 +236,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 			return nil, err
 		}
 	}
+	opened = true
 	return s, nil
 }
 
@@ -277,6 +285,7 @@ func (s *Store) Close() error {
 		return nil // a console that handed its store over closes it once more on its way out
 	}
 	s.closed = true
+	defer s.pages.stop() // after Badger's close, which compacts level 0
 	bulkErr := s.endBulk()
 	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
 		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
