@@ -233,6 +233,35 @@ func (s *Store) SealSeries(ctx context.Context) (sealed int, err error) {
 // deletes and chunks, a memtable or two, which the service absorbs as it does its own polls.
 const sealBudget = 64 << 10
 
+// settle waits, up to settleWait, until Badger's compactors have brought every level under
+// its target. A seal does not write beside a compaction: a store written at full speed (an
+// import, a db4e before chunks) is compacted at its first open, and an old store's samples
+// sealed beside that (or beside the compactions the seal's own writes cause) had table
+// builders, memtables and their flush in memory at once: 40-47 MB where each alone peaks at
+// 33-36. While Badger cannot keep up (an import through the service), sealing crawls.
+func (s *Store) settle(ctx context.Context) {
+	deadline := time.Now().Add(settleWait)
+	for !s.settled() && time.Now().Before(deadline) && tick.Sleep(ctx, 50*time.Millisecond) {
+	}
+}
+
+// settleWait bounds one wait of settle.
+const settleWait = time.Minute
+
+// settled: no level over its target (Badger's score 1 or more means a compaction is due).
+// A read-only store has no compactions to wait for.
+func (s *Store) settled() bool {
+	if s.readOnly {
+		return true
+	}
+	for _, l := range s.db.Levels() {
+		if l.Score >= 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // sealPiece is how many single samples one sealing transaction takes: a few hundred KB of
 // deletes and chunks, well inside Badger's transaction limit at db4e's memtable size.
 const sealPiece = 1024
@@ -250,6 +279,7 @@ func (s *Store) sealPrefix(ctx context.Context, prefix string, lo int64, budget 
 		if err := ctx.Err(); err != nil {
 			return sealed, lo, err
 		}
+		s.settle(ctx)
 		began := time.Now()
 		n, next, err := s.sealSome([]byte(prefix), lo, min(limit, budget-sealed))
 		if errors.Is(err, badger.ErrTxnTooBig) && limit > 1 {
