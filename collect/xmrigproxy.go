@@ -129,6 +129,9 @@ func pollProxy(ctx context.Context, c *http.Client, p XmrigConfig, now time.Time
 	}
 	version := "xmrig-proxy " + model.SanitizeName(sum.Version, 40)
 	for _, w := range workers {
+		if retired(w, now) {
+			continue
+		}
 		h := Health{Target: w.Name, Kind: "xmrig", Up: w.Connections > 0}
 		if !h.Up {
 			h.Detail = "not connected to xmrig-proxy " + p.Name
@@ -153,4 +156,11 @@ func pollProxy(ctx context.Context, c *http.Client, p XmrigConfig, now time.Time
 		r.Rigs = append(r.Rigs, Rig{Name: w.Name, At: now, Summary: s})
 	}
 	return r, nil
+}
+
+// retired: a worker the proxy still lists (it keeps every worker until it restarts) though it
+// has not been connected nor hashed for model.RetiredAfter: a rig taken out of the farm, not one
+// DOWN for good. One that never hashed stays listed: there is no telling how long it is gone.
+func retired(w ProxyWorker, now time.Time) bool {
+	return w.Connections == 0 && !w.LastHash.IsZero() && now.Sub(w.LastHash) > model.RetiredAfter
 }

@@ -65,7 +65,8 @@ func TestXmrigProxyWorkersAreMiners(t *testing.T) {
 	for _, h := range r.Health {
 		up[h.Target+" "+h.Kind] = h.Up
 	}
-	if !up["proxy-a xmrig-proxy"] || !up["rig-11 xmrig"] || up["rig-14 xmrig"] || len(up) != 5 {
+	// rig-15 last hashed 8 days before now: retired, no row.
+	if _, listed := up["rig-15 xmrig"]; listed || !up["proxy-a xmrig-proxy"] || !up["rig-11 xmrig"] || up["rig-14 xmrig"] || len(up) != 5 {
 		t.Errorf("health %+v", r.Health)
 	}
 	if len(r.Rigs) != 3 || r.Rigs[0].Name != "rig-11" || r.Rigs[0].Summary.Uptime != 169885 || r.Rigs[0].Summary.Version != "xmrig-proxy 6.22.0" {
@@ -73,6 +74,30 @@ func TestXmrigProxyWorkersAreMiners(t *testing.T) {
 	}
 	if v, ok := r.Rigs[0].Summary.Rate(Hashrate60s); !ok || v != 6210 {
 		t.Errorf("rig-11's 60 s rate %v %v", v, ok)
+	}
+}
+
+// xmrig-proxy lists every worker it has seen until it restarts: one not connected that has not
+// hashed for a week is a rig taken out of the farm, not a miner DOWN for good.
+func TestRetiredProxyWorkers(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		connections uint64
+		lastHash    time.Duration // before now; 0: never hashed
+		want        bool
+	}{
+		{"connected, quiet for long", 1, 30 * 24 * time.Hour, false},
+		{"gone six days", 0, 6 * 24 * time.Hour, false},
+		{"gone eight days", 0, 8 * 24 * time.Hour, true},
+		{"never hashed", 0, 0, false},
+	} {
+		w := ProxyWorker{Name: "rig", Connections: c.connections}
+		if c.lastHash > 0 {
+			w.LastHash = now.Add(-c.lastHash)
+		}
+		if got := retired(w, now); got != c.want {
+			t.Errorf("%s: retired %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 

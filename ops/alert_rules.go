@@ -19,9 +19,6 @@ import (
 
 const checkpointAlerts = "alerts"
 
-// forgetAfter: a miner silent for longer than this is taken as retired, not alerted on forever.
-const forgetAfter = 7 * 24 * time.Hour
-
 // alerting is the service's alert engine and what it needs.
 type alerting struct {
 	mu     sync.Mutex
@@ -282,7 +279,7 @@ func (l *Local) silentMiners(now time.Time, after time.Duration) []alert.Conditi
 	for _, m := range miners {
 		last := m.LastSeen() // the same sign of life as STALE in the table
 		silent := now.Sub(last)
-		if silent > forgetAfter {
+		if silent > model.RetiredAfter {
 			continue
 		}
 		out = append(out, alert.Condition{Rule: alert.RuleMinerSilent, Target: m.Host, Active: silent > after,

@@ -330,6 +330,9 @@ func TestXmrigProxyWorkersAreMiners(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Store.Close()
+	// Seconds after the proxy's answer was recorded: rig-14 left a day before (DOWN), rig-15
+	// nine months before (retired).
+	l.Now = func() time.Time { return time.UnixMilli(1763899210000).UTC() }
 	ctx := context.Background()
 	l.PollOnce(ctx)
 	snap, err := l.Snapshot(ctx, api.SnapshotQuery{})
@@ -348,7 +351,7 @@ func TestXmrigProxyWorkersAreMiners(t *testing.T) {
 		t.Fatalf("rig-12's view: %+v %v", d.Xmrig, err)
 	}
 	i := slices.IndexFunc(l.Components(), func(c api.Component) bool { return c.Name == api.ComponentMiners })
-	if c := l.Components()[max(i, 0)]; i < 0 || c.Up || !strings.Contains(c.Reason, "rig-14 (not connected to xmrig-proxy proxy-a)") {
+	if c := l.Components()[max(i, 0)]; i < 0 || c.Up || !strings.Contains(c.Reason, "rig-14 (not connected to xmrig-proxy proxy-a)") || strings.Contains(c.Reason, "rig-15") {
 		t.Fatalf("miners component %+v", c)
 	}
 }
