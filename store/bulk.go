@@ -213,7 +213,7 @@ func (s *Store) endBulk() error {
 	if err := s.writeSamples(w, bl.held.Samples); err != nil {
 		return err
 	}
-	if err := w.set([]byte(keyMeta), []byte(s.loc.String())); err != nil {
+	if err := w.set([]byte(keyMeta), []byte(zoneID(s.loc))); err != nil {
 		return err
 	}
 	if err := w.commit(); err != nil {

@@ -310,8 +310,9 @@ func (s *Store) Sync() error {
 	return s.db.Sync()
 }
 
-// checkMeta rebuilds the views when they were cut in another time zone than the one configured:
-// the log is the truth, so a changed zone only costs a rebuild.
+// checkMeta rebuilds the views when they were cut in another time zone than the one configured
+// (one that cuts other days: zone.go): the log is the truth, so a changed zone only costs a
+// rebuild.
 func (s *Store) checkMeta() error {
 	var zone string
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -334,7 +335,7 @@ func (s *Store) checkMeta() error {
 		return nil
 	})
 	if s.readOnly {
-		if pending || (zone != "" && zone != s.loc.String()) {
+		if pending || (zone != "" && !sameDays(zone, s.loc)) {
 			s.log.Warn("the views need a rebuild, which needs free space: they may be out of date until then")
 		}
 		return nil
@@ -348,17 +349,19 @@ func (s *Store) checkMeta() error {
 			return err
 		}
 	}
-	if zone == s.loc.String() {
+	id := zoneID(s.loc)
+	if zone == id {
 		return nil
 	}
-	if zone != "" {
-		s.log.Warn("views were cut in another time zone; rebuilding", "was", zone, "now", s.loc.String())
+	if zone != "" && !sameDays(zone, s.loc) {
+		was, _, _ := strings.Cut(zone, " ")
+		s.log.Warn("views were cut in another time zone; rebuilding", "was", was, "now", s.loc.String())
 		if _, err := s.Rebuild(context.Background()); err != nil {
 			return err
 		}
 	}
 	return s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(keyMeta), []byte(s.loc.String()))
+		return txn.Set([]byte(keyMeta), []byte(id))
 	})
 }
 
