@@ -136,7 +136,6 @@ func (l *Local) Report(ctx context.Context, q api.ReportQuery) (api.Report, erro
 // Rebuild recomputes every view from the event log.
 func (l *Local) Rebuild(ctx context.Context) (int, error) {
 	n, err := l.Store.Rebuild(ctx)
-	l.Store.ReleaseMappedPages()
 	l.changes.bump()
 	return n, err
 }

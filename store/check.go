@@ -26,7 +26,6 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 		}
 		r.Tables++
 	}
-	defer s.ReleaseMappedPages()
 	admitted := map[string]bool{}
 	storedDays := map[string]DayTotals{}
 	storedHosts := map[string]HostTotals{}

@@ -74,7 +74,3 @@ func keepMappedPagesLow(ctx context.Context, dir string) {
 		}
 	}
 }
-
-// ReleaseMappedPages drops this process's mappings of the store's table files from its
-// resident set at once (the watcher does it on its own when they grow); the bytes released.
-func (s *Store) ReleaseMappedPages() int64 { return releaseMappedPages(s.dir) }

@@ -44,7 +44,7 @@ func TestMappedPagesAreGivenBack(t *testing.T) {
 	}
 	s = openTest(t, dir, "UTC")
 	defer s.Close()
-	s.ReleaseMappedPages()
+	releaseMappedPages(dir)
 	base, _ := residentFileBytes()
 	// Every event read: every table's blocks mapped, ~size more resident without the watcher.
 	if err := s.Events(context.Background(), time.Time{}, time.Time{}, func(*model.Event) error { return nil }); err != nil {

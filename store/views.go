@@ -346,11 +346,7 @@ func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[
 	n := 0
 	cutter := dayCutter{loc: s.loc}
 	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
-		if n++; n%50_000 == 0 {
-			// The whole log is read through mapped tables: let go of those read, or a rebuild
-			// at the service's start counts the store's size in its RSS.
-			s.ReleaseMappedPages()
-		}
+		n++
 		date := cutter.date(e.Time)
 		d := days[date]
 		if d == nil {
