@@ -136,14 +136,9 @@ func checkSample(k, v []byte) error {
 		return errors.New("not a series key")
 	}
 	t, chunk, ok := seriesTail(k[len(prefix):])
-	switch {
-	case !ok:
+	if !ok {
 		return errors.New("not a sample's key")
-	case chunk:
-		_, err := decodeChunk(nil, t, v)
-		return err
-	case len(v) != 8:
-		return fmt.Errorf("a sample of %d bytes, not 8", len(v))
 	}
-	return nil
+	_, err := appendSeriesValue(nil, t, chunk, v)
+	return err
 }

@@ -140,22 +140,27 @@ func readSeriesDay(txn *badger.Txn, prefix []byte, pts []point) ([]point, error)
 			continue
 		}
 		err := item.Value(func(b []byte) error {
-			if chunk {
-				var err error
-				pts, err = decodeChunk(pts, t, b)
-				return err
-			}
-			if len(b) != 8 {
-				return fmt.Errorf("sample of %d bytes, not 8", len(b))
-			}
-			pts = append(pts, point{t: t, v: math.Float64frombits(binary.BigEndian.Uint64(b)), single: true})
-			return nil
+			var err error
+			pts, err = appendSeriesValue(pts, t, chunk, b)
+			return err
 		})
 		if err != nil {
 			return pts, fmt.Errorf("key %q: %w", item.Key(), err)
 		}
 	}
 	return tidy(pts), nil
+}
+
+// appendSeriesValue appends what the value of a series key holds: a single sample (float64
+// bits) or a chunk's samples.
+func appendSeriesValue(pts []point, t int64, chunk bool, v []byte) ([]point, error) {
+	if chunk {
+		return decodeChunk(pts, t, v)
+	}
+	if len(v) != 8 {
+		return pts, fmt.Errorf("a sample of %d bytes, not 8", len(v))
+	}
+	return append(pts, point{t: t, v: math.Float64frombits(binary.BigEndian.Uint64(v)), single: true}), nil
 }
 
 // tidy puts points in time order, one per time: of two at one time a single sample (written
@@ -415,15 +420,12 @@ func (s *Store) sealSome(prefix []byte, lo int64, limit int) (n int, next int64,
 		case len(singles) == limit:
 			next = t
 		default:
-			var v float64
-			err = item.Value(func(b []byte) error {
-				if len(b) != 8 {
-					return fmt.Errorf("sample %q of %d bytes, not 8", item.Key(), len(b))
-				}
-				v = math.Float64frombits(binary.BigEndian.Uint64(b))
-				return nil
-			})
-			singles = append(singles, point{t: t, v: v, single: true})
+			if err = item.Value(func(b []byte) error {
+				singles, err = appendSeriesValue(singles, t, false, b)
+				return err
+			}); err != nil {
+				err = fmt.Errorf("key %q: %w", item.Key(), err)
+			}
 			drop = append(drop, item.KeyCopy(nil))
 		}
 	}
