@@ -54,7 +54,10 @@ func keepMappedPagesLow(ctx context.Context, dir string) {
 	if !ok {
 		return // not Linux: the kernel's own reclaim has to do
 	}
-	var busyUntil time.Time
+	// Busy from the start: Badger's open maps every table to read its index, and the kernel
+	// maps up to 64 KB around each read. Measured on a store of 170 tables of 512 KB: 14 MB
+	// of table pages 90 ms after the start, with the watcher looking at its resting pace.
+	busyUntil := time.Now().Add(busyFor)
 	for {
 		every := lookAtRest
 		if time.Now().Before(busyUntil) {
