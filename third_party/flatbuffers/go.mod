@@ -1,0 +1,3 @@
+module github.com/google/flatbuffers
+
+go 1.18
