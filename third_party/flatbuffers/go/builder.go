@@ -26,11 +26,19 @@ type Builder struct {
 const fileIdentifierLength = 4
 const sizePrefixLength = 4
 
+// maxInitialSize caps a new builder's buffer (db4e's patch, see ../README.md): Badger asks
+// for 3 MB for each table's index, which holds ~20 KB for a table of 512 KB.
+const maxInitialSize = 64 << 10
+
 // NewBuilder initializes a Builder of size `initial_size`.
 // The internal buffer is grown as needed.
 func NewBuilder(initialSize int) *Builder {
 	if initialSize <= 0 {
 		initialSize = 0
+	}
+	// db4e: start at most at maxInitialSize; the buffer doubles as it fills (growByteBuffer).
+	if initialSize > maxInitialSize {
+		initialSize = maxInitialSize
 	}
 
 	b := &Builder{}
