@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The service's first start after a bulk import: `db4e import` of a generated log into a fresh
 # store, then `db4e --headless` on that store for a while; prints the import's peak RSS and the
-# service's (VmHWM, the kernel's high-water mark, which a sampler cannot miss).
+# service's (VmHWM, the kernel's high-water mark, which a sampler cannot miss), and its peak over its
+# whole life, the stop included.
 #   bench/firststart.sh [log-size-bytes [seconds [lines-per-event]]]
 # Defaults: 1 GiB at the normal density (one event per 200 lines), 30 s. A big store:
 #   bench/firststart.sh 268435456 30 1     (1.5M events, ~140 MB)
 # STORE=dir skips the import and starts the service on a copy of that store instead (a store
 # written through the log at full speed, e.g. by bench/genstore, or one of an older db4e):
 #   go run ./bench/genstore -data /tmp/s5y && STORE=/tmp/s5y bench/firststart.sh 0 20
+# DB4E_BIN=path runs that binary instead of building one (to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/iostat.sh
@@ -16,9 +18,10 @@ run_for=${2:-30}
 every=${3:-200}
 out=bench/out
 mkdir -p $out
-go build -o $out/db4e .
+[ -n "${DB4E_BIN:-}" ] && cp "$DB4E_BIN" $out/db4e || go build -o $out/db4e .
 work=$(mktemp -d)
-trap 'kill $svc 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+svc= timer=
+trap 'kill $svc $timer 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 : > "$work/p2pool.log"
 service_config "$work"
 if [ -n "${STORE:-}" ]; then
@@ -29,10 +32,16 @@ else
   measure $out/db4e --config "$work/db4e.yaml" import "$log"
   from="a $(du -h "$log" | cut -f1) log; the import's peak RSS $((rss_kb / 1024)) MB"
 fi
-$out/db4e --config "$work/db4e.yaml" --headless 2>"$work/svc.log" &
-svc=$!
+# GNU time reports the peak over the whole life, the stop (Badger's close flushes the memtable
+# and compacts level 0) included.
+/usr/bin/time -f '%M' -o "$work/life" $out/db4e --config "$work/db4e.yaml" --headless 2>"$work/svc.log" &
+timer=$!
+for _ in $(seq 50); do svc=$(pgrep -P $timer || true); [ -n "$svc" ] && break; sleep 0.1; done
 sleep "$run_for"
 hwm=$(awk '/VmHWM/{print $2}' /proc/$svc/status)
 rss=$(awk '/VmRSS/{print $2}' /proc/$svc/status)
+kill -TERM $svc
+wait $timer || true
+read -r life < "$work/life"
 echo "store of $(du -sh "$work/data" | cut -f1) from $from"
-echo "service, first start on it: peak RSS (VmHWM) $((hwm / 1024)) MB, now $((rss / 1024)) MB, after ${run_for} s"
+echo "service, first start on it: peak RSS (VmHWM) $((hwm / 1024)) MB, now $((rss / 1024)) MB, after ${run_for} s; peak over its life, the stop included, $((life / 1024)) MB"
