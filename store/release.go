@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"github.com/db4e/db4e/internal/tick"
 )
 
 // releaseStep is how far the process's resident file pages may grow before the store's mapped
@@ -30,17 +28,28 @@ const (
 type pageWatcher struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	busy   chan struct{} // a word that work is coming: look at the busy pace
 }
 
 // watchMappedPages starts the watcher of dir's tables.
 func watchMappedPages(dir string) *pageWatcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &pageWatcher{cancel: cancel, done: make(chan struct{})}
+	w := &pageWatcher{cancel: cancel, done: make(chan struct{}), busy: make(chan struct{}, 1)}
 	go func() {
 		defer close(w.done)
-		keepMappedPagesLow(ctx, dir)
+		keepMappedPagesLow(ctx, dir, w.busy)
 	}()
 	return w
+}
+
+// expectWork has the watcher look at its busy pace from now on, for work it would otherwise
+// catch only at its next resting look: a close, whose flush and compaction of level 0 map
+// tables faster than 2 MB in 25 ms.
+func (w *pageWatcher) expectWork() {
+	select {
+	case w.busy <- struct{}{}:
+	default: // a word is already waiting
+	}
 }
 
 // stop ends the watcher and waits for it.
@@ -49,7 +58,7 @@ func (w *pageWatcher) stop() {
 	<-w.done
 }
 
-func keepMappedPagesLow(ctx context.Context, dir string) {
+func keepMappedPagesLow(ctx context.Context, dir string, busy <-chan struct{}) {
 	base, ok := residentFileBytes()
 	if !ok {
 		return // not Linux: the kernel's own reclaim has to do
@@ -63,8 +72,15 @@ func keepMappedPagesLow(ctx context.Context, dir string) {
 		if time.Now().Before(busyUntil) {
 			every = lookBusy
 		}
-		if !tick.Sleep(ctx, every) {
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return
+		case <-busy:
+			t.Stop()
+			busyUntil = time.Now().Add(busyFor)
+		case <-t.C:
 		}
 		n, _ := residentFileBytes()
 		switch {

@@ -194,6 +194,7 @@ func tidy(pts []point) []point {
 func (s *Store) SealSeries(ctx context.Context) (sealed int, err error) {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
+	s.pages.expectWork() // it reads and writes the samples of ten minutes or more at once
 	todo, err := s.takeUnsealed()
 	if err != nil {
 		return 0, fmt.Errorf("seal series: %w", err)

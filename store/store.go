@@ -286,6 +286,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	defer s.pages.stop() // after Badger's close, which compacts level 0
+	s.pages.expectWork()
 	bulkErr := s.endBulk()
 	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
 		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
