@@ -355,7 +355,7 @@ func (s *Store) checkMeta() error {
 		return nil
 	}
 	if zone != "" && !sameDays(zone, s.loc) {
-		was, _, _ := strings.Cut(zone, " ")
+		was, _, _ := splitZoneID(zone)
 		s.log.Warn("views were cut in another time zone; rebuilding", "was", was, "now", s.loc.String())
 		if _, err := s.Rebuild(context.Background()); err != nil {
 			return err

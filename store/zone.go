@@ -35,10 +35,16 @@ func zoneFingerprint(loc *time.Location) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// splitZoneID reads what the meta key holds: a zoneID, or a bare name from a store of an
+// earlier db4e (no fingerprint: ok false).
+func splitZoneID(stored string) (name, fingerprint string, ok bool) {
+	return strings.Cut(stored, " ")
+}
+
 // sameDays tells whether views cut in the zone stored (a zoneID, or a bare name from a store of
 // an earlier db4e) are the days loc cuts.
 func sameDays(stored string, loc *time.Location) bool {
-	name, fp, ok := strings.Cut(stored, " ")
+	name, fp, ok := splitZoneID(stored)
 	if ok {
 		return fp == zoneFingerprint(loc)
 	}
