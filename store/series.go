@@ -422,6 +422,7 @@ func (s *Store) sealSome(prefix []byte, lo int64, limit int) (n int, next int64,
 			next = t
 		default:
 			if err = item.Value(func(b []byte) error {
+				var err error
 				singles, err = appendSeriesValue(singles, t, false, b)
 				return err
 			}); err != nil {
