@@ -14,9 +14,10 @@ import (
 // set. Badger reads its tables through mmap, so a compaction or a rebuild leaves every table it
 // touched counted in the service's RSS, though those pages are clean page cache the kernel could
 // take back at any time; and it writes its memtables' logs through mmap too. MADV_PAGEOUT
-// reclaims them (Linux 5.4 on; the next read faults them back in from the file). It is harmless whatever the range holds: between reading the maps
-// and the madvise, a compaction may unmap a table and the Go runtime map its own memory
-// there, which MADV_PAGEOUT at worst swaps out, where MADV_DONTNEED would zero it. Older
+// reclaims them (Linux 5.4 on; the next read faults them back in from the file). It is
+// harmless whatever the range holds: between reading the maps and the madvise, a compaction
+// may unmap a table and the Go runtime map its own memory there, which MADV_PAGEOUT at worst
+// swaps out, where MADV_DONTNEED would zero it. Older
 // kernels get MADV_DONTNEED, which unmaps the pages from this process only (they stay in the
 // page cache), with that small risk. Tables are immutable once written, and written pages of
 // a log stay in the page cache until the kernel writes them to the file, so nothing of the
