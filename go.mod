@@ -47,3 +47,5 @@ require (
 )
 
 replace github.com/google/flatbuffers => ./third_party/flatbuffers
+
+replace github.com/dgraph-io/badger/v4 => ./third_party/badger
