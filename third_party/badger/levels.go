@@ -878,6 +878,14 @@ func (s *levelsController) subcompact(it y.Iterator, kr keyRange, cd compactDef,
 
 		// This would do the iteration and add keys to builder.
 		addKeys(builder)
+		// db4e: the input read for this table is not read again; give its pages back (see
+		// table/release_linux.go). The compaction holds a reference to every input table.
+		for _, t := range cd.top {
+			t.ReleasePages()
+		}
+		for _, t := range cd.bot {
+			t.ReleasePages()
+		}
 
 		// It was true that it.Valid() at least once in the loop above, which means we
 		// called Add() at least once, and builder is not Empty().
