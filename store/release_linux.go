@@ -11,9 +11,10 @@ import (
 )
 
 // releaseMappedPages drops this process's mappings of dir's Badger files from its resident
-// set. Badger reads its tables through mmap, so a compaction or a rebuild leaves every table it
+// set. Badger reads its tables through mmap, so a rebuild or a scan leaves every table it
 // touched counted in the service's RSS, though those pages are clean page cache the kernel could
-// take back at any time; and it writes its memtables' logs through mmap too. MADV_PAGEOUT
+// take back at any time; and it writes its memtables' logs through mmap too. (Its compactions
+// and opens give their tables' pages back themselves: third_party/badger.) MADV_PAGEOUT
 // reclaims them (Linux 5.4 on; the next read faults them back in from the file). It is
 // harmless whatever the range holds: between reading the maps and the madvise, a compaction
 // may unmap a table and the Go runtime map its own memory there, which MADV_PAGEOUT at worst

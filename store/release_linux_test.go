@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
+	"golang.org/x/sys/unix"
 )
 
 // Reading the whole store maps every table; the store's watcher gives those pages back within
@@ -58,5 +59,41 @@ func TestMappedPagesAreGivenBack(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("resident file pages %d KB over what they were before reading %d KB of tables, 3 s after", (n-base)>>10, size>>10)
 		}
+	}
+}
+
+// A long read gives back what it mapped at every step, in its own goroutine: not before a
+// step's worth is read, and at once when it is.
+func TestReadPacerReleasesEveryStep(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "000001.sst")
+	if err := os.WriteFile(path, make([]byte, 2*releaseStep), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data, err := unix.Mmap(int(f.Fd()), 0, 2*releaseStep, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(data)
+	var sum byte
+	for i := 0; i < len(data); i += os.Getpagesize() {
+		sum += data[i] // the table read: every page mapped
+	}
+	pace := readPacer{dir: dir}
+	pace.add(releaseStep - 1)
+	if rss := mappedResident(t, path); rss < int64(len(data))/2 {
+		t.Fatalf("%d KB of %d KB resident before a step was read: nothing should have been released", rss>>10, len(data)>>10)
+	}
+	pace.add(1)
+	if rss := mappedResident(t, path); rss > 8<<10 {
+		t.Fatalf("%d KB of %d KB still resident after a step was read", rss>>10, len(data)>>10)
+	}
+	if sum != 0 {
+		t.Fatalf("a file of zeros read back as %d", sum)
 	}
 }

@@ -344,10 +344,12 @@ func (s *Store) takeUnsealed() ([]unsealedDay, error) {
 		return todo, nil
 	}
 	singles := 0
+	pace := readPacer{dir: s.dir} // an old store's scan reads every sample it holds
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSeries)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
+			pace.add(it.Item().EstimatedSize())
 			k := it.Item().Key()
 			prefix := seriesPrefixOf(k)
 			if prefix == nil {
