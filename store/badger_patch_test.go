@@ -1,0 +1,70 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// A store whose memtable log was written with larger memtables than today's (db4e before 2
+// MB memtables, killed while writing) opens with every write in it: third_party/badger sizes
+// the replay's arena from the log. The published Badger panics ("Arena too small", badger
+// #2002), which Open reports as a damaged store.
+func TestBadgerReplaysALogOfLargerMemtables(t *testing.T) {
+	dir := t.TempDir()
+	old := badgerOptions(dir, nil).WithMemTableSize(8 << 20).WithCompactL0OnClose(false)
+	if old.MemTableSize <= badgerOptions(dir, nil).MemTableSize {
+		t.Fatal("the test's older memtable is no larger than today's")
+	}
+	db, err := badger.Open(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Small entries, as db4e's samples and views are: the skiplist's share of every entry (a node of
+	// up to 96 bytes) is larger than the log's.
+	const n = 60000
+	for i := 0; i < n; i += 1000 {
+		err := db.Update(func(txn *badger.Txn) error {
+			for j := i; j < i+1000; j++ {
+				if err := txn.Set(fmt.Appendf(nil, "s/rig-%06d/hashrate/20260101", j), fmt.Appendf(nil, "%d", j)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lsm, _ := db.Size(); lsm != 0 {
+		t.Fatalf("%d bytes of tables: the writes left the memtable, nothing to replay", lsm)
+	}
+	// What a kill -9 leaves: the files as they are, the memtable only in its log.
+	crashed := t.TempDir()
+	copyDir(t, dir, crashed)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(crashed, Config{}, nil)
+	if err != nil {
+		t.Fatalf("open the store a crash left with larger memtables: %v", err)
+	}
+	defer s.Close()
+	got := 0
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("s/rig-")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			got++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Fatalf("%d of the %d writes replayed", got, n)
+	}
+}
