@@ -41,4 +41,6 @@ for _ in $(seq "$secs"); do
   [ $i -gt 15 ] && [ "$last" -gt "$steady" ] && steady=$last
 done
 events=$(grep -c 'SHARE FOUND\|BLOCK FOUND\|got a payout' "$work/p2pool.log" || true)
-echo "headless RSS with the 5-year store: first start (compacting the generator's level 0) peak $((first/1024)) MB; then, following for ${secs}s: peak $((peak/1024)) MB, after 15 s at most $((steady/1024)) MB, last $((last/1024)) MB; $events events appended meanwhile"
+# CPU the service used following (utime + stime, clock ticks): what a tighter heap limit costs.
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' /proc/$svc/stat)
+echo "headless RSS with the 5-year store: first start (compacting the generator's level 0) peak $((first/1024)) MB; then, following for ${secs}s: peak $((peak/1024)) MB, after 15 s at most $((steady/1024)) MB, last $((last/1024)) MB; $events events appended meanwhile; CPU ${cpu} s"
