@@ -9,8 +9,8 @@ import (
 
 // A store whose memtable log was written with larger memtables than today's (db4e before 2
 // MB memtables, killed while writing) opens with every write in it: third_party/badger sizes
-// the replay's arena from the log. The published Badger panics ("Arena too small", badger
-// #2002), which Open reports as a damaged store.
+// the replay's arena from the log. The published Badger exits the process ("Arena too small",
+// log.Fatal in an assertion, badger #2002): the service could not start, nor db4e check.
 func TestBadgerReplaysALogOfLargerMemtables(t *testing.T) {
 	dir := t.TempDir()
 	old := badgerOptions(dir, nil).WithMemTableSize(8 << 20).WithCompactL0OnClose(false)

@@ -96,13 +96,13 @@ const memFileExt string = ".mem"
 
 func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 	filepath := db.mtFilePath(fid)
-	mt := &memTable{
+	mt := &memTable{ // db4e: its skiplist is made once the log's size is known (below)
 		opt: db.opt,
 		buf: &bytes.Buffer{},
 	}
 	// We don't need to create the wal for the skiplist in in-memory mode so return the mt.
 	if db.opt.InMemory {
-		mt.sl = skl.NewSkiplist(arenaSize(db.opt))
+		mt.sl = skl.NewSkiplist(arenaSize(db.opt)) // db4e
 		return mt, z.NewFile
 	}
 
@@ -118,11 +118,12 @@ func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 		return nil, y.Wrapf(lerr, "While opening memtable: %s", filepath)
 	}
 	// db4e: a log written with a larger MemTableSize than this open's must fit its replay
-	// (badger #2002: "Arena too small", a panic, on a store that is fine).
+	// (badger #2002: "Arena too small", the process exits, on a store that is fine).
 	arena := arenaSize(db.opt)
 	if lerr != z.NewFile {
 		need, err := replayArenaSize(mt.wal)
 		if err != nil {
+			_ = mt.wal.Close(-1) // as it is: no truncation
 			return nil, y.Wrapf(err, "while sizing memtable: %s", filepath)
 		}
 		arena = max(arena, need)
