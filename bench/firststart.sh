@@ -22,11 +22,7 @@ run_for=${2:-30}
 every=${3:-200}
 out=bench/out
 mkdir -p $out
-if [ -n "${DB4E_BIN:-}" ]; then
-  [ "$DB4E_BIN" -ef $out/db4e ] || cp "$DB4E_BIN" $out/db4e
-else
-  go build -o $out/db4e .
-fi
+db4e_binary
 work=$(mktemp -d)
 svc= timer=
 trap 'kill $svc $timer 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT

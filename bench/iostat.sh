@@ -44,3 +44,14 @@ p2pool:
   log: $1/p2pool.log
 YAML
 }
+
+# db4e_binary puts the db4e to measure at bench/out/db4e: a build of this tree, or DB4E_BIN's
+# binary when set (to compare two builds).
+db4e_binary() {
+  mkdir -p bench/out
+  if [ -n "${DB4E_BIN:-}" ]; then
+    [ "$DB4E_BIN" -ef bench/out/db4e ] || cp "$DB4E_BIN" bench/out/db4e
+  else
+    go build -o bench/out/db4e .
+  fi
+}

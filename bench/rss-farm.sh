@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-720}; rigs=${2:-50}; interval=${3:-5s}
 out=bench/out
 mkdir -p $out
-[ -n "${DB4E_BIN:-}" ] && cp "$DB4E_BIN" $out/db4e || go build -o $out/db4e .
+db4e_binary
 go build -o $out/farm ./bench/farm
 [ -d $out/store-5y ] || go run ./bench/genstore -data $out/store-5y
 work=$(mktemp -d)

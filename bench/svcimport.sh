@@ -16,11 +16,7 @@ size=${1:-268435456}
 every=${2:-1}
 out=bench/out
 mkdir -p $out
-if [ -n "${DB4E_BIN:-}" ]; then
-  [ "$DB4E_BIN" -ef $out/db4e ] || cp "$DB4E_BIN" $out/db4e
-else
-  go build -o $out/db4e .
-fi
+db4e_binary
 if [ "${FORMAT:-p2pool}" = jsonseq ]; then
   log=$out/stream-$1.seq
   [ -f "$log" ] || go run ./bench/genseq -o "$log" -records "$1"
