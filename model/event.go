@@ -188,8 +188,14 @@ func truncate(s string, n int) string {
 // SanitizeName makes an untrusted name (worker, DHCP host) safe to show and to use in a key:
 // printable, no separators that could confuse a key or a terminal, bounded length.
 func SanitizeName(s string, max int) string {
+	if len(s) <= max && isCleanName(s) {
+		// Most names, in one copy (an import sanitizes every share's worker); a copy all the
+		// same, for s is often a piece of a whole line that the name would keep alive.
+		return strings.Clone(s)
+	}
 	s = strings.ToValidUTF8(s, "?")
 	var b strings.Builder
+	b.Grow(min(len(s), max+utf8.UTFMax))
 	for _, r := range s {
 		if b.Len() >= max {
 			break
@@ -204,6 +210,17 @@ func SanitizeName(s string, max int) string {
 		}
 	}
 	return b.String()
+}
+
+// isCleanName reports a name SanitizeName leaves as it is: printable ASCII but / \ [ ].
+func isCleanName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '/' || c == '\\' || c == '[' || c == ']' {
+			return false
+		}
+	}
+	return true
 }
 
 // SanitizeText makes untrusted free text (an error, a command, a detail) safe to show and
