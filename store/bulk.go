@@ -37,6 +37,7 @@ type bulkLoad struct {
 	heldIDs map[string]bool // the held bad records' ids: one read twice is held once
 	pending []heldEvent     // events not yet streamed, in key order (see holdBack)
 	streamd int             // events in buf, not yet handed to the stream writer
+	value   []byte          // an event's encoding, before KVToBuffer copies it into buf
 }
 
 // bulkMarker names the file that says a bulk load is under way (see bulkLoad).
@@ -155,8 +156,11 @@ func (s *Store) applyBulk(b *Batch) (Applied, bool, error) {
 
 // stream moves the first n held events into the stream.
 func (bl *bulkLoad) stream(n int) error {
+	kv := &pb.KV{Version: 1} // one for all: KVToBuffer copies it into buf
 	for _, h := range bl.pending[:n] {
-		badger.KVToBuffer(&pb.KV{Key: h.key, Value: appendEvent(nil, &h.event), Version: 1}, bl.buf)
+		bl.value = appendEvent(bl.value[:0], &h.event)
+		kv.Key, kv.Value = h.key, bl.value
+		badger.KVToBuffer(kv, bl.buf)
 		bl.last = h.key
 		if bl.streamd++; bl.buf.LenNoPadding() >= 1<<20 {
 			if err := bl.streamOut(); err != nil {
