@@ -52,3 +52,25 @@ func TestRoundXMR(t *testing.T) {
 		}
 	}
 }
+
+func TestSanitizeName(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"rig-01", 8, "rig-01"},     // clean: as it is
+		{"rig-0001", 8, "rig-0001"}, // clean, exactly max
+		{"rig-00001", 8, "rig-0000"},
+		{"farm/rig[1]", 32, "farm_rig_1_"},
+		{`C:\rig`, 32, "C:_rig"},
+		{"tab\there\x7f", 32, "tab?here?"},
+		{"größe", 32, "größe"},
+		{"bad \xff", 32, "bad ?"},
+		{"", 8, ""},
+	} {
+		if got := SanitizeName(tc.in, tc.max); got != tc.want {
+			t.Errorf("SanitizeName(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
