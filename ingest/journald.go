@@ -101,6 +101,9 @@ func isMonth(b []byte) bool   { return inList(b, months) }
 func isWeekday(b []byte) bool { return inList(b, weekdays) }
 
 func inList(b []byte, list []string) bool {
+	if len(b) == 0 || b[0] < 'A' || b[0] > 'Z' {
+		return false // every name in them is capitalised; most lines start with a digit
+	}
 	for _, m := range list {
 		if string(b) == m {
 			return true
