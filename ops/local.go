@@ -176,14 +176,9 @@ func (l *Local) Watch(ctx context.Context, since uint64) (uint64, error) {
 // Changed tells watchers that the data changed (events stored by another path).
 func (l *Local) Changed() { l.changes.bump() }
 
-// serviceImportChunk is how much of a log an import through the service scans at once: a
-// quarter of a standalone import's, for the service's memory (the chunk and what is parsed from
-// it are live together, ~7 MB at 4 MB; a 1.5M-event import is no slower).
-const serviceImportChunk = 1 << 20
-
 // Import reads one file or stream, plain or compressed (gzip, bzip2, zstd) whatever its name says.
 func (l *Local) Import(ctx context.Context, format, source string, r io.Reader) (api.ImportResult, error) {
-	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location(), ChunkSize: serviceImportChunk}
+	im := &ingest.Importer{Store: l.Store, LogLoc: l.Cfg.P2Pool.Location()}
 	dr, closeFn, err := ingest.Decompress(r)
 	if err != nil {
 		return api.ImportResult{}, fmt.Errorf("import %s: %w", source, err)
