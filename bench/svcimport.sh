@@ -7,7 +7,7 @@
 #   bench/svcimport.sh [log-size-bytes [lines-per-event]]
 # Defaults: 256 MiB, every line an event (1.5M events, the heaviest import).
 # FORMAT=jsonseq imports an RFC 7464 stream instead (bench/genseq's, as bench/jsonseq.sh):
-#   FORMAT=jsonseq bench/svcimport.sh 600000     (600k records)
+#   FORMAT=jsonseq bench/svcimport.sh [records]     (default 600k)
 # DB4E_BIN=path runs that binary instead of building one (to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +18,9 @@ out=bench/out
 mkdir -p $out
 db4e_binary
 if [ "${FORMAT:-p2pool}" = jsonseq ]; then
-  log=$out/stream-$1.seq
-  [ -f "$log" ] || go run ./bench/genseq -o "$log" -records "$1"
+  records=${1:-600000}
+  log=$out/stream-$records.seq
+  [ -f "$log" ] || go run ./bench/genseq -o "$log" -records "$records"
 else
   log=$(p2pool_log "$size" "$every")
 fi

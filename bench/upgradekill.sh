@@ -6,14 +6,14 @@
 # and `db4e check` finds nothing. Before third_party/badger replayed a larger memtable's log
 # (badger #2002), this build's service exited at once ("Arena too small"), and so did check.
 #   bench/upgradekill.sh [rounds [old-revision]]
+# DB4E_BIN=path runs that binary as the newer one instead of building this tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/iostat.sh
 rounds=${1:-5}
 rev=${2:-d03089b}
 out=bench/out
-mkdir -p $out
-go build -o $out/db4e .
+db4e_binary
 tree=$(mktemp -d)
 work=
 trap 'kill -9 $svc 2>/dev/null || true; wait 2>/dev/null || true; git worktree remove --force "$tree" >/dev/null 2>&1 || true; rm -rf "$tree" "$work"' EXIT
