@@ -144,56 +144,81 @@ func (sw *StreamWriter) Write(buf *z.Buffer) error {
 		if err := proto.Unmarshal(s, &kv); err != nil {
 			return err
 		}
-		if kv.StreamDone {
-			closedStreams[kv.StreamId] = struct{}{}
-			return nil
-		}
-
-		// Panic if some kv comes after stream has been marked as closed.
-		if _, ok := closedStreams[kv.StreamId]; ok {
-			panic(fmt.Sprintf("write performed on closed stream: %d", kv.StreamId))
-		}
-
-		sw.writeLock.Lock()
-		if sw.maxVersion < kv.Version {
-			sw.maxVersion = kv.Version
-		}
-		if sw.prevLevel == 0 {
-			// If prevLevel is 0, that means that we have not written anything yet.
-			// So, we can write to the maxLevel. newWriter writes to prevLevel - 1,
-			// so we can set prevLevel to len(levels).
-			sw.prevLevel = len(sw.db.lc.levels)
-		}
-		sw.writeLock.Unlock()
-
-		var meta, userMeta byte
-		if len(kv.Meta) > 0 {
-			meta = kv.Meta[0]
-		}
-		if len(kv.UserMeta) > 0 {
-			userMeta = kv.UserMeta[0]
-		}
-		e := &Entry{
-			Key:       y.KeyWithTs(kv.Key, kv.Version),
-			Value:     y.Copy(kv.Value),
-			UserMeta:  userMeta,
-			ExpiresAt: kv.ExpiresAt,
-			meta:      meta,
-		}
-		// If the value can be collocated with the key in LSM tree, we can skip
-		// writing the value to value log.
-		req := streamReqs[kv.StreamId]
-		if req == nil {
-			req = &request{}
-			streamReqs[kv.StreamId] = req
-		}
-		req.Entries = append(req.Entries, e)
+		sw.add(&kv, closedStreams, streamReqs) // db4e: the body of this loop, shared with WriteKVs
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	return sw.writeRequests(closedStreams, streamReqs) // db4e: the rest, shared with WriteKVs
+}
 
+// db4e: WriteKVs writes kvs as Write writes them from a buffer, without the encoding into the
+// buffer and the decoding out of it (proto.Marshal and proto.Unmarshal of every KV: a fifth of
+// the CPU of a bulk import into a fresh store). It copies what it keeps: kvs and what they point
+// to may be reused once it returns.
+func (sw *StreamWriter) WriteKVs(kvs []*pb.KV) error {
+	if len(kvs) == 0 {
+		return nil
+	}
+	closedStreams := make(map[uint32]struct{})
+	streamReqs := make(map[uint32]*request)
+	for _, kv := range kvs {
+		sw.add(kv, closedStreams, streamReqs)
+	}
+	return sw.writeRequests(closedStreams, streamReqs)
+}
+
+// db4e: add is the body of Write's loop over its KVs, unchanged.
+func (sw *StreamWriter) add(kv *pb.KV, closedStreams map[uint32]struct{}, streamReqs map[uint32]*request) {
+	if kv.StreamDone {
+		closedStreams[kv.StreamId] = struct{}{}
+		return
+	}
+
+	// Panic if some kv comes after stream has been marked as closed.
+	if _, ok := closedStreams[kv.StreamId]; ok {
+		panic(fmt.Sprintf("write performed on closed stream: %d", kv.StreamId))
+	}
+
+	sw.writeLock.Lock()
+	if sw.maxVersion < kv.Version {
+		sw.maxVersion = kv.Version
+	}
+	if sw.prevLevel == 0 {
+		// If prevLevel is 0, that means that we have not written anything yet.
+		// So, we can write to the maxLevel. newWriter writes to prevLevel - 1,
+		// so we can set prevLevel to len(levels).
+		sw.prevLevel = len(sw.db.lc.levels)
+	}
+	sw.writeLock.Unlock()
+
+	var meta, userMeta byte
+	if len(kv.Meta) > 0 {
+		meta = kv.Meta[0]
+	}
+	if len(kv.UserMeta) > 0 {
+		userMeta = kv.UserMeta[0]
+	}
+	e := &Entry{
+		Key:       y.KeyWithTs(kv.Key, kv.Version),
+		Value:     y.Copy(kv.Value),
+		UserMeta:  userMeta,
+		ExpiresAt: kv.ExpiresAt,
+		meta:      meta,
+	}
+	// If the value can be collocated with the key in LSM tree, we can skip
+	// writing the value to value log.
+	req := streamReqs[kv.StreamId]
+	if req == nil {
+		req = &request{}
+		streamReqs[kv.StreamId] = req
+	}
+	req.Entries = append(req.Entries, e)
+}
+
+// db4e: writeRequests is the end of Write, after its loop over the KVs, unchanged.
+func (sw *StreamWriter) writeRequests(closedStreams map[uint32]struct{}, streamReqs map[uint32]*request) error {
 	all := make([]*request, 0, len(streamReqs))
 	for _, req := range streamReqs {
 		all = append(all, req)
