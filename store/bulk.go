@@ -29,8 +29,8 @@ import (
 // next open rebuild the views from the log.
 type bulkLoad struct {
 	sw      *badger.StreamWriter
-	kvs     []pb.KV  // the events streamed next, pointing into values and the held keys
-	values  []byte   // their encodings, one after the other
+	kvs     []pb.KV         // the events streamed next, pointing into values and the held keys
+	values  []byte          // their encodings, one after the other
 	last    []byte          // the greatest event key streamed
 	views   *txnWriter      // the views summed so far, with no transaction: nothing to read yet
 	held    Batch           // samples and bad records, written when the stream is done
