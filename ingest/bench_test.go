@@ -81,3 +81,23 @@ func BenchmarkImportJSONSeq(b *testing.B) {
 	}
 	b.ReportMetric(float64(seq.Records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkParseLine parses one line of each kind the importer hands the parser, as it reads them
+// from a log (share lines are nearly all of an event-dense log's work).
+func BenchmarkParseLine(b *testing.B) {
+	for _, c := range []struct{ name, line string }{
+		{"share", "2024-01-01 00:00:26.5302 StratumServer SHARE FOUND: mainchain height 3350000, sidechain height 10400028, diff 134376375, client 192.168.1.69:40049, user rig-50, effort 5.460%"},
+		{"block", "2024-01-01 00:01:01.1126 P2Pool BLOCK FOUND: main chain block at height 3350002 was mined by someone else in this p2pool"},
+		{"payout", "NOTICE  2024-01-01 00:01:01.1126 P2Pool Your wallet 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge got a payout of 0.000542347878 XMR in block 3350002"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := NewParser(time.UTC, "bench.log")
+			line := []byte(c.line)
+			for b.Loop() {
+				if res := p.Line(line); res.Event == nil {
+					b.Fatalf("no event from %q: %+v", c.line, res)
+				}
+			}
+		})
+	}
+}

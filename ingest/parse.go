@@ -4,6 +4,7 @@ package ingest
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,27 @@ func ParsePrefix(line []byte, loc *time.Location) (Prefix, []byte, bool) {
 	} else if i := bytes.IndexByte(rest, ' '); i >= 0 {
 		cat, msg = rest[:i], rest[i+1:]
 	}
-	return Prefix{Time: t, Category: string(cat)}, msg, true
+	return Prefix{Time: t, Category: category(cat)}, msg, true
+}
+
+// category is cat as a string, without a copy for the categories P2Pool writes: the importer
+// reads a prefix twice for each line it looks at.
+func category(cat []byte) string {
+	switch string(cat) { // compiled to comparisons: no copy
+	case "StratumServer":
+		return "StratumServer"
+	case "P2Pool":
+		return "P2Pool"
+	case "SideChain":
+		return "SideChain"
+	case "P2PServer":
+		return "P2PServer"
+	case "ZMQReader":
+		return "ZMQReader"
+	case "BlockTemplate":
+		return "BlockTemplate"
+	}
+	return string(cat)
 }
 
 func digits(b []byte) (int, bool) {
@@ -215,20 +236,19 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	if e.MainHeight, err = uintAfter(s, "mainchain height "); err != "" {
 		return Result{Reason: "share: mainchain height " + err}
 	}
-	if strings.Contains(s, "sidechain height ") {
-		if e.SideHeight, err = uintAfter(s, "sidechain height "); err != "" {
-			return Result{Reason: "share: sidechain height " + err}
-		}
+	if e.SideHeight, err = uintAfter(s, "sidechain height "); err != "" && err != errMissing {
+		return Result{Reason: "share: sidechain height " + err}
 	}
 	if e.Difficulty, err = uintAfter(s, "diff "); err != "" {
 		return Result{Reason: "share: diff " + err}
 	}
 	// Every form ends with the effort or, from the built-in miner, the worker thread: a line
 	// without either was cut short, and a share that does not parse whole is not a share.
-	if !strings.Contains(s, "effort ") && !strings.Contains(s, "worker thread ") {
+	effort := strings.Index(s, "effort ")
+	if effort < 0 && !strings.Contains(s, "worker thread ") {
 		return Result{Reason: "share: cut short (no effort or worker thread)"}
 	}
-	if i := strings.Index(s, "effort "); i >= 0 {
+	if i := effort; i >= 0 {
 		v := strings.TrimSuffix(strings.TrimSpace(s[i+len("effort "):]), "%")
 		f, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || !(f >= 0 && f <= 1e9) { // NaN too
@@ -263,23 +283,27 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	return Result{Event: &e}
 }
 
+// errMissing is uintAfter's answer for a key s does not hold.
+const errMissing = "missing"
+
 // uintAfter reads the unsigned integer that follows key in s.
 func uintAfter(s, key string) (uint64, string) {
 	i := strings.Index(s, key)
 	if i < 0 {
-		return 0, "missing"
+		return 0, errMissing
 	}
 	v := s[i+len(key):]
+	var n uint64
 	end := 0
-	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
-		end++
+	for ; end < len(v) && v[end] >= '0' && v[end] <= '9'; end++ {
+		d := uint64(v[end] - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, "out of range"
+		}
+		n = n*10 + d
 	}
 	if end == 0 {
 		return 0, "not a number"
-	}
-	n, err := strconv.ParseUint(v[:end], 10, 64)
-	if err != nil {
-		return 0, "out of range"
 	}
 	return n, ""
 }
