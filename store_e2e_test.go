@@ -17,31 +17,10 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/farmsim"
+	"github.com/db4e/db4e/internal/testtool"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/store"
 )
-
-// tmpfs mounts a real tmpfs of size MiB at a new directory until the test ends. It needs root.
-func tmpfs(t *testing.T, size int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("a full disk is tested on a real tmpfs, which only root may mount: run the tests as root")
-	}
-	dir := filepath.Join(t.TempDir(), "mnt")
-	os.Mkdir(dir, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", size), "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-func resizeTmpfs(t *testing.T, dir string, size int) {
-	t.Helper()
-	if out, err := exec.Command("mount", "-o", fmt.Sprintf("remount,size=%dm", size), dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount: %v %s", err, out)
-	}
-}
 
 // fill writes a file on dir's disk until only leave bytes are free (0: until the disk is full).
 func fill(t *testing.T, dir string, leave int64) string {
@@ -104,7 +83,7 @@ func waitSameTotals(t *testing.T, cfg string, sim *farmsim.Sim, within time.Dura
 // An import that fills the disk stops at store.min_free_mb with exit 1 and a sentence naming
 // the directory, the free and the needed space; with room again, the next import is exact.
 func TestDiskFullDuringImport(t *testing.T) {
-	mnt := tmpfs(t, 150) // 22 MB over min_free_mb: about 230k events
+	mnt := testtool.Tmpfs(t, 150) // 22 MB over min_free_mb: about 230k events
 	dir := t.TempDir()
 	data := filepath.Join(mnt, "data")
 	cfg := filepath.Join(dir, "db4e.yaml")
@@ -120,7 +99,7 @@ func TestDiskFullDuringImport(t *testing.T) {
 	if _, errs, code := db4e(t, nil, "--config", cfg, "report", "--json"); code != 0 {
 		t.Fatalf("report on a full disk: exit %d\n%s", code, errs)
 	}
-	resizeTmpfs(t, mnt, 2048)
+	testtool.ResizeTmpfs(t, mnt, 2048)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
 		t.Fatalf("import with room again: exit %d\n%s", code, errs)
 	}
@@ -146,7 +125,7 @@ type diskTrial struct {
 // writer (nil: as it is).
 func followingOnTmpfs(t *testing.T, extra string, writer func(*farmsim.Writer)) diskTrial {
 	t.Helper()
-	d := diskTrial{mnt: tmpfs(t, 256), dir: t.TempDir()}
+	d := diskTrial{mnt: testtool.Tmpfs(t, 256), dir: t.TempDir()}
 	d.data = filepath.Join(d.mnt, "data")
 	logPath := filepath.Join(d.dir, "p2pool.log")
 	d.cfg = filepath.Join(d.dir, "db4e.yaml")
@@ -236,7 +215,7 @@ func TestStopOnADiskFilledByAnother(t *testing.T) {
 
 // On a disk with not a byte free, read commands work (read-only) and writers refuse clearly.
 func TestReadOnlyOnAFullDisk(t *testing.T) {
-	mnt := tmpfs(t, 160)
+	mnt := testtool.Tmpfs(t, 160)
 	dir := t.TempDir()
 	data := filepath.Join(mnt, "data")
 	cfg := filepath.Join(dir, "db4e.yaml")
