@@ -2,14 +2,17 @@ package store
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/db4e/db4e/internal/testtool"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
@@ -45,7 +48,7 @@ func TestBadgerTablesGiveTheirPagesBack(t *testing.T) {
 			t.Fatalf("%s: %d KB of the %d KB table resident: the build uses the published Badger, not third_party/badger (see its README.md)", what, rss>>10, size>>10)
 		}
 	}
-	check("written through its mapping (CreateTable)")
+	check("written (CreateTable)")
 	if tbl.StaleDataSize() == 0 {
 		t.Fatal("the table's stale data size is 0; it was written all stale")
 	}
@@ -123,4 +126,31 @@ func TestBadgerKeepsNoBuilderPool(t *testing.T) {
 	if !pool.IsNil() {
 		t.Fatal("badger.DB has a pool of table builders' allocators: the build uses the published Badger, not third_party/badger (see its README.md)")
 	}
+}
+
+// Badger's copy writes a new table with write(2), not through a mapping of a file truncated to
+// the table's size: on a full disk that mapping got no block for a page, and the process died
+// of SIGBUS ("fatal error: fault", which no recover catches). Now the table is an error, and
+// the file is gone, so that a retry with its id can create it.
+func TestBadgerTableOnAFullDiskIsAnError(t *testing.T) {
+	dir := testtool.Tmpfs(t, 1)
+	path := filepath.Join(dir, "000001.sst")
+	opts := table.Options{TableSize: 4 << 20, BlockSize: 4 << 10, Compression: options.None}
+	b := table.NewTableBuilder(opts)
+	defer b.Close()
+	for i := range 40000 {
+		b.Add(y.KeyWithTs(fmt.Appendf(nil, "e/%08d", i), 1), y.ValueStruct{Value: make([]byte, 40)}, 0)
+	}
+	tbl, err := table.CreateTable(path, b)
+	if err == nil {
+		tbl.Close(-1)
+		t.Fatalf("a table of %d KB created on a 1 MB disk", tbl.Size()>>10)
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("error %v, want ENOSPC in it", err)
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		t.Errorf("the half-written table is left: %v", serr)
+	}
+	t.Logf("on a full disk: %v", err)
 }

@@ -245,6 +245,9 @@ func (b *Block) verifyCheckSum() error {
 
 func CreateTable(fname string, builder *Builder) (*Table, error) {
 	bd := builder.Done()
+	if bd.Size > 0 { // db4e: written with write(2), then mapped (create.go)
+		return createByWrite(fname, builder, &bd)
+	}
 	mf, err := z.OpenMmapFile(fname, os.O_CREATE|os.O_RDWR|os.O_EXCL, bd.Size)
 	if err == z.NewFile {
 		// Expected.
