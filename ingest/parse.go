@@ -14,6 +14,8 @@ import (
 
 // Result is what one log line yields: nothing, an event, a sample, or a skip with its reason.
 type Result struct {
+	// Event is the event read. From Parser.Line it is the parser's own, valid until its next
+	// line: a log's every event would otherwise be a heap object, copied into a batch at once.
 	Event  *model.Event
 	Sample *model.Sample
 	// Reason is set when the line looked like an event but could not be read.
@@ -37,6 +39,7 @@ type Parser struct {
 	last       Prefix
 	haveLast   bool
 	lastStatus bool
+	event      model.Event // Result.Event of the last line
 }
 
 // NewParser returns a parser for timestamps written in loc (nil: UTC).
@@ -62,7 +65,7 @@ func (p *Parser) Line(raw []byte) Result {
 	}
 	p.last, p.haveLast = pre, true
 	p.lastStatus = isStatusHeader(msg)
-	return ParseMessage(pre, msg, line)
+	return parseMessage(pre, msg, line, &p.event)
 }
 
 // SetContext tells the parser which record precedes the next line, for readers that jump
@@ -187,13 +190,18 @@ func isStatusHeader(msg []byte) bool {
 // ParseMessage reads the message of a record whose prefix is known. line is the whole cleaned
 // line, from which the event ID is computed.
 func ParseMessage(pre Prefix, msg, line []byte) Result {
+	return parseMessage(pre, msg, line, new(model.Event))
+}
+
+// parseMessage is ParseMessage reading an event into e.
+func parseMessage(pre Prefix, msg, line []byte, e *model.Event) Result {
 	switch {
 	case bytes.HasPrefix(msg, []byte("SHARE FOUND:")):
-		return parseShare(pre, msg, line)
+		return parseShare(pre, msg, line, e)
 	case bytes.HasPrefix(msg, []byte("BLOCK FOUND:")):
-		return parseBlock(pre, msg, line)
+		return parseBlock(pre, msg, line, e)
 	case bytes.Contains(msg, markPayout):
-		return parsePayout(pre, msg, line)
+		return parsePayout(pre, msg, line, e)
 	case pre.Category == "StratumServer" && bytes.Contains(msg, markHashrate):
 		return workerLine(pre, msg)
 	case bytes.HasPrefix(msg, []byte("AUX BLOCK FOUND:")):
@@ -229,9 +237,9 @@ const UnknownHost = "(unknown)"
 //	SHARE FOUND: mainchain height H, sidechain height S, diff D, client IP:PORT[, user U], effort E%  v3.2+
 //	SHARE FOUND: mainchain height H, diff D, worker thread i/n                           v2.0-v2.5 (built-in miner)
 //	SHARE FOUND: mainchain height H, sidechain height S, diff D, worker thread i/n       v2.6+
-func parseShare(pre Prefix, msg, line []byte) Result {
+func parseShare(pre Prefix, msg, line []byte, e *model.Event) Result {
 	s := string(msg[len("SHARE FOUND:"):])
-	e := model.Event{Time: pre.Time, Kind: model.KindShare, ID: eventID(line)}
+	*e = model.Event{Time: pre.Time, Kind: model.KindShare, ID: eventID(line)}
 	var err string
 	if e.MainHeight, err = uintAfter(s, "mainchain height "); err != "" {
 		return Result{Reason: "share: mainchain height " + err}
@@ -244,7 +252,8 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 	}
 	// Every form ends with the effort or, from the built-in miner, the worker thread: a line
 	// without either was cut short, and a share that does not parse whole is not a share.
-	effort := strings.Index(s, "effort ")
+	// The last: the effort ends every form that has one, and a worker may be named "effort 2".
+	effort := strings.LastIndex(s, "effort ")
 	if effort < 0 && !strings.Contains(s, "worker thread ") {
 		return Result{Reason: "share: cut short (no effort or worker thread)"}
 	}
@@ -280,7 +289,7 @@ func parseShare(pre Prefix, msg, line []byte) Result {
 		// v1.0 to v1.2 name no client: the share is the farm's, its miner unknown.
 		e.Host = UnknownHost
 	}
-	return Result{Event: &e}
+	return Result{Event: e}
 }
 
 // errMissing is uintAfter's answer for a key s does not hold.
@@ -310,13 +319,13 @@ func uintAfter(s, key string) (uint64, string) {
 
 // parseBlock: BLOCK FOUND: main chain block at height H was mined by this p2pool | you |
 // someone else in this p2pool.
-func parseBlock(pre Prefix, msg, line []byte) Result {
+func parseBlock(pre Prefix, msg, line []byte, e *model.Event) Result {
 	s := string(msg)
 	h, err := uintAfter(s, "at height ")
 	if err != "" {
 		return Result{Reason: "block: height " + err}
 	}
-	e := model.Event{Time: pre.Time, Kind: model.KindBlock, ID: eventID(line), Height: h}
+	*e = model.Event{Time: pre.Time, Kind: model.KindBlock, ID: eventID(line), Height: h}
 	switch {
 	case strings.Contains(s, "mined by you"):
 		e.MinedBy = "you"
@@ -327,12 +336,12 @@ func parseBlock(pre Prefix, msg, line []byte) Result {
 	default:
 		return Result{Reason: "block: unknown finder"}
 	}
-	return Result{Event: &e}
+	return Result{Event: e}
 }
 
 // parsePayout: "Your wallet ADDR got a payout of X XMR in block H" (v2.7+) or
 // "You received a payout of X XMR in block H" (v1.7 to v2.6).
-func parsePayout(pre Prefix, msg, line []byte) Result {
+func parsePayout(pre Prefix, msg, line []byte, e *model.Event) Result {
 	s := string(msg)
 	if !strings.Contains(s, "got a payout of ") && !strings.Contains(s, "received a payout of ") {
 		return Result{Reason: "payout: unrecognised form"}
@@ -351,7 +360,8 @@ func parsePayout(pre Prefix, msg, line []byte) Result {
 	if herr != "" {
 		return Result{Reason: "payout: block height " + herr}
 	}
-	return Result{Event: &model.Event{Time: pre.Time, Kind: model.KindPayment, ID: eventID(line), Piconero: pico, Height: h}}
+	*e = model.Event{Time: pre.Time, Kind: model.KindPayment, ID: eventID(line), Piconero: pico, Height: h}
+	return Result{Event: e}
 }
 
 const markPayoutStr = "a payout of "

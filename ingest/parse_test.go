@@ -37,6 +37,8 @@ func TestParseLine(t *testing.T) {
 			&model.Event{Kind: "share", Host: "r", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share with hostile user name", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user [red]$(rm -rf /)\x07, effort 5.000%",
 			&model.Event{Kind: "share", Host: "_red_$(rm -rf _)?", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
+		{"share by a worker named like a field", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 1, sidechain height 2, diff 3, client 1.2.3.4:5, user rig effort 2, effort 5.000%",
+			&model.Event{Kind: "share", Host: "rig effort 2", ClientIP: "1.2.3.4", MainHeight: 1, SideHeight: 2, Difficulty: 3, Effort: 5}, ""},
 		{"share height not a number", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height abc, diff 3", nil, "mainchain height not a number"},
 		{"share height overflows", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 99999999999999999999999, diff 3", nil, "out of range"},
 		{"share cut short", "2025-03-01 00:11:42.9913 StratumServer SHARE FOUND: mainchain height 5", nil, "diff missing"},
