@@ -154,3 +154,47 @@ func TestBadgerTableOnAFullDiskIsAnError(t *testing.T) {
 	}
 	t.Logf("on a full disk: %v", err)
 }
+
+// Badger's copy reserves a new memtable's log on disk when it makes it (fallocate), where
+// Badger left a sparse file written through a mapping: a disk filled by another process after
+// the log was made killed the process with SIGBUS at the next write to a page not yet written.
+func TestBadgerMemtableLogIsReserved(t *testing.T) {
+	dir := testtool.Tmpfs(t, 32)
+	db, err := badger.Open(badgerOptions(dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	for {
+		if _, err := f.Write(chunk[:512]); err != nil {
+			break
+		}
+	}
+	f.Close()
+	// 1 MB of writes: all in the first memtable (2 MB), its log the one made at the open.
+	value := make([]byte, 200)
+	for i := range 4000 {
+		err := db.Update(func(txn *badger.Txn) error {
+			return txn.Set(fmt.Appendf(nil, "e/%08d", i), value)
+		})
+		if err != nil {
+			t.Fatalf("write %d on a full disk, into a log made before: %v", i, err)
+		}
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

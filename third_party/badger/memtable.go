@@ -117,6 +117,14 @@ func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 	if lerr != z.NewFile && lerr != nil {
 		return nil, y.Wrapf(lerr, "While opening memtable: %s", filepath)
 	}
+	if lerr == z.NewFile {
+		// db4e: its blocks reserved now, so that no write to its mapping meets a full disk
+		// (memtable_reserve_linux.go).
+		if err := reserveLog(mt.wal.Fd, 2*db.opt.MemTableSize); err != nil {
+			_ = mt.wal.Delete()
+			return nil, fmt.Errorf("while reserving memtable %s: %w", filepath, err)
+		}
+	}
 	// db4e: a log written with a larger MemTableSize than this open's must fit its replay
 	// (badger #2002: "Arena too small", the process exits, on a store that is fine).
 	arena := arenaSize(db.opt)
