@@ -56,6 +56,11 @@ const closeRoom = 64 << 20
 type spaceGuard struct {
 	dir  string
 	need uint64
+	// reserved is room the disk holds for db4e already, counted as free: the log of the memtable
+	// being written, whose blocks Badger's copy reserves when it makes it (so that no write to
+	// its mapping meets a full disk). Without it an open at a few MB over need, which makes that
+	// log, would leave too little for the writes it opened for.
+	reserved uint64
 }
 
 func (g *spaceGuard) check() error {
@@ -66,7 +71,7 @@ func (g *spaceGuard) check() error {
 	if err != nil {
 		return nil // cannot tell: do not stop on that
 	}
-	if free < g.need {
+	if free+g.reserved < g.need {
 		return &DiskFullError{Dir: g.dir, Free: free, Need: g.need}
 	}
 	return nil

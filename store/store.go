@@ -117,6 +117,9 @@ type Store struct {
 
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
 // take ~80 MB of RAM before storing anything.
+// memTableSize is Badger's memtable size; its log on disk is twice that (see badgerOptions).
+const memTableSize = 2 << 20
+
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -127,7 +130,7 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 		// Two of 2 MB, each in an arena of 2.6 MB of heap, with a log of 4 MB mapped: the service
 		// during an import through it peaked at 47-48 MB with 4 MB ones, 40-42 with these. A
 		// log left by a crash with larger ones replays (third_party/badger, badger #2002).
-		WithMemTableSize(2 << 20).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
@@ -209,6 +212,9 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: a crash, or a stop on a full disk, left writes that need free space to recover: %w", dir, space)
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	if !readOnly {
+		guard.reserved = 2 * memTableSize // the log of the memtable Badger made at the open
 	}
 	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly, keys: currentLayout, pages: pages}
 	if err := s.moveLayout(); err != nil {
