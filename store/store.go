@@ -115,11 +115,11 @@ type Store struct {
 	keys layout
 }
 
-// Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
-// take ~80 MB of RAM before storing anything.
 // memTableSize is Badger's memtable size; its log on disk is twice that (see badgerOptions).
 const memTableSize = 2 << 20
 
+// Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
+// take ~80 MB of RAM before storing anything.
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
