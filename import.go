@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
+	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/ingest"
 )
 
 // importMemoryLimit is the Go heap's soft limit for a one-off import.
@@ -43,6 +46,10 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		}
 		files = append(files, f)
 	}
+	names := fs.Args()
+	if *format == api.FormatP2Pool {
+		names, files = oldestFirst(names, files)
+	}
 	e.cfg.Store.Bulk = true // an import opening the store itself is a one-off batch job
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(importMemoryLimit) // it may run beside monerod: keep the heap in check
@@ -50,7 +57,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	return withConsole(ctx, e, func(c api.Console) error {
 		var total api.ImportResult
 		var err error
-		for i, name := range fs.Args() {
+		for i, name := range names {
 			var res api.ImportResult
 			res, err = c.Import(ctx, *format, name, files[i])
 			total.Add(res)
@@ -66,4 +73,42 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	})
+}
+
+// oldestFirst orders P2Pool logs by the time of their first record, oldest first, when every
+// one is a file (not stdin): `db4e import p2pool.log*` names the newest first, and a bulk load
+// into a fresh store, which takes events in time order, ends at the first older one and leaves
+// the rest to the slower way (4 files of 26 MB, every line an event: 4.3 s newest first, 1.1 s
+// oldest first). A file whose start holds no record goes last, in the order given.
+func oldestFirst(names []string, files []io.ReadCloser) ([]string, []io.ReadCloser) {
+	type named struct {
+		name  string
+		file  io.ReadCloser
+		first time.Time
+	}
+	list := make([]named, len(names))
+	for i, name := range names {
+		fd, ok := files[i].(*os.File)
+		if !ok {
+			return names, files // stdin: read once, where it was put
+		}
+		first, err := ingest.FirstRecordTime(fd, time.UTC) // only the order counts: any zone
+		if err != nil {
+			first = time.Time{} // the import says what is wrong with it
+		}
+		list[i] = named{name, files[i], first}
+	}
+	slices.SortStableFunc(list, func(a, b named) int {
+		if a.first.IsZero() != b.first.IsZero() {
+			if a.first.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		return a.first.Compare(b.first)
+	})
+	for i, n := range list {
+		names[i], files[i] = n.name, n.file
+	}
+	return names, files
 }

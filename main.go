@@ -39,7 +39,7 @@ func (l usageLine) call(cmd string) string { return strings.TrimSpace("db4e " + 
 // A function, not a variable: help and -h read the table from inside the commands it lists.
 func commands() []command {
 	return []command{
-		{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill; plain, gz, bz2, zst; '-' is stdin"}}},
+		{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill (P2Pool logs oldest first); plain, gz, bz2, zst; '-' is stdin"}}},
 		{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
 		{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
 			{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"},

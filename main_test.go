@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -198,6 +199,43 @@ func TestImportReportFixture(t *testing.T) {
 	}
 	if out, _, _ := db4e(t, nil, "--data", data3, "report", "--json"); strings.TrimSpace(out) != want {
 		t.Fatalf("jsonseq round trip: %s", out)
+	}
+}
+
+// Rotated logs named newest first, as `db4e import p2pool.log*` names them, go into a fresh
+// store oldest first: its bulk load, which takes events in time order, runs through every file
+// instead of ending at the second one, and the totals are the log's.
+func TestImportRotatedLogsOldestFirst(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.log")
+	sim := writeLog(t, whole, 30_000, 3)
+	raw, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three pieces at line ends: the oldest compressed, as logrotate leaves it.
+	cut := func(at int) int { return at + bytes.IndexByte(raw[at:], '\n') + 1 }
+	a, b := cut(len(raw)/3), cut(2*len(raw)/3)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw[:a])
+	zw.Close()
+	names := []string{filepath.Join(dir, "p2pool.log"), filepath.Join(dir, "p2pool.log.1"), filepath.Join(dir, "p2pool.log.2.gz")}
+	for i, content := range [][]byte{raw[b:], raw[a:b], gz.Bytes()} {
+		if err := os.WriteFile(names[i], content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := t.TempDir()
+	out, errs, code := db4e(t, nil, append([]string{"--data", data, "import"}, names...)...)
+	if code != 0 || !strings.Contains(out, "imported 3 file(s)") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	if strings.Contains(errs, "bulk load: ends here") {
+		t.Fatalf("the bulk load ended at a file older than the one before: not imported oldest first\n%s", errs)
+	}
+	if d := sameTotals(report(t, "--data", data), sim); d != "" {
+		t.Fatal(d)
 	}
 }
 

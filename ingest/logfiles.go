@@ -229,6 +229,22 @@ func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 	return lf, key, nil
 }
 
+// FirstRecordTime is the time stamp of the first record in fd's first few KB (decompressed if
+// need be), zero if they hold none. It reads through its own offsets: fd's is left as it was.
+func FirstRecordTime(fd *os.File, loc *time.Location) (time.Time, error) {
+	r, closer, _, err := openContent(fd)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer closer()
+	buf := make([]byte, firstLen)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && n == 0 {
+		return time.Time{}, fmt.Errorf("%s: %w", fd.Name(), err)
+	}
+	return firstRecordTime(buf[:n], loc), nil
+}
+
 // firstRecordTime is the time stamp of the first record in head.
 func firstRecordTime(head []byte, loc *time.Location) time.Time {
 	for len(head) > 0 {
