@@ -209,20 +209,9 @@ func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 		return nil, key, err
 	}
 	defer fd.Close()
-	r, closer, compressed, err := openContent(fd)
-	if err != nil {
+	if lf.head, lf.compressed, err = readHead(fd); err != nil {
 		return nil, key, err
 	}
-	defer closer()
-	lf.compressed = compressed
-	buf := make([]byte, firstLen)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		if !compressed || n == 0 {
-			return nil, key, err
-		}
-	}
-	lf.head = buf[:n]
 	lf.first = firstRecordTime(lf.head, ls.loc)
 	// A file still growing is looked at again when it changes; only its key changes then.
 	ls.cache[key] = lf
@@ -232,17 +221,27 @@ func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 // FirstRecordTime is the time stamp of the first record in fd's first few KB (decompressed if
 // need be), zero if they hold none. It reads through its own offsets: fd's is left as it was.
 func FirstRecordTime(fd *os.File, loc *time.Location) (time.Time, error) {
-	r, closer, _, err := openContent(fd)
+	head, _, err := readHead(fd)
 	if err != nil {
 		return time.Time{}, err
+	}
+	return firstRecordTime(head, loc), nil
+}
+
+// readHead reads the first firstLen bytes of fd's content, decompressed if need be, through
+// its own offsets. A compressed file cut short still has the head it had.
+func readHead(fd *os.File) ([]byte, bool, error) {
+	r, closer, compressed, err := openContent(fd)
+	if err != nil {
+		return nil, compressed, err
 	}
 	defer closer()
 	buf := make([]byte, firstLen)
 	n, err := io.ReadFull(r, buf)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && n == 0 {
-		return time.Time{}, fmt.Errorf("%s: %w", fd.Name(), err)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && (!compressed || n == 0) {
+		return nil, compressed, fmt.Errorf("%s: %w", fd.Name(), err)
 	}
-	return firstRecordTime(buf[:n], loc), nil
+	return buf[:n], compressed, nil
 }
 
 // firstRecordTime is the time stamp of the first record in head.
