@@ -218,14 +218,18 @@ func (ls *logSet) inspect(name string) (*logFile, fileKey, error) {
 	return lf, key, nil
 }
 
-// FirstRecordTime is the time stamp of the first record in fd's first few KB (decompressed if
-// need be), zero if they hold none. It reads through its own offsets: fd's is left as it was.
-func FirstRecordTime(fd *os.File, loc *time.Location) (time.Time, error) {
-	head, _, err := readHead(fd)
-	if err != nil {
-		return time.Time{}, err
+// FileOrder is when P2Pool began writing fd, by the rule the follower orders a log's files with
+// (logFile.order): its first record's time, or when it was last written if its first few KB
+// hold none. It reads through its own offsets: fd's is left as it was.
+func FileOrder(fd *os.File, loc *time.Location) time.Time {
+	var lf logFile
+	if fi, err := fd.Stat(); err == nil {
+		lf.modTime = fi.ModTime()
 	}
-	return firstRecordTime(head, loc), nil
+	if head, _, err := readHead(fd); err == nil {
+		lf.first = firstRecordTime(head, loc)
+	}
+	return lf.order()
 }
 
 // readHead reads the first firstLen bytes of fd's content, decompressed if need be, through
