@@ -36,7 +36,6 @@ type bulkLoad struct {
 	held    Batch           // samples and bad records, written when the stream is done
 	heldIDs map[string]bool // the held bad records' ids: one read twice is held once
 	pending []heldEvent     // events not yet streamed, in key order (see holdBack)
-	kvPtrs  []*pb.KV        // kvs as WriteKVs takes them
 }
 
 // bulkMarker names the file that says a bulk load is under way (see bulkLoad).
@@ -182,11 +181,7 @@ func (bl *bulkLoad) streamOut() error {
 	if len(bl.kvs) == 0 {
 		return nil
 	}
-	bl.kvPtrs = bl.kvPtrs[:0]
-	for i := range bl.kvs {
-		bl.kvPtrs = append(bl.kvPtrs, &bl.kvs[i])
-	}
-	if err := bl.sw.WriteKVs(bl.kvPtrs); err != nil {
+	if err := bl.sw.WriteKVs(bl.kvs); err != nil {
 		return err
 	}
 	clear(bl.kvs) // no key held past its event

@@ -157,14 +157,14 @@ func (sw *StreamWriter) Write(buf *z.Buffer) error {
 // buffer and the decoding out of it (proto.Marshal and proto.Unmarshal of every KV: a fifth of
 // the CPU of a bulk import into a fresh store). It copies what it keeps: kvs and what they point
 // to may be reused once it returns.
-func (sw *StreamWriter) WriteKVs(kvs []*pb.KV) error {
+func (sw *StreamWriter) WriteKVs(kvs []pb.KV) error {
 	if len(kvs) == 0 {
 		return nil
 	}
 	closedStreams := make(map[uint32]struct{})
 	streamReqs := make(map[uint32]*request)
-	for _, kv := range kvs {
-		sw.add(kv, closedStreams, streamReqs)
+	for i := range kvs {
+		sw.add(&kvs[i], closedStreams, streamReqs)
 	}
 	return sw.writeRequests(closedStreams, streamReqs)
 }
