@@ -257,14 +257,14 @@ func parseShare(pre Prefix, msg, line []byte, e *model.Event) Result {
 	if effort < 0 && !strings.Contains(s, "worker thread ") {
 		return Result{Reason: "share: cut short (no effort or worker thread)"}
 	}
-	if i := effort; i >= 0 {
-		v := strings.TrimSuffix(strings.TrimSpace(s[i+len("effort "):]), "%")
+	if effort >= 0 {
+		v := strings.TrimSuffix(strings.TrimSpace(s[effort+len("effort "):]), "%")
 		f, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || !(f >= 0 && f <= 1e9) { // NaN too
 			return Result{Reason: "share: bad effort"}
 		}
 		e.Effort = f
-		s = s[:i]
+		s = s[:effort]
 	}
 	var user string
 	if i := strings.Index(s, "user "); i >= 0 {
