@@ -137,6 +137,14 @@ func runTrial(t *testing.T, seed uint64, conf string, copytruncate bool, rotatio
 		if bytes.Contains([]byte(conf), []byte("dateext")) {
 			d = max(d, 1100*time.Millisecond) // its names have seconds: one rotation a second
 		}
+		if bytes.Contains([]byte(conf), []byte("delaycompress")) {
+			// A file is compressed, and then deleted, at the rotation after the one that renamed
+			// it. Until P2Pool reopens its log (w.ReopenEvery) it writes into the renamed file; a
+			// second rotation within that time deletes what it wrote after gzip read the file:
+			// deleted by logrotate, in a style that counts nothing as deleted. In life logrotate
+			// runs daily and P2Pool reopens within a second.
+			d = max(d, w.ReopenEvery+100*time.Millisecond)
+		}
 		time.Sleep(d)
 		from := time.Now()
 		out, err := exec.Command(rotateBin, "-f", "-s", rconf+".state", rconf).CombinedOutput()
