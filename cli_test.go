@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,70 @@ func TestCommandLine(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "typo")); err == nil {
 		t.Error("a command that only reads created the data dir it was given")
+	}
+}
+
+// Global flags go anywhere on the line, before or after the positionals, as with any Unix tool;
+// "--" ends the flags. One case per command.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte("targets:\n  - {name: noop, kind: monerod, restart: 'true'}\n"), 0o644)
+	// A file whose name starts with dashes, imported after "--" (from its own directory).
+	logDir := filepath.Join(dir, "logs")
+	os.MkdirAll(logDir, 0o755)
+	sample, err := os.ReadFile("ingest/testdata/sample.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(logDir, "--x"), sample, 0o644)
+	backup := filepath.Join(dir, "backup")
+	csvDir, site := filepath.Join(dir, "csv"), filepath.Join(dir, "site")
+
+	for _, tc := range []struct {
+		name   string
+		dir    string // where it runs; "" the package's directory
+		args   []string
+		stdout string
+	}{
+		{"import FILE --config --data", "", []string{"import", "ingest/testdata/sample.log", "--config", cfg, "--data", data}, "new"},
+		{"import -- --x", logDir, []string{"--data", data, "import", "--", "--x"}, "0 new"},
+		{"report --json --data", "", []string{"report", "--json", "--data", data}, `"days"`},
+		{"export csv DIR --config --data", "", []string{"export", "csv", csvDir, "--config", cfg, "--data", data}, "wrote"},
+		{"export --data before the form", "", []string{"export", "--data", data, "csv", csvDir}, "wrote"},
+		{"export jsonseq --data=", "", []string{"export", "jsonseq", "--data=" + data}, "\x1e"},
+		{"export site DIR --data", "", []string{"export", "site", site, "--data", data}, "index.html"},
+		{"status --data --config", "", []string{"status", "--data", data, "--config", cfg}, "store"},
+		{"check --data", "", []string{"check", "--data", data}, ""},
+		{"rebuild --data", "", []string{"rebuild", "--data", data}, ""},
+		{"backup DIR --data", "", []string{"backup", backup, "--data", data}, backup},
+		{"restart TARGET --config --data", "", []string{"restart", "noop", "--config", cfg, "--data", data}, ""},
+		{"version --config", "", []string{"version", "--config", cfg}, "db4e "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(db4eBin, tc.args...)
+			cmd.Env = testEnv(t)
+			cmd.Dir = tc.dir
+			out, errs, code := runCmd(t, cmd)
+			if code != 0 && !(tc.name == "status --data --config" && code == 1) {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+			}
+			if !strings.Contains(out, tc.stdout) {
+				t.Errorf("stdout lacks %q: %s (stderr %s)", tc.stdout, out, errs)
+			}
+		})
+	}
+	// restore FILE --data DIR: the backup just written, into an empty dir.
+	backups, _ := filepath.Glob(filepath.Join(backup, "*"))
+	if len(backups) == 0 {
+		t.Fatal("no backup written")
+	}
+	if out, errs, code := db4e(t, nil, "restore", backups[0], "--data", filepath.Join(dir, "restored")); code != 0 {
+		t.Fatalf("restore FILE --data: exit %d %s %s", code, out, errs)
+	}
+	// A flag after "--" is a file name, not a flag.
+	if _, errs, code := db4e(t, nil, "--data", data, "import", "--", "--config"); code != 1 || !strings.Contains(errs, "--config") {
+		t.Errorf("import -- --config: exit %d, want 1 naming the file: %s", code, errs)
 	}
 }

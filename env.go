@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/db4e/db4e/api"
@@ -66,7 +67,7 @@ func (e *env) flags(name string) *flag.FlagSet {
 // configuration is loaded.
 func (e *env) parse(fs *flag.FlagSet, args []string, min, max int) error {
 	name := strings.TrimPrefix(fs.Name(), "db4e ")
-	err := fs.Parse(args)
+	err := parseAnywhere(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		e.commandUsage(fs)
 		return errHelpShown
@@ -81,6 +82,31 @@ func (e *env) parse(fs *flag.FlagSet, args []string, min, max int) error {
 		return usageError{fmt.Errorf("%s: unexpected argument %q (see db4e %s -h)", name, fs.Arg(max), name)}
 	}
 	return e.load()
+}
+
+// parseAnywhere parses flags before, between and after the positional arguments, as Unix
+// tools do (`db4e import p2pool.log --config c.yaml`); the flag package alone stops at the first
+// positional. A bare "--" ends the flags: what follows is positional even if it starts with a
+// dash (`db4e import -- --x`). Afterwards fs.Args() holds the positionals in their order.
+func parseAnywhere(fs *flag.FlagSet, args []string) error {
+	var after []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, after = args[:i], args[i+1:]
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parse again with only the positionals after a "--": it sets nothing and leaves them in
+	// fs.Args().
+	return fs.Parse(append(append([]string{"--"}, positional...), after...))
 }
 
 // commandUsage prints a command's lines of the usage table and its flags.

@@ -13,6 +13,7 @@ import (
 )
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
+	args = formFirst(args)
 	switch {
 	case len(args) > 0 && args[0] == "csv":
 		return cmdExportCSV(ctx, e, args[1:])
@@ -94,4 +95,25 @@ func parseInstant(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bad time %q: want RFC 3339 or YYYY-MM-DD", s)
 	}
 	return t, nil
+}
+
+// formFirst moves the global flags that stand before a command's form (`export --data D csv
+// DIR`) after it, so that the form is args[0]; its own flags then parse them anywhere.
+func formFirst(args []string) []string {
+	var lead []string
+	for len(args) > 0 {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || (name != "config" && name != "data") {
+			break
+		}
+		n := 2
+		if hasValue || len(args) == 1 {
+			n = 1
+		}
+		lead, args = append(lead, args[:n]...), args[n:]
+	}
+	if len(lead) == 0 || len(args) == 0 {
+		return append(lead, args...)
+	}
+	return append(append([]string{args[0]}, lead...), args[1:]...)
 }
