@@ -27,15 +27,57 @@ type Actions struct {
 func (a *App) post(fn func()) { a.app.QueueUpdateDraw(fn) }
 
 func (a *App) buildActions() {
-	a.menu = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true)
+	a.menu = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true).SetSelectedStyle(a.th.selected)
 	a.menu.SetBorder(true).SetTitle(" Restart (Enter chooses, Esc closes) ")
 	a.dialog = tview.NewTextView().SetDynamicColors(true).SetScrollable(true)
 	a.dialog.SetBorder(true)
-	a.confirm = tview.NewModal()
 	a.pages.AddPage("menu", centered(a.menu, 64, 16), true, false)
-	a.pages.AddPage("confirm", a.confirm, true, false)
 	a.pages.AddPage("progress", centered(a.dialog, 76, 18), true, false)
 }
+
+// ask shows a confirm dialog: question, a button named for the action, and Cancel. Each is a
+// new dialog with the action's button focused and shown selected, so no dialog inherits the
+// focus an earlier one was left with (Enter always does what the selected button says). Esc
+// and Cancel say "cancelled" in the status line; the action's button runs do.
+func (a *App) ask(question, action, cancelled string, do func()) {
+	m := tview.NewModal().
+		SetText(question + "\n\nEnter: " + action + " · Tab: the other button · Esc: cancel").
+		AddButtons([]string{action, "Cancel"}).
+		SetButtonStyle(a.th.normal).
+		SetButtonActivatedStyle(a.th.selected)
+	m.SetDoneFunc(func(_ int, label string) {
+		a.pages.RemovePage("confirm")
+		if label != action {
+			a.closeDialogs()
+			a.say(cancelled + " cancelled")
+			return
+		}
+		do()
+	})
+	m.SetFocus(0)
+	a.pages.AddPage("confirm", m, true, true)
+	a.app.SetFocus(m)
+}
+
+// say shows text in the status line (the footer) for a while, then the keys again.
+func (a *App) say(text string) {
+	a.saying = text
+	a.bottomRow(a.footer)
+	a.footer.SetText(a.th.paint(a.th.warn, tview.Escape(text)))
+	time.AfterFunc(sayFor, func() {
+		a.post(func() {
+			if a.saying == text {
+				a.saying = ""
+				if f := a.app.GetFocus(); f != a.filter && f != a.jump {
+					a.showFooter()
+				}
+			}
+		})
+	})
+}
+
+// sayFor is how long the status line keeps a message.
+const sayFor = 8 * time.Second
 
 func centered(p tview.Primitive, w, h int) tview.Primitive {
 	return tview.NewFlex().
@@ -70,19 +112,8 @@ func (a *App) openRestartMenu() {
 
 func (a *App) confirmRestart(what string, targets []restart.Target) {
 	a.pages.HidePage("menu")
-	a.confirm.ClearButtons()
-	a.confirm.SetText(fmt.Sprintf("Restart %s?\n(%d target(s); each is waited for until healthy)", what, len(targets))).
-		AddButtons([]string{"Restart", "Cancel"}).
-		SetDoneFunc(func(_ int, label string) {
-			a.pages.HidePage("confirm")
-			if label != "Restart" {
-				a.closeDialogs()
-				return
-			}
-			a.runRestart(what, targets)
-		})
-	a.pages.ShowPage("confirm")
-	a.app.SetFocus(a.confirm)
+	a.ask(fmt.Sprintf("Restart %s?\n(%d target(s); each is waited for until healthy)", tview.Escape(what), len(targets)),
+		"Restart", "restart of "+what, func() { a.runRestart(what, targets) })
 }
 
 // runRestart runs in the background; each step is posted to the progress dialog.
@@ -119,38 +150,28 @@ func (a *App) runRestart(what string, targets []restart.Target) {
 }
 
 func (a *App) confirmBackup() {
-	a.confirm.ClearButtons()
-	a.confirm.SetText("Take a backup of the store now?").
-		AddButtons([]string{"Backup", "Cancel"}).
-		SetDoneFunc(func(_ int, label string) {
-			a.pages.HidePage("confirm")
-			if label != "Backup" {
-				a.closeDialogs()
-				return
-			}
-			a.showResult("Backup", "writing…", true)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-				c, _ := a.current()
-				res, err := c.Backup(ctx, "")
-				cancel()
-				a.post(func() {
-					a.busy = false
-					if err != nil {
-						a.showResult("Backup", a.th.paint(a.th.bad, "failed: "+tview.Escape(err.Error())), false)
-						return
-					}
-					msg := fmt.Sprintf("%s\n%d bytes", tview.Escape(res.Path), res.Bytes)
-					if len(res.Removed) > 0 {
-						msg += fmt.Sprintf("\n%d old backup(s) removed", len(res.Removed))
-					}
-					a.showResult("Backup", a.th.paint(a.th.good, "written: ")+msg, false)
-				})
-				a.requestRefresh()
-			}()
-		})
-	a.pages.ShowPage("confirm")
-	a.app.SetFocus(a.confirm)
+	a.ask("Take a backup of the store now?", "Backup", "backup", func() {
+		a.showResult("Backup", "writing…", true)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+			c, _ := a.current()
+			res, err := c.Backup(ctx, "")
+			cancel()
+			a.post(func() {
+				a.busy = false
+				if err != nil {
+					a.showResult("Backup", a.th.paint(a.th.bad, "failed: "+tview.Escape(err.Error())), false)
+					return
+				}
+				msg := fmt.Sprintf("%s\n%d bytes", tview.Escape(res.Path), res.Bytes)
+				if len(res.Removed) > 0 {
+					msg += fmt.Sprintf("\n%d old backup(s) removed", len(res.Removed))
+				}
+				a.showResult("Backup", a.th.paint(a.th.good, "written: ")+msg, false)
+			})
+			a.requestRefresh()
+		}()
+	})
 }
 
 func (a *App) showResult(title, text string, busy bool) {
@@ -179,6 +200,7 @@ func (a *App) dialogKeys(ev *tcell.EventKey) (*tcell.EventKey, bool) {
 	case "menu":
 		if ev.Key() == tcell.KeyEscape {
 			a.closeDialogs()
+			a.say("restart cancelled")
 			return nil, true
 		}
 		return ev, true

@@ -57,17 +57,18 @@ type App struct {
 	// minerView is one miner's page (miner.go).
 	minerView *minerView
 	// shown are the events the events pane lists, in its order (a filter hides some).
-	shown   []model.Event
-	bottom  *tview.Flex
-	shares  *chart
-	right   *chart
-	miners  *tview.Table
-	events  *tview.Table
-	help    *tview.TextView
-	menu    *tview.List
-	confirm *tview.Modal
-	dialog  *tview.TextView
-	busy    bool // a restart or backup runs: its dialog stays
+	shown     []model.Event
+	bottom    *tview.Flex
+	shares    *chart
+	right     *chart
+	miners    *tview.Table
+	minersFit *fitTable // draws miners, its names cut to the pane
+	events    *tview.Table
+	help      *tview.TextView
+	menu      *tview.List
+	dialog    *tview.TextView
+	saying    string // a message in the status line (say)
+	busy      bool   // a restart or backup runs: its dialog stays
 
 	// UI goroutine state
 	snap       api.Snapshot
@@ -78,6 +79,9 @@ type App struct {
 	showBlocks bool
 	filterText string
 	focusIdx   int
+	// titles are the panes' titles (miners, events) as rendered, before markFocus marks the
+	// focused one.
+	titles [2]string
 
 	rangeIdx atomic.Int32 // read by the fetcher
 	refresh  chan struct{}
@@ -135,12 +139,16 @@ func (a *App) build() {
 	a.right = newChart("XMR/day", func(v float64) string { return fmt.Sprintf("%.4f", v) }, a.th.xmrChart)
 
 	a.miners = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
-	a.miners.SetBorder(true).SetTitle(" Miners ").SetTitleAlign(tview.AlignLeft)
+	a.miners.SetBorder(true).SetTitleAlign(tview.AlignLeft)
 	a.events = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
-	a.events.SetBorder(true).SetTitle(" Recent events ").SetTitleAlign(tview.AlignLeft)
+	a.events.SetBorder(true).SetTitleAlign(tview.AlignLeft)
+	a.titles = [2]string{"Miners", "Recent events"}
 
 	charts := tview.NewFlex().AddItem(a.shares, 0, 1, false).AddItem(a.right, 0, 1, false)
-	a.bottom = tview.NewFlex().AddItem(a.miners, 0, 1, true).AddItem(a.events, 0, 1, false)
+	a.minersFit = &fitTable{Table: a.miners}
+	// The miners get the wider half: their columns are what says a rig is down; an event's
+	// text reads well cut.
+	a.bottom = tview.NewFlex().AddItem(a.minersFit, 0, 11, true).AddItem(a.events, 0, 9, false)
 	a.main = tview.NewFlex().SetDirection(tview.FlexRow)
 	a.main.
 		AddItem(a.header, 4, 0, false).
@@ -552,7 +560,9 @@ func (a *App) renderMiners() {
 		t.SetCell(0, i, tview.NewTableCell(h).SetStyle(a.th.heading).SetSelectable(false).SetExpansion(boolInt(i == 0)))
 	}
 	stale := 0
+	a.minersFit.names = a.minersFit.names[:0]
 	for r, m := range a.snap.Miners {
+		a.minersFit.names = append(a.minersFit.names, m.Host)
 		style := a.th.normal
 		state := api.MinerState(m)
 		if state != api.MinerOK {
@@ -568,14 +578,14 @@ func (a *App) renderMiners() {
 		}
 		cells := []string{tview.Escape(m.Host), fmt.Sprint(m.SharesToday), ago(a.snap.Now, m.LastShare), hashrate(m.Hashrate), effort, state}
 		for c, text := range cells {
-			cell := tview.NewTableCell(text).SetStyle(style).SetExpansion(boolInt(c == 0))
+			cell := tview.NewTableCell(text).SetStyle(style).SetSelectedStyle(selectedOf(style)).SetExpansion(boolInt(c == 0))
 			if c > 0 {
 				cell.SetAlign(tview.AlignRight)
 			}
 			t.SetCell(r+1, c, cell)
 		}
 	}
-	title := fmt.Sprintf(" Miners (%d", len(a.snap.Miners))
+	title := fmt.Sprintf("Miners (%d", len(a.snap.Miners))
 	if stale > 0 {
 		title += fmt.Sprintf(", %d stale", stale)
 	}
@@ -583,7 +593,7 @@ func (a *App) renderMiners() {
 	if hr := a.snap.Pool.OurHashrate; hr > 0 {
 		title += " · " + hashrate(hr)
 	}
-	t.SetTitle(title + a.staleMark() + " ")
+	a.setPaneTitle(0, title+a.staleMark())
 }
 
 // staleMark marks a pane whose data stopped coming (the service was lost).
@@ -628,17 +638,17 @@ func (a *App) renderEvents() {
 		case model.KindBlock, model.KindPayment:
 			style = a.th.goodRow
 		}
-		t.SetCell(row, 0, tview.NewTableCell(when).SetStyle(style))
-		t.SetCell(row, 1, tview.NewTableCell(tview.Escape(e.Kind)).SetStyle(style))
-		t.SetCell(row, 2, tview.NewTableCell(tview.Escape(what)).SetStyle(style).SetExpansion(1))
+		for c, text := range []string{when, tview.Escape(e.Kind), tview.Escape(what)} {
+			t.SetCell(row, c, tview.NewTableCell(text).SetStyle(style).SetSelectedStyle(selectedOf(style)).SetExpansion(boolInt(c == 2)))
+		}
 		a.shown = append(a.shown, *e)
 		row++
 	}
-	title := " Recent events "
+	title := "Recent events"
 	if a.filterText != "" {
-		title = fmt.Sprintf(" Recent events matching %q (%d) ", shorten(a.filterText, 20), row-1)
+		title = fmt.Sprintf("Recent events matching %q (%d)", tview.Escape(shorten(a.filterText, 20)), row-1)
 	}
-	t.SetTitle(strings.TrimRight(title, " ") + a.staleMark() + " ")
+	a.setPaneTitle(1, title+a.staleMark())
 }
 
 // describe is an event in a few words.
@@ -680,6 +690,9 @@ func shorten(s string, n int) string {
 
 func (a *App) showFooter() {
 	a.bottomRow(a.footer)
+	if a.saying != "" {
+		return
+	}
 	k := func(s string) string { return a.th.paint(a.th.key, s) }
 	a.footer.SetText(fmt.Sprintf("%s pane %s filter %s %dd %s %s %s restart %s backup %s help %s quit",
 		k("Tab"), k("/"), k("r"), ranges[a.rangeIdx.Load()], k("b"), map[bool]string{true: "XMR", false: "blocks"}[a.showBlocks], k("R"), k("B"), k("?"), k("q")))

@@ -98,10 +98,12 @@ func (a *App) moveFocus(d int) {
 	a.markFocus()
 }
 
-// markFocus shows which pane has the keys: its border stands out.
+// markFocus shows which pane has the keys: its border and title stand out.
 func (a *App) markFocus() {
 	for i, p := range []*tview.Table{a.miners, a.events} {
-		if i == a.focusIdx {
+		focused := i == a.focusIdx
+		p.SetTitle(a.th.paneTitle(a.titles[i], focused))
+		if focused {
 			p.SetBorderStyle(a.th.focusBorder)
 			p.SetTitleColor(a.th.focusTitle)
 		} else {
@@ -109,4 +111,10 @@ func (a *App) markFocus() {
 			p.SetTitleColor(a.th.title)
 		}
 	}
+}
+
+// setPaneTitle sets pane i's title (0 miners, 1 events), marked if it has the keys.
+func (a *App) setPaneTitle(i int, title string) {
+	a.titles[i] = title
+	a.markFocus()
 }

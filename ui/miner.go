@@ -112,7 +112,7 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 	for r, e := range d.Shares {
 		cells := []string{e.Time.In(now.Location()).Format("01-02 15:04:05"), fmt.Sprintf("%.1f%%", e.Effort), fmt.Sprint(e.SideHeight), count(float64(e.Difficulty))}
 		for c, text := range cells {
-			cell := tview.NewTableCell(text).SetStyle(a.th.normal).SetExpansion(boolInt(c == 0))
+			cell := tview.NewTableCell(text).SetStyle(a.th.normal).SetSelectedStyle(a.th.selected).SetExpansion(boolInt(c == 0))
 			if c > 0 {
 				cell.SetAlign(tview.AlignRight)
 			}

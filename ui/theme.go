@@ -7,6 +7,12 @@ import (
 
 // theme uses the 16 basic colours only, so it reads the same on any terminal; with NO_COLOR it
 // uses none, and emphasis comes from bold and reverse.
+//
+// The selection is reverse video in both: every colour here is the terminal's default, and
+// tview's own selection swaps foreground and background colours, which swaps default with
+// default and shows nothing. Reverse is an attribute the terminal itself applies, so the
+// selected row or button stands out on any palette, and a selected red (stale) row stays red.
+// Nothing else uses reverse, so a selected row is never mistaken for a marked one.
 type theme struct {
 	noColor bool
 	// colour tags for text views
@@ -16,16 +22,22 @@ type theme struct {
 	sharesChart, xmrChart, blocksChart tcell.Style
 	border, focusBorder                tcell.Style
 	title, focusTitle                  tcell.Color
+	// selected is the selected item of a list and the focused button of a dialog.
+	selected tcell.Style
 }
+
+// selectedOf is how a table cell drawn in style looks when its row is selected.
+func selectedOf(style tcell.Style) tcell.Style { return style.Reverse(true) }
 
 func newTheme(noColor bool) theme {
 	base := tcell.StyleDefault
 	if noColor {
 		return theme{noColor: true,
 			accent: "", good: "", bad: "", warn: "", key: "",
-			normal: base, heading: base.Bold(true), staleRow: base.Reverse(true), goodRow: base.Bold(true),
+			normal: base, heading: base.Bold(true), staleRow: base.Bold(true), goodRow: base.Bold(true),
 			sharesChart: base, xmrChart: base, blocksChart: base,
 			border: base, focusBorder: base.Bold(true), title: tcell.ColorDefault, focusTitle: tcell.ColorDefault,
+			selected: base.Reverse(true).Bold(true),
 		}
 	}
 	return theme{
@@ -41,6 +53,7 @@ func newTheme(noColor bool) theme {
 		focusBorder: base.Foreground(tcell.ColorYellow),
 		title:       tcell.ColorDefault,
 		focusTitle:  tcell.ColorYellow,
+		selected:    base.Reverse(true).Bold(true),
 	}
 }
 
@@ -71,4 +84,16 @@ func (t theme) paint(color, text string) string {
 		return "[::b]" + text + "[::-]"
 	}
 	return "[" + color + "::b]" + text + "[-::-]"
+}
+
+// paneTitle is a pane's title, marked when the pane has the keys: ▶ before it, and in reverse
+// video without colours (a bold border alone is not visible on every terminal).
+func (t theme) paneTitle(title string, focused bool) string {
+	if !focused {
+		return " " + title + " "
+	}
+	if t.noColor {
+		return " [::r]▶ " + title + "[::-] "
+	}
+	return " ▶ " + title + " "
 }

@@ -248,7 +248,7 @@ func TestResizeAndNoColor(t *testing.T) {
 	if w := len([]rune(strings.Split(s, "\n")[0])); w != 140 {
 		t.Fatalf("screen width %d after resize", w)
 	}
-	// with NO_COLOR nothing has a colour; a stale row is told by reverse video
+	// with NO_COLOR nothing has a colour; the selected row is told by reverse video
 	reverse := false
 	for _, c := range h.cells() {
 		fg, bg, attr := c.Style.Decompose()
@@ -258,7 +258,7 @@ func TestResizeAndNoColor(t *testing.T) {
 		reverse = reverse || attr&tcell.AttrReverse != 0
 	}
 	if !reverse {
-		t.Error("no reverse-video stale row with NO_COLOR")
+		t.Error("no reverse-video selected row with NO_COLOR")
 	}
 }
 

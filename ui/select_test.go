@@ -1,0 +1,240 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/restart"
+)
+
+// at is the style of text's first cell where the screen shows prefix+text (prefix: a pane's
+// border, to tell its rows from another pane's on the same line); ok false if it does not.
+func (h *harness) at(prefix, text string) (tcell.Style, bool) {
+	out := make(chan []tcell.SimCell, 1)
+	var w int
+	go h.app.app.QueueUpdate(func() {
+		cells, width, _ := h.sim.GetContents()
+		w = width
+		out <- append([]tcell.SimCell(nil), cells...)
+	})
+	cells := <-out
+	want := []rune(prefix + text)
+	for i := range cells {
+		if i%w+len(want) > w {
+			continue
+		}
+		match := true
+		for j, r := range want {
+			if c := cells[i+j]; len(c.Runes) == 0 || c.Runes[0] != r {
+				match = false
+				break
+			}
+		}
+		if match {
+			return cells[i+len([]rune(prefix))].Style, true
+		}
+	}
+	return tcell.StyleDefault, false
+}
+
+// reversed waits until text is on screen drawn in reverse video (want true) or not (false):
+// text alone, or a row's start after its pane's border ("║rig-01": the focused pane).
+func (h *harness) reversed(text string, want bool) {
+	h.t.Helper()
+	prefix := ""
+	if r := []rune(text); r[0] == '║' || r[0] == '│' {
+		prefix, text = string(r[0]), string(r[1:])
+	}
+	h.reversedAt(prefix, text, want)
+}
+
+// reversedAt is reversed for text where it follows prefix.
+func (h *harness) reversedAt(prefix, text string, want bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, ok := h.at(prefix, text)
+		_, _, attr := st.Decompose()
+		if ok && (attr&tcell.AttrReverse != 0) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%q on screen %v, reverse %v, want reverse %v:\n%s", text, ok, attr&tcell.AttrReverse != 0, want, h.text())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testTargets(t *testing.T, order string) []restart.Target {
+	t.Helper()
+	targets, err := restart.BuildTargets([]restart.TargetConfig{
+		{Name: "monerod", Kind: restart.KindMonerod, Restart: "echo monerod >> " + order},
+		{Name: "p2pool", Kind: restart.KindP2Pool, Restart: "echo p2pool >> " + order},
+	}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return targets
+}
+
+// The selected row of every table, the selected item of the restart menu and the focused
+// button of a confirm dialog are drawn in reverse video, and nothing else they sit beside is:
+// with colours and without, at 80x24 and wider. The focused pane's title is marked.
+func TestSelectionIsVisible(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, noColor := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%d NO_COLOR=%v", size[0], size[1], noColor), func(t *testing.T) {
+				l := fixtureConsole(t)
+				order := t.TempDir() + "/order"
+				h := start(t, l, size[0], size[1], Options{NoColor: noColor, Actions: Actions{Targets: testTargets(t, order),
+					Restarter: func(p func(restart.Step)) *restart.Restarter {
+						return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
+					}}})
+				h.waitFor("▶ Miners (3", "rig-01", "rig-02")
+				h.reversed("║rig-01", true)
+				h.reversed("║rig-02", false)
+				h.typ("j")
+				h.reversed("║rig-02", true)
+				h.reversed("║rig-01", false)
+				h.key(tcell.KeyEnter) // its view: the newest of its shares is selected
+				h.waitFor("Its last shares")
+				h.reversed("║03-02 06:18:45", true)
+				h.key(tcell.KeyEscape)
+
+				h.key(tcell.KeyTab) // the events pane has the keys now, and says so
+				s := h.waitFor("▶ Recent events")
+				if strings.Contains(s, "▶ Miners") {
+					t.Errorf("two panes marked focused:\n%s", s)
+				}
+				h.reversed("║06:18:45", true) // its newest event
+				h.typ("j")
+				h.reversed("║06:18:45", false)
+				h.key(tcell.KeyTab)
+
+				h.typ("R")
+				h.waitFor("the daily sequence", "monerod on local")
+				h.reversed("all", true)
+				h.reversedAt("    ", "monerod", false) // the item, not its line of detail
+				h.key(tcell.KeyDown)
+				h.reversedAt("    ", "monerod", true)
+				h.reversed("all", false)
+				h.key(tcell.KeyEnter)
+				h.waitFor("Restart monerod?", "Esc: cancel")
+				h.reversed("Restart     Cancel", true) // the buttons: Restart focused on opening
+				h.reversedAt("Restart     ", "Cancel", false)
+				h.key(tcell.KeyTab)
+				h.reversedAt("Restart     ", "Cancel", true)
+				h.reversed("Restart     Cancel", false)
+				h.key(tcell.KeyEscape)
+				h.waitFor("restart of monerod cancelled")
+			})
+		}
+	}
+}
+
+// A confirm dialog never inherits the focus an earlier one was left with: Enter on a fresh one
+// always does what its action button says. Esc and Cancel say "cancelled" and do nothing.
+func TestConfirmStartsOnItsAction(t *testing.T) {
+	l := fixtureConsole(t)
+	order := t.TempDir() + "/order"
+	h := start(t, l, 80, 24, Options{Actions: Actions{Targets: testTargets(t, order),
+		Restarter: func(p func(restart.Step)) *restart.Restarter {
+			return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
+		}}})
+	h.waitFor("Miners (3")
+	h.typ("R")
+	h.waitFor("the daily sequence")
+	h.key(tcell.KeyEnter)
+	h.waitFor("Restart all (the daily")
+	h.key(tcell.KeyTab) // Cancel
+	h.key(tcell.KeyEnter)
+	h.waitFor("restart of all (the daily sequence) cancelled")
+	h.typ("B")
+	h.waitFor("Take a backup of the")
+	h.key(tcell.KeyEscape)
+	h.waitFor("backup cancelled")
+	h.typ("R")
+	h.waitFor("the daily sequence")
+	h.key(tcell.KeyEscape)
+	h.waitFor("restart cancelled")
+
+	h.typ("R")
+	h.waitFor("the daily sequence")
+	h.key(tcell.KeyEnter)
+	h.waitFor("Restart all (the daily")
+	h.key(tcell.KeyEnter) // Restart, focused again
+	h.waitFor("done: 2 target(s)", "Esc closes")
+	events, err := l.Snapshot(context.Background(), api.SnapshotQuery{Days: 7, Events: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := 0
+	for _, e := range events.Recent {
+		if e.Kind == "action" {
+			actions++
+		}
+	}
+	if actions != 2 {
+		t.Errorf("%d action events after one confirmed restart of 2 targets and three cancels", actions)
+	}
+}
+
+// At 80x24 a miner's state and effort columns stay whatever its name: long names are cut with …
+func TestLongMinerNamesKeepTheirColumns(t *testing.T) {
+	names := []string{"ab", "p2pool-miner", "garage-rig-big-01", "a-forty-character-miner-name-of-a-big-rig"}
+	for _, noColor := range []bool{false, true} {
+		l := fixtureConsole(t)
+		var lines strings.Builder
+		for i, n := range names {
+			fmt.Fprintf(&lines, "2025-03-02 11:5%d:00.0000 StratumServer SHARE FOUND: mainchain height 3350900, sidechain height 1042090%d, diff 1, client 192.168.1.3%d:1, user %s, effort 12%d.000%%\n", i, i, i, n, i)
+		}
+		if _, err := l.Import(context.Background(), api.FormatP2Pool, "live", strings.NewReader(lines.String())); err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			h := start(t, l, size[0], size[1], Options{NoColor: noColor})
+			h.waitFor("Miners (7")
+			h.typ("G") // the last rows
+			s := h.text()
+			for i, n := range names {
+				r := rowOf(s, n)
+				if r == "" {
+					t.Fatalf("%dx%d: no row for %q:\n%s", size[0], size[1], n, s)
+				}
+				if !strings.Contains(r, fmt.Sprintf("12%d%%", i)) {
+					t.Errorf("%dx%d: %q's row lacks its effort: %q", size[0], size[1], n, r)
+				}
+				if !strings.HasSuffix(strings.TrimRight(r, " "), "ok") {
+					t.Errorf("%dx%d: %q's row lacks its state: %q", size[0], size[1], n, r)
+				}
+			}
+			h.app.Stop()
+		}
+	}
+}
+
+// rowOf is the miners pane's row of a miner whose name is host, or its start cut with "…".
+func rowOf(screen, host string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		for _, border := range []string{"│", "║"} {
+			if !strings.HasPrefix(l, border) {
+				continue
+			}
+			rest := strings.TrimPrefix(l, border)
+			if i := strings.IndexAny(rest, "│║"); i >= 0 {
+				rest = rest[:i]
+			}
+			name, _, _ := strings.Cut(rest, " ")
+			if name == host || strings.HasSuffix(name, "…") && strings.HasPrefix(host, strings.TrimSuffix(name, "…")) {
+				return rest
+			}
+		}
+	}
+	return ""
+}
