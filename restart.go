@@ -40,7 +40,7 @@ func cmdRestart(ctx context.Context, e *env, args []string) error {
 		if err := r.Run(ctx, targets); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "restarted %d target(s)\n", len(targets))
+		fmt.Fprintln(e.stdout, restart.Done(targets))
 		return nil
 	})
 }

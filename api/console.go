@@ -6,6 +6,8 @@ package api
 import (
 	"context"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/db4e/db4e/alert"
@@ -90,6 +92,9 @@ type MinerRow struct {
 	Effort      float64   `json:"effort"`
 	Hashrate    float64   `json:"hashrate"` // H/s, latest sample: xmrig's 60 s where it is newer, else P2Pool's
 	HashrateAt  time.Time `json:"hashrate_at"`
+	// HashrateStale says Hashrate is not current: older than twice its source's poll interval,
+	// or its xmrig API stopped answering. It is its last figure, not what it mines now.
+	HashrateStale bool `json:"hashrate_stale,omitempty"`
 	// SeenAt is its xmrig API's last answer, hashrate or not (an xmrig that is starting).
 	SeenAt time.Time `json:"seen_at,omitzero"`
 	// State is the one word for it, the same in the table, the alerts and status: ok, stale,
@@ -111,6 +116,17 @@ func (m MinerRow) LastSeen() time.Time {
 		}
 	}
 	return last
+}
+
+// AboutMiner says whether an action's or alert's target is the miner host: its name, or a
+// target of a hosts list named group/host.
+func AboutMiner(target, host string) bool {
+	return target == host || strings.HasSuffix(target, "/"+host)
+}
+
+// AlertOnMiner says whether alert a is about miner host: its target, or a group it is in.
+func AlertOnMiner(a alert.Alert, host string) bool {
+	return AboutMiner(a.Target, host) || slices.Contains(a.Members, host)
 }
 
 // The states of a miner.

@@ -27,6 +27,9 @@ type MinerDetail struct {
 	Alerts  []model.Event `json:"alerts"`
 	// Xmrig is what its xmrig API said last; nil when it has none configured or it never answered.
 	Xmrig *XmrigStatus `json:"xmrig,omitempty"`
+	// API is how the last poll of its xmrig API went (Detail says why it failed: a wrong
+	// token, refused, a timeout); nil when it has none configured or it was never polled.
+	API *HealthRow `json:"api,omitempty"`
 }
 
 // DayCount is one day's count.

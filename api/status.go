@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,15 +15,17 @@ import (
 type StatusReport struct {
 	Now time.Time `json:"now"`
 	// Components is every part db4e watches, in a fixed order; status exits 1 while one is bad.
-	Components []Component      `json:"components"`
-	Health     []HealthRow      `json:"health"`
-	Node       NodeStatus       `json:"node"`
-	Inventory  []InventoryMiner `json:"inventory,omitempty"`
-	Ingest     IngestStatus     `json:"ingest"`
-	Events     int              `json:"events"`
-	Skipped    uint64           `json:"skipped"`
-	DataDir    string           `json:"data_dir"`
-	Alerts     []alert.Alert    `json:"alerts,omitempty"`
+	Components []Component `json:"components"`
+	Health     []HealthRow `json:"health"`
+	// Miners are the miners with their state (MinerState), as the console's table shows them.
+	Miners    []MinerRow       `json:"miners"`
+	Node      NodeStatus       `json:"node"`
+	Inventory []InventoryMiner `json:"inventory,omitempty"`
+	Ingest    IngestStatus     `json:"ingest"`
+	Events    int              `json:"events"`
+	Skipped   uint64           `json:"skipped"`
+	DataDir   string           `json:"data_dir"`
+	Alerts    []alert.Alert    `json:"alerts,omitempty"`
 }
 
 // Problems is what makes `db4e status` exit 1, shortest first: the polled targets that are
@@ -57,6 +61,26 @@ func (s StatusReport) hasRows(kind string) bool {
 		}
 	}
 	return false
+}
+
+// alertsOn names the open alerts about miner host (their target is the miner, a group/host
+// of it, or a group it is a member of).
+func (s StatusReport) alertsOn(host string) string {
+	var out []string
+	for _, a := range s.Alerts {
+		if AlertOnMiner(a, host) {
+			out = append(out, "alert "+a.Rule)
+		}
+	}
+	if len(out) == 0 {
+		return "alert"
+	}
+	return strings.Join(out, ", ")
+}
+
+// hasTarget says whether a polled target is named host.
+func (s StatusReport) hasTarget(host string) bool {
+	return slices.ContainsFunc(s.Health, func(h HealthRow) bool { return h.Name == host })
 }
 
 func (s StatusReport) downTargets() []string {
@@ -95,9 +119,26 @@ func (s StatusReport) WriteText(w io.Writer) error {
 	for _, c := range s.Components {
 		row(c.Name, c.Up, c.Since, c.Reason)
 	}
+	// Each rig polled, and each other miner with an alert of its own, in the words of the
+	// console's table: DOWN (its xmrig does not answer), ALERT (an alert about it fires).
+	state := map[string]string{}
+	for _, m := range s.Miners {
+		state[m.Host] = m.State
+	}
 	for _, h := range s.Health {
-		if h.Kind == "xmrig" {
+		if h.Kind != "xmrig" {
+			continue
+		}
+		if !h.Up || state[h.Name] != MinerAlert {
 			row("  "+h.Name, h.Up, h.Since, h.Detail)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\tALERT\t%s\t%s\n", h.Name, h.Since.Format("2006-01-02 15:04:05"), s.alertsOn(h.Name))
+		delete(state, h.Name)
+	}
+	for _, m := range s.Miners {
+		if state[m.Host] == MinerAlert && !s.hasTarget(m.Host) {
+			fmt.Fprintf(tw, "  %s\tALERT\t-\t%s\n", m.Host, s.alertsOn(m.Host))
 		}
 	}
 	for _, a := range s.Alerts {

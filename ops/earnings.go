@@ -89,7 +89,7 @@ func (l *Local) earnings(ctx context.Context, now time.Time, today api.ReportDay
 	if !e.Hashrate.Ok() {
 		var sum float64
 		for _, m := range miners {
-			if !m.HashrateAt.IsZero() && now.Sub(m.HashrateAt) <= l.Cfg.Miners.StaleAfter {
+			if !m.HashrateAt.IsZero() && !m.HashrateStale {
 				sum += m.Hashrate
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -270,7 +269,7 @@ var minerRules = map[string]bool{alert.RuleMinerSilent: true, alert.RuleRigSlow:
 // alertsOnMiner says whether a is about the miner host: its own alert, one about many that
 // names it, or the watchdog giving up on its target.
 func alertsOnMiner(a alert.Alert, host string) bool {
-	return minerRules[a.Rule] && (aboutMiner(a.Target, host) || slices.Contains(a.Members, host))
+	return minerRules[a.Rule] && api.AlertOnMiner(a, host)
 }
 
 func markMiners(rows []api.MinerRow, alerts []alert.Alert, health []api.HealthRow) {
@@ -283,6 +282,9 @@ func markMiners(rows []api.MinerRow, alerts []alert.Alert, health []api.HealthRo
 		for _, h := range health {
 			if h.Kind == "xmrig" && h.Name == rows[i].Host && !h.Up {
 				rows[i].Down = true
+				if !rows[i].HashrateAt.After(h.Since) { // its last answer, not what it mines now
+					rows[i].HashrateStale = true
+				}
 			}
 		}
 		rows[i].State = api.MinerState(rows[i])
@@ -310,6 +312,7 @@ func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, erro
 			rows[name] = m
 		}
 		m.Hashrate, m.HashrateAt = sm.Value, sm.Time
+		m.HashrateStale = !l.rateCurrent(series, sm, now)
 	}
 	// A miner's own xmrig says more, and more often, than P2Pool's worker list.
 	xmrig, err := l.Store.Latest("xmrig/")
@@ -331,6 +334,7 @@ func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, erro
 		}
 		if figure == "hashrate_60s" && sm.Time.After(m.HashrateAt) {
 			m.Hashrate, m.HashrateAt = sm.Value, sm.Time
+			m.HashrateStale = !l.rateCurrent(series, sm, now)
 		}
 	}
 	out := make([]api.MinerRow, 0, len(rows))
@@ -340,6 +344,22 @@ func (l *Local) miners(now time.Time, today api.ReportDay) ([]api.MinerRow, erro
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out, nil
+}
+
+// rateCurrent says whether a miner's hashrate sample is what it mines now: younger than twice
+// the interval its source is polled at (xmrig: miners.interval; P2Pool's data-api:
+// p2pool.api_interval). P2Pool's log lists its workers only when asked, so a sample from the
+// log, with no data-api, stays current for miners.stale_after. One rule for the miners table,
+// the farm's hashrate and /metrics: a rig that stopped answering is counted nowhere.
+func (l *Local) rateCurrent(series string, s model.Sample, now time.Time) bool {
+	maxAge := l.Cfg.Miners.StaleAfter
+	switch {
+	case strings.HasPrefix(series, "xmrig/"):
+		maxAge = 2 * l.Cfg.Miners.Interval
+	case strings.HasPrefix(series, "worker/") && l.Cfg.P2Pool.DataAPI != "":
+		maxAge = 2 * l.Cfg.P2Pool.APIInterval
+	}
+	return now.Sub(s.Time) <= maxAge
 }
 
 // fillDays returns every day of the n ending today, with the report's days where it has them.

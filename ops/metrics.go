@@ -93,14 +93,30 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	if n, err := l.Store.Skipped(); err == nil {
 		ch <- prometheus.MustNewConstMetric(m.skipped, prometheus.CounterValue, float64(n))
 	}
+	rows, node, _ := l.healthRows()
+	// A rig whose xmrig stopped answering: since when. Its last figure is not exported as
+	// current, nor is any sample older than twice its poll interval (a Grafana sum of the
+	// miners' hashrates must not count dead rigs).
+	downSince := map[string]time.Time{}
+	for _, r := range rows {
+		if r.Kind == "xmrig" && !r.Up {
+			downSince[r.Name] = r.Since
+		}
+	}
+	now := l.Now()
 	if latest, err := l.Store.Latest(""); err == nil {
 		for series, s := range latest {
 			switch {
 			case strings.HasPrefix(series, "worker/"):
-				ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, series[len("worker/"):], "p2pool")
+				if l.rateCurrent(series, s, now) {
+					ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, series[len("worker/"):], "p2pool")
+				}
 			case strings.HasPrefix(series, "xmrig/") && strings.HasSuffix(series, "/hashrate_60s"):
 				name := strings.TrimSuffix(strings.TrimPrefix(series, "xmrig/"), "/hashrate_60s")
-				ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, name, "xmrig")
+				since, down := downSince[name]
+				if l.rateCurrent(series, s, now) && (!down || s.Time.After(since)) {
+					ch <- prometheus.MustNewConstMetric(m.hashrate, prometheus.GaugeValue, s.Value, name, "xmrig")
+				}
 			case series == "status/side_chain_hashrate" || series == "pool/sidechain_hashrate":
 				ch <- prometheus.MustNewConstMetric(m.poolHashrate, prometheus.GaugeValue, s.Value, "sidechain")
 			case series == "pool/hashrate_15m":
@@ -110,7 +126,6 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	rows, node, _ := l.healthRows()
 	if !node.At.IsZero() {
 		ch <- prometheus.MustNewConstMetric(m.height, prometheus.GaugeValue, float64(node.Height))
 		ch <- prometheus.MustNewConstMetric(m.targetHeight, prometheus.GaugeValue, float64(node.TargetHeight))
@@ -132,7 +147,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	last := l.ingest.LastBatch
 	l.mu.Unlock()
 	if !last.IsZero() {
-		ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, l.Now().Sub(last).Seconds())
+		ch <- prometheus.MustNewConstMetric(m.lag, prometheus.GaugeValue, now.Sub(last).Seconds())
 	}
 }
 

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/db4e/db4e/api"
@@ -40,6 +39,9 @@ func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, e
 	health, _, _ := l.healthRows()
 	markMiners(rows[i:i+1], l.OpenAlerts(), health)
 	d := api.MinerDetail{Row: rows[i]}
+	if j := slices.IndexFunc(health, func(h api.HealthRow) bool { return h.Kind == "xmrig" && h.Name == q.Host }); j >= 0 {
+		d.API = &health[j]
+	}
 	for _, day := range days {
 		d.Days = append(d.Days, api.DayCount{Date: day.Date, Count: day.SharesByHost[q.Host]})
 	}
@@ -56,10 +58,10 @@ func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, e
 		switch {
 		case e.Kind == model.KindShare && e.Host == q.Host:
 			d.Shares = append(d.Shares, *e)
-		case e.Kind == model.KindAction && aboutMiner(e.Target, q.Host):
+		case e.Kind == model.KindAction && api.AboutMiner(e.Target, q.Host):
 			d.Actions = append(d.Actions, *e)
 		case e.Kind == model.KindAlert:
-			if _, target := e.AlertOf(); aboutMiner(target, q.Host) {
+			if _, target := e.AlertOf(); api.AboutMiner(target, q.Host) {
 				d.Alerts = append(d.Alerts, *e)
 			}
 		}
@@ -86,12 +88,6 @@ func (l *Local) Miner(ctx context.Context, q api.MinerQuery) (api.MinerDetail, e
 		d.Xmrig = x
 	}
 	return d, nil
-}
-
-// aboutMiner says whether an action's or alert's target is the miner: its name, or a target of
-// a hosts list named group/host.
-func aboutMiner(target, host string) bool {
-	return target == host || strings.HasSuffix(target, "/"+host)
 }
 
 // newest is the last minerListLen of events in time order, newest first.

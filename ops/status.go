@@ -28,6 +28,12 @@ func (l *Local) Status(ctx context.Context) (api.StatusReport, error) {
 	l.mu.Lock()
 	ing := l.ingest
 	l.mu.Unlock()
-	return api.StatusReport{Now: l.Now(), Components: l.Components(), Health: rows, Node: node, Inventory: inv, Ingest: ing, Events: n, Skipped: skipped, DataDir: l.Store.Dir(),
-		Alerts: l.OpenAlerts()}, nil
+	now, alerts := l.Now(), l.OpenAlerts()
+	miners, err := l.miners(now, api.ReportDay{})
+	if err != nil {
+		return api.StatusReport{}, err
+	}
+	markMiners(miners, alerts, rows)
+	return api.StatusReport{Now: now, Components: l.Components(), Health: rows, Miners: miners, Node: node, Inventory: inv, Ingest: ing, Events: n,
+		Skipped: skipped, DataDir: l.Store.Dir(), Alerts: alerts}, nil
 }

@@ -136,6 +136,11 @@ func TestLeasesInventory(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	l := fixtureLocal(t, t.TempDir())
 	defer l.Store.Close()
+	l.Cfg.Miners = collect.DefaultMinersConfig()
+	// rig-03's worker sample is from 09:30:00, read from the log (no data-api): current for
+	// miners.stale_after (30 min), and then no longer exported.
+	now := time.Date(2025, 3, 1, 9, 45, 0, 0, time.UTC)
+	l.Now = func() time.Time { return now }
 	srv := httptest.NewServer(MetricsHandler(l))
 	defer srv.Close()
 	text := scrape(t, srv.URL)
@@ -151,6 +156,10 @@ func TestMetricsEndpoint(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in\n%s", want, text)
 		}
+	}
+	now = now.Add(20 * time.Minute)
+	if text := scrape(t, srv.URL); strings.Contains(text, `miner="rig-03"`) {
+		t.Errorf("rig-03's hashrate of 09:30 exported as current at 10:05:\n%s", text)
 	}
 	if r, err := http.Get(srv.URL + "/debug/vars"); err == nil && r.StatusCode == 200 {
 		t.Error("expvar is served beside the metrics")
@@ -353,5 +362,63 @@ func TestXmrigProxyWorkersAreMiners(t *testing.T) {
 	i := slices.IndexFunc(l.Components(), func(c api.Component) bool { return c.Name == api.ComponentMiners })
 	if c := l.Components()[max(i, 0)]; i < 0 || c.Up || !strings.Contains(c.Reason, "rig-14 (not connected to xmrig-proxy proxy-a)") || strings.Contains(c.Reason, "rig-15") {
 		t.Fatalf("miners component %+v", c)
+	}
+}
+
+// A rig whose xmrig stops answering is counted nowhere with its last figure: its row says the
+// hashrate is stale, the farm's hashrate leaves it out, /metrics drops it, and its own view
+// says why its API fails.
+func TestDownRigCountsNowhere(t *testing.T) {
+	xmrig, down := recorded(t, "xmrig_summary.json")
+	cfg := DefaultConfig()
+	cfg.Miners.Xmrig, cfg.Miners.Timeout = []collect.XmrigConfig{{Name: "rig-01", URL: xmrig.URL}}, time.Second
+	l, err := OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Store.Close()
+	ctx := context.Background()
+	clock := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	l.Now = func() time.Time { return clock }
+	srv := httptest.NewServer(MetricsHandler(l))
+	defer srv.Close()
+	l.PollOnce(ctx)
+	snap, _ := l.Snapshot(ctx, api.SnapshotQuery{})
+	if len(snap.Miners) != 1 || snap.Miners[0].HashrateStale || !snap.Earnings.Hashrate.Ok() {
+		t.Fatalf("an answering rig: %+v, farm %+v", snap.Miners, snap.Earnings.Hashrate)
+	}
+	if text := scrape(t, srv.URL); !strings.Contains(text, `db4e_miner_hashrate_hashes_per_second{miner="rig-01",source="xmrig"}`) {
+		t.Fatalf("no hashrate for an answering rig:\n%s", text)
+	}
+
+	down.Store(true)
+	clock = clock.Add(10 * time.Second) // within its poll interval: only the poll says it is down
+	l.PollOnce(ctx)
+	snap, _ = l.Snapshot(ctx, api.SnapshotQuery{})
+	if m := snap.Miners[0]; !m.HashrateStale || m.State != api.MinerDown || snap.Earnings.Hashrate.Ok() {
+		t.Errorf("a rig that stopped answering: %+v, farm %+v", m, snap.Earnings.Hashrate)
+	}
+	if text := scrape(t, srv.URL); strings.Contains(text, `miner="rig-01"`) || !strings.Contains(text, `db4e_target_up{kind="xmrig",target="rig-01"} 0`) {
+		t.Errorf("the dead rig's last hashrate is exported:\n%s", text)
+	}
+	d, err := l.Miner(ctx, api.MinerQuery{Host: "rig-01"})
+	if err != nil || d.API == nil || d.API.Up || !strings.Contains(d.API.Detail, "502") || !d.Row.HashrateStale {
+		t.Errorf("its view: %v %+v %+v", err, d.API, d.Row)
+	}
+
+	// It answers again, then its samples stop (the collector stopped): older than twice
+	// miners.interval, they are not current either.
+	down.Store(false)
+	clock = clock.Add(10 * time.Second)
+	l.PollOnce(ctx)
+	if snap, _ = l.Snapshot(ctx, api.SnapshotQuery{}); snap.Miners[0].HashrateStale {
+		t.Errorf("an answering rig again: %+v", snap.Miners[0])
+	}
+	clock = clock.Add(2*cfg.Miners.Interval + time.Second)
+	if snap, _ = l.Snapshot(ctx, api.SnapshotQuery{}); !snap.Miners[0].HashrateStale {
+		t.Errorf("a sample %s old is current: %+v", 2*cfg.Miners.Interval+time.Second, snap.Miners[0])
+	}
+	if text := scrape(t, srv.URL); strings.Contains(text, `miner="rig-01"`) {
+		t.Errorf("a sample %s old is exported:\n%s", 2*cfg.Miners.Interval+time.Second, text)
 	}
 }

@@ -103,8 +103,12 @@ func (l *Local) watch(ctx context.Context) {
 				continue // give the last restart time to help
 			}
 			if len(past) >= w.MaxRestarts {
-				d.gaveUp[t.Name] = fmt.Sprintf("restarted %d times in %s for %s and it still fires; not restarting it again until it resolves",
-					len(past), w.Window, a.Rule)
+				times := "times"
+				if len(past) == 1 {
+					times = "time"
+				}
+				d.gaveUp[t.Name] = fmt.Sprintf("restarted %d %s in %s for %s and it still fires; not restarting it again until it resolves",
+					len(past), times, w.Window, a.Rule)
 				l.Log.Warn("watchdog gives up", "target", t.Name, "rule", a.Rule, "restarts", len(past))
 				continue
 			}

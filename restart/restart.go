@@ -149,8 +149,11 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	if err != nil {
 		result = "failed: " + err.Error()
 		r.progress(t, "failed", err.Error())
-	} else {
+	} else if t.HasHealthCheck() {
 		r.progress(t, "healthy", fmt.Sprintf("in %s", time.Since(start).Round(100*time.Millisecond)))
+	} else {
+		// Only the command's exit status is known: "healthy" would claim a check that never ran.
+		r.progress(t, "done", fmt.Sprintf("in %s; no health check configured", time.Since(start).Round(100*time.Millisecond)))
 	}
 	r.record(ctx, t, at, time.Since(start), result, res)
 	if err != nil {
@@ -167,4 +170,22 @@ func (r *Restarter) record(ctx context.Context, t Target, at time.Time, took tim
 	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
 		r.progress(t, "failed", "could not record the action: "+err.Error())
 	}
+}
+
+// Done says what a run that succeeded did to targets: how many were seen healthy, and how
+// many have no health check (their command exited 0, which is all that is known of them).
+func Done(targets []Target) string {
+	unchecked := 0
+	for _, t := range targets {
+		if !t.HasHealthCheck() {
+			unchecked++
+		}
+	}
+	switch {
+	case unchecked == 0:
+		return fmt.Sprintf("%d target(s) restarted and healthy", len(targets))
+	case unchecked == len(targets):
+		return fmt.Sprintf("%d target(s) restarted; no health check configured", len(targets))
+	}
+	return fmt.Sprintf("%d target(s) restarted: %d healthy, %d with no health check configured", len(targets), len(targets)-unchecked, unchecked)
 }

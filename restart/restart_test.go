@@ -212,3 +212,41 @@ func TestTargetsConfig(t *testing.T) {
 		t.Fatalf("select unknown: %v", err)
 	}
 }
+
+// A target with no health check is never called healthy: only its command's exit status is
+// known, and the step and the summary say so.
+func TestNoHealthCheckIsNotHealthy(t *testing.T) {
+	rig := jsonServer(t, "/2/summary", xmrigSum, 200)
+	f := newFarm(t)
+	f.add("rig-a", KindMiner, rig.URL, 5*time.Second)
+	f.targets = append(f.targets, TargetConfig{Name: "p2pool", Kind: KindP2Pool, Restart: "echo p2pool >> " + f.order})
+	targets, err := BuildTargets(f.targets, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.restarter().Run(context.Background(), DailyOrder(targets)); err != nil {
+		t.Fatal(err)
+	}
+	phases := map[string]string{}
+	for _, s := range f.steps {
+		if s.Phase == "healthy" || s.Phase == "done" {
+			phases[s.Target] = s.Phase + " " + s.Message
+		}
+	}
+	if !strings.HasPrefix(phases["rig-a"], "healthy in ") || !strings.HasPrefix(phases["p2pool"], "done in ") ||
+		!strings.HasSuffix(phases["p2pool"], "; no health check configured") {
+		t.Errorf("last steps %q", phases)
+	}
+	for _, tc := range []struct {
+		targets []Target
+		want    string
+	}{
+		{targets, "2 target(s) restarted: 1 healthy, 1 with no health check configured"},
+		{targets[:1], "1 target(s) restarted and healthy"},
+		{targets[1:], "1 target(s) restarted; no health check configured"},
+	} {
+		if got := Done(tc.targets); got != tc.want {
+			t.Errorf("Done: %q, want %q", got, tc.want)
+		}
+	}
+}

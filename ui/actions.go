@@ -125,7 +125,7 @@ func (a *App) runRestart(what string, targets []restart.Target) {
 	a.app.SetFocus(a.dialog)
 	r := a.opts.Actions.Restarter(func(s restart.Step) {
 		a.post(func() {
-			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good}[s.Phase]
+			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good, "done": a.th.good}[s.Phase]
 			fmt.Fprintf(a.dialog, "%s %s %s %s\n", s.Time.Format("15:04:05"), tview.Escape(s.Target),
 				a.th.paint(color, s.Phase), tview.Escape(s.Message))
 			a.dialog.ScrollToEnd()
@@ -140,7 +140,7 @@ func (a *App) runRestart(what string, targets []restart.Target) {
 			if err != nil {
 				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.bad, "STOPPED: "+tview.Escape(err.Error())))
 			} else {
-				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.good, fmt.Sprintf("done: %d target(s) restarted and healthy", len(targets))))
+				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.good, "done: "+restart.Done(targets)))
 			}
 			fmt.Fprint(a.dialog, "Esc closes")
 			a.dialog.ScrollToEnd()

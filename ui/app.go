@@ -352,6 +352,9 @@ func (a *App) apply(snap api.Snapshot, err error) {
 	a.renderCharts()
 	a.renderMiners()
 	a.renderEvents()
+	if front, _ := a.pages.GetFrontPage(); front == "miner" {
+		a.loadMiner() // its view is as fresh as the dashboard
+	}
 }
 
 // noticeFor is how long a notice (a handover) stays in the header.
@@ -433,10 +436,17 @@ func (a *App) renderHeader() {
 	}
 	switch {
 	case bad[api.ComponentService] || bad[api.ComponentLog] || bad[api.ComponentStore]:
-	case s.Ingest.Following && !s.Ingest.LastBatch.IsZero():
-		fmt.Fprintf(&b, " · log %s ago", ago(s.Now, s.Ingest.LastBatch))
-	case s.Ingest.Following:
+	// The log's freshness is when this run last read a line of it (P2Pool writes one every few
+	// seconds, events or not); the data's is "last share" below. "no event yet" is said only
+	// of a store that has none.
+	case s.Ingest.Following && !s.Ingest.LastLine.IsZero():
+		fmt.Fprintf(&b, " · log %s ago", ago(s.Now, s.Ingest.LastLine))
+	case s.Ingest.Following && len(s.Recent) == 0:
 		b.WriteString(" · log: no event yet")
+	case s.Ingest.Following && !s.Ingest.Started.IsZero():
+		fmt.Fprintf(&b, " · log: no line in %s", ago(s.Now, s.Ingest.Started))
+	case s.Ingest.Following:
+		b.WriteString(" · log: no line yet")
 	}
 	if !bad[api.ComponentMonerod] && !s.Node.At.IsZero() {
 		fmt.Fprintf(&b, " · node %d", s.Node.Height)
@@ -473,9 +483,16 @@ func (a *App) earningsText(s api.Snapshot) string {
 			farm += fmt.Sprintf(" (24h %.3g)", e.Hashrate24h.Value/scale)
 		}
 	}
-	line1 := fmt.Sprintf("Today: %s · last share %s ago · farm %s", today, ago(s.Now, e.LastShare), farm)
+	last := "last share " + ago(s.Now, e.LastShare) + " ago"
 	if e.LastShare.IsZero() {
-		line1 = fmt.Sprintf("Today: %s · no share yet · farm %s", today, farm)
+		last = "no share yet"
+	}
+	line1 := fmt.Sprintf("Today: %s · %s · farm %s", today, last, farm)
+	if tview.TaggedStringWidth(line1) > 80 { // the 24 h hashrate goes first, then the usual day
+		line1 = fmt.Sprintf("Today: %s · %s · farm %s", today, last, strings.SplitN(farm, " (", 2)[0])
+	}
+	if tview.TaggedStringWidth(line1) > 80 {
+		line1 = fmt.Sprintf("Today: %s · %s · farm %s", a.th.paint(a.th.good, plural(t.Shares, "share", "shares")), last, strings.SplitN(farm, " (", 2)[0])
 	}
 	window := fig(e.WindowShares, func(v float64) string { return fmt.Sprintf("%.0f of our shares", v) })
 	if e.WindowBlocks.Ok() {
@@ -576,7 +593,11 @@ func (a *App) renderMiners() {
 		if m.Effort > 0 {
 			effort = fmt.Sprintf("%.0f%%", m.Effort)
 		}
-		cells := []string{tview.Escape(m.Host), fmt.Sprint(m.SharesToday), ago(a.snap.Now, m.LastShare), hashrate(m.Hashrate), effort, state}
+		rate := hashrate(m.Hashrate)
+		if m.HashrateStale {
+			rate = "-" // its last figure is not what it mines now; its view shows it, dated
+		}
+		cells := []string{tview.Escape(m.Host), fmt.Sprint(m.SharesToday), ago(a.snap.Now, m.LastShare), rate, effort, state}
 		for c, text := range cells {
 			cell := tview.NewTableCell(text).SetStyle(style).SetSelectedStyle(selectedOf(style)).SetExpansion(boolInt(c == 0))
 			if c > 0 {

@@ -26,6 +26,8 @@ type minerView struct {
 	info     *tview.TextView
 	shares   *tview.Table
 	host     string
+	loading  bool // a request for its data is under way
+	shown    bool // its data was shown once: a refresh keeps the operator's place in its shares
 }
 
 func (a *App) buildMinerView() {
@@ -57,16 +59,29 @@ func (a *App) buildMinerView() {
 // openMiner shows host's view, filled when its data arrives.
 func (a *App) openMiner(host string) {
 	v := a.minerView
-	v.host = host
+	v.host, v.shown = host, false
 	v.title.SetText(a.th.paint(a.th.accent, "db4e") + " · miner " + tview.Escape(host) + " · loading…")
 	a.pages.ShowPage("miner")
 	a.app.SetFocus(v.shares)
+	a.loadMiner()
+}
+
+// loadMiner asks for the open miner's view, one request at a time, and shows it when it comes:
+// when the view opens, and again with every new snapshot of the dashboard.
+func (a *App) loadMiner() {
+	v := a.minerView
+	if v.host == "" || v.loading {
+		return
+	}
+	v.loading = true
+	host := v.host
 	c, _ := a.current()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		d, err := c.Miner(ctx, api.MinerQuery{Host: host, Days: 30})
 		a.post(func() {
+			v.loading = false
 			if v.host == host {
 				a.renderMiner(d, err)
 			}
@@ -92,8 +107,17 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 		state = a.th.paint(a.th.bad, strings.ToUpper(s))
 	}
 	now := a.snap.Now
-	v.title.SetText(fmt.Sprintf("%s · miner %s · %s · %s · last share %s ago · %d shares in all",
-		a.th.paint(a.th.accent, "db4e"), tview.Escape(m.Host), state, hashrate(m.Hashrate), ago(now, m.LastShare), m.Shares))
+	rate := hashrate(m.Hashrate)
+	if m.HashrateStale && m.Hashrate > 0 {
+		rate = a.th.paint(a.th.warn, fmt.Sprintf("%s %s ago", rate, ago(now, m.HashrateAt)))
+	}
+	shares := plural(m.Shares, "share", "shares")
+	if !m.LastShare.IsZero() {
+		shares += ", last " + ago(now, m.LastShare) + " ago"
+	}
+	// The hashrate last: dated when stale, it is the longest part, and the first cut at 80.
+	v.title.SetText(fmt.Sprintf("%s · miner %s · %s · %s · %s",
+		a.th.paint(a.th.accent, "db4e"), tview.Escape(m.Host), state, shares, rate))
 
 	values, labels := hourly(d.Hashrate, now)
 	v.hashrate.set("Hashrate · 24 h", values, labels)
@@ -105,6 +129,7 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 	v.days.set(fmt.Sprintf("Its shares a day · %d d", len(d.Days)), counts, dates)
 
 	t := v.shares
+	row, _ := t.GetSelection()
 	t.Clear()
 	for i, h := range []string{"TIME", "EFFORT", "SIDECHAIN", "DIFF"} {
 		t.SetCell(0, i, tview.NewTableCell(h).SetStyle(a.th.heading).SetSelectable(false).SetExpansion(boolInt(i == 0)))
@@ -122,7 +147,11 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 	if len(d.Shares) == 0 {
 		t.SetCell(1, 0, tview.NewTableCell("no share in the last 30 days").SetStyle(a.th.normal))
 	}
-	t.Select(1, 0)
+	if !v.shown || row < 1 || row > len(d.Shares) {
+		row = 1
+	}
+	t.Select(row, 0)
+	v.shown = true
 	v.info.SetText(a.minerInfo(d, now))
 }
 
@@ -130,6 +159,14 @@ func (a *App) renderMiner(d api.MinerDetail, err error) {
 // restarts and alerts.
 func (a *App) minerInfo(d api.MinerDetail, now time.Time) string {
 	var b strings.Builder
+	// Whether its API answers comes first: what it said last is only history when it does not.
+	if h := d.API; h != nil && !h.Up {
+		fmt.Fprintf(&b, "%s since %s\n%s\n", a.th.paint(a.th.bad, "xmrig API DOWN"), h.Since.In(now.Location()).Format("01-02 15:04"),
+			tview.Escape(h.Detail))
+		if d.Xmrig != nil {
+			b.WriteString(a.th.paint(a.th.warn, "its last answer, "+ago(now, d.Xmrig.At)+" ago:") + "\n")
+		}
+	}
 	if x := d.Xmrig; x != nil {
 		rejected := 0.0
 		if total := x.Accepted + x.Rejected; total > 0 {
@@ -149,7 +186,7 @@ func (a *App) minerInfo(d api.MinerDetail, now time.Time) string {
 		fmt.Fprintf(&b, "xmrig %s · up %s · asked %s ago\n%d accepted · %s\n%s\n10s %s · 60s %s · 15m %s\n",
 			tview.Escape(x.Version), span(float64(x.UptimeS)), ago(now, x.At), x.Accepted, rej, hp,
 			hashrate(x.Hashrate10s), hashrate(x.Hashrate60s), hashrate(x.Hashrate15m))
-	} else {
+	} else if d.API == nil {
 		b.WriteString("no xmrig API for it (miners.xmrig)\n")
 	}
 	list := func(title string, events []model.Event, line func(e model.Event) string) {

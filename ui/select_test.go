@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/restart"
 )
 
@@ -237,4 +240,27 @@ func rowOf(screen, host string) string {
 		}
 	}
 	return ""
+}
+
+// A miner's view is as fresh as the dashboard: a new share shows in it without a key, and when
+// its xmrig API fails the view says why (not "no xmrig API").
+func TestMinerViewRefreshesAndSaysWhyItsAPIFails(t *testing.T) {
+	l := fixtureConsole(t)
+	forbidden := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	}))
+	defer forbidden.Close()
+	l.Cfg.Miners.Xmrig = []collect.XmrigConfig{{Name: "rig-02", URL: forbidden.URL, Token: "wrong"}}
+	l.Cfg.Miners.Timeout = time.Second
+	l.PollOnce(context.Background())
+	h := start(t, l, 80, 24, Options{})
+	h.waitFor("Miners (3", "rig-02")
+	h.typ("j")
+	h.key(tcell.KeyEnter)
+	h.waitFor("miner rig-02", "DOWN", "3 shares, last 5h ago", "5.87 kH/s 26h ago", "xmrig API DOWN", "token is wrong")
+	share := "2025-03-02 11:59:00.0000 StratumServer SHARE FOUND: mainchain height 3350900, sidechain height 10420900, diff 1, client 192.168.1.22:1, user rig-02, effort 3.000%\n"
+	if _, err := l.Import(context.Background(), api.FormatP2Pool, "live", strings.NewReader(share)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("miner rig-02", "4 shares, last 1m ago", "03-02 11:59:00")
 }

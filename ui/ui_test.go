@@ -176,8 +176,10 @@ func TestDashboardAt80x24(t *testing.T) {
 	if l := row(s, "rig-02"); !strings.Contains(l, " 2 ") {
 		t.Errorf("rig-02 row %q", l)
 	}
-	if l := row(s, "rig-03"); !strings.Contains(l, "788 H/s") {
-		t.Errorf("rig-03 row lacks its hashrate from the workers sample: %q", l)
+	// rig-03's only hashrate is P2Pool's worker sample of the day before: not what it mines now,
+	// so not shown as current (its own view shows it, dated)
+	if l := row(s, "rig-03"); strings.Contains(l, "788 H/s") || !strings.Contains(l, " - ") {
+		t.Errorf("rig-03 row shows its hashrate of 26 h ago as current: %q", l)
 	}
 	// rig-01 and rig-03 sent nothing for over 6 h: stale; rig-02 found a share at 06:18
 	if !strings.Contains(row(s, "rig-01"), "STALE") || strings.Contains(row(s, "rig-02"), "STALE") {
@@ -391,7 +393,7 @@ func TestSelectionAndDrillDown(t *testing.T) {
 	h.typ("m")
 	h.typ("03")
 	h.key(tcell.KeyEnter)
-	h.waitFor("miner rig-03", "Its last shares", "77.4%")
+	h.waitFor("miner rig-03", "Its last shares", "77.4%", "1 share, last 21h ago · 788 H/s 26h ago")
 	h.key(tcell.KeyEscape)
 	h.typ("?")
 	s = h.waitFor("Keys", "Enter", "a miner by name", "PPLNS window", "effort", "EFF")
