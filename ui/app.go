@@ -144,7 +144,7 @@ func (a *App) build() {
 	a.events.SetBorder(true).SetTitleAlign(tview.AlignLeft)
 	a.titles = [2]string{"Miners", "Recent events"}
 
-	charts := tview.NewFlex().AddItem(a.shares, 0, 1, false).AddItem(a.right, 0, 1, false)
+	charts := newChartPair(a.shares, a.right)
 	a.minersFit = &fitTable{Table: a.miners}
 	// The miners get the wider half: their columns are what says a rig is down; an event's
 	// text reads well cut.

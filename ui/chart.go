@@ -23,6 +23,38 @@ type chart struct {
 	integer bool
 	style   tcell.Style
 	empty   string
+	// group is the fewest days summed into a column: a chartPair sets it so that charts side
+	// by side sum the same days.
+	group int
+}
+
+// chartPair draws two charts side by side, each summing the same days into a column: two
+// panes a column apart in width could otherwise sum 12 days in one and 13 in the other, and
+// their columns would not be the same days.
+type chartPair struct {
+	*tview.Box
+	left, right *chart
+}
+
+func newChartPair(left, right *chart) *chartPair {
+	return &chartPair{Box: tview.NewBox(), left: left, right: right}
+}
+
+// Draw lays the two charts out, half the width each, and draws them with one grouping.
+func (p *chartPair) Draw(screen tcell.Screen) {
+	x, y, w, h := p.GetRect()
+	p.left.SetRect(x, y, w/2, h)
+	p.right.SetRect(x+w/2, y, w-w/2, h)
+	group := 1
+	for _, c := range []*chart{p.left, p.right} {
+		_, _, cw, ch := c.GetInnerRect()
+		_, k := c.render(cw, ch, 1)
+		group = max(group, k)
+	}
+	for _, c := range []*chart{p.left, p.right} {
+		c.group = group
+		c.Draw(screen)
+	}
 }
 
 func newChart(title string, format func(float64) string, style tcell.Style) *chart {
@@ -39,7 +71,7 @@ func (c *chart) set(title string, values []float64, dates []string) {
 // Draw renders the plot into the pane.
 func (c *chart) Draw(screen tcell.Screen) {
 	x, y, w, h := c.GetInnerRect()
-	lines, perColumn := c.render(w, h)
+	lines, perColumn := c.render(w, h, c.group)
 	title := c.title
 	if perColumn > 1 {
 		title += fmt.Sprintf(" · %d-day sums", perColumn)
@@ -61,10 +93,11 @@ func (c *chart) Draw(screen tcell.Screen) {
 	}
 }
 
-// render returns the plot's lines for a w x h area. Values are never resampled, which would
-// shave the peaks: each day gets a whole number of columns, or, when the days outnumber the
-// columns, whole numbers of days are summed into one (the title says so).
-func (c *chart) render(w, h int) ([]string, int) {
+// render returns the plot's lines for a w x h area, and how many days a column sums. Values
+// are never resampled, which would shave the peaks: each day gets a whole number of columns,
+// or, when the days outnumber the columns, whole numbers of days (at least group) are summed
+// into one (the title says so).
+func (c *chart) render(w, h, group int) ([]string, int) {
 	if len(c.values) == 0 {
 		return []string{c.empty}, 1
 	}
@@ -73,7 +106,7 @@ func (c *chart) render(w, h int) ([]string, int) {
 	}
 	plotHeight := h - 3 // the x axis takes two lines, and asciigraph draws height+1 rows
 	for labels := 7; labels <= w-4; labels++ {
-		values, dates, perColumn := fitColumns(c.values, c.dates, w-labels)
+		values, dates, perColumn := fitColumns(c.values, c.dates, w-labels, group)
 		top := 0.0
 		for _, v := range values {
 			top = max(top, v)
@@ -115,34 +148,35 @@ func (c *chart) render(w, h int) ([]string, int) {
 }
 
 // fitColumns stretches or sums the series to at most cols columns without changing any value
-// a day had, or the total of any group of days.
-func fitColumns(values []float64, dates []string, cols int) ([]float64, []string, int) {
+// a day had, or the total of any group of days; at least group days (1: each day) are summed
+// into a column.
+func fitColumns(values []float64, dates []string, cols, group int) ([]float64, []string, int) {
 	n := len(values)
 	if cols <= 0 {
 		return values, dates, 1
 	}
-	if n <= cols {
-		rep := cols / n
-		outV := make([]float64, 0, n*rep)
-		outD := make([]string, 0, n*rep)
-		for i, v := range values {
-			for range rep {
-				outV = append(outV, v)
-				outD = append(outD, dates[i])
+	k := max(group, (n+cols-1)/cols, 1)
+	if k > 1 {
+		var outV []float64
+		var outD []string
+		for i := 0; i < n; i += k {
+			sum := 0.0
+			for j := i; j < min(i+k, n); j++ {
+				sum += values[j]
 			}
+			outV = append(outV, sum)
+			outD = append(outD, dates[min(i+k, n)-1])
 		}
-		return outV, outD, 1
+		values, dates, n = outV, outD, len(outV)
 	}
-	k := (n + cols - 1) / cols
-	var outV []float64
-	var outD []string
-	for i := 0; i < n; i += k {
-		sum := 0.0
-		for j := i; j < min(i+k, n); j++ {
-			sum += values[j]
+	rep := max(cols/n, 1)
+	outV := make([]float64, 0, n*rep)
+	outD := make([]string, 0, n*rep)
+	for i, v := range values {
+		for range rep {
+			outV = append(outV, v)
+			outD = append(outD, dates[i])
 		}
-		outV = append(outV, sum)
-		outD = append(outD, dates[min(i+k, n)-1])
 	}
 	return outV, outD, k
 }

@@ -42,7 +42,7 @@ func (a *App) buildMinerView() {
 	v.days.integer = true
 	v.info.SetBorder(true).SetTitle(" xmrig · restarts · alerts ").SetTitleAlign(tview.AlignLeft)
 	v.shares.SetBorder(true).SetTitle(" Its last shares ").SetTitleAlign(tview.AlignLeft)
-	top := tview.NewFlex().AddItem(v.hashrate, 0, 1, false).AddItem(v.days, 0, 1, false)
+	top := tview.NewFlex().AddItem(v.hashrate, 0, 1, false).AddItem(v.days, 0, 1, false) // not a chartPair: hours beside days
 	bottom := tview.NewFlex().AddItem(v.shares, 0, 1, true).AddItem(v.info, 0, 1, false)
 	help := tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	help.SetText(fmt.Sprintf("%s back to the farm  %s scroll its shares  %s quit",

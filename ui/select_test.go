@@ -10,10 +10,14 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
+	"github.com/db4e/db4e/ingest"
+	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
+	"github.com/db4e/db4e/store"
 )
 
 // at is the style of text's first cell where the screen shows prefix+text (prefix: a pane's
@@ -263,4 +267,69 @@ func TestMinerViewRefreshesAndSaysWhyItsAPIFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("miner rig-02", "4 shares, last 1m ago", "03-02 11:59:00")
+}
+
+// following is a console whose snapshots say the log is followed, as a service's do.
+type following struct {
+	api.Console
+	ingest api.IngestStatus
+}
+
+func (f following) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot, error) {
+	s, err := f.Console.Snapshot(ctx, q)
+	s.Ingest = f.ingest
+	s.Components = nil // the service and its log are well, as they are where one follows it
+	return s, err
+}
+
+// The header says only what is true: the log's age is when a line of it was last read; "no
+// event yet" only of a store that has none; a store with events and a log quiet since this run
+// started says that instead.
+func TestHeaderSaysOnlyWhatIsTrue(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		empty  bool
+		ingest api.IngestStatus
+		want   string
+		not    string
+	}{
+		{"lines read", false, api.IngestStatus{Following: true, Started: now.Add(-time.Hour), LastLine: now.Add(-7 * time.Second)}, "log 7s ago", "no event yet"},
+		{"quiet since start", false, api.IngestStatus{Following: true, Started: now.Add(-5 * time.Minute)}, "log: no line in 5m", "no event yet"},
+		{"empty store", true, api.IngestStatus{Following: true, Started: now.Add(-5 * time.Minute)}, "log: no event yet", "no line in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c api.Console = fixtureConsole(t)
+			if tc.empty {
+				l, err := ops.OpenLocal(t.TempDir(), store.Config{Timezone: "UTC"}, ops.Config{P2Pool: ingest.DefaultConfig()}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { l.Store.Close() })
+				l.Now = func() time.Time { return now }
+				c = l
+			}
+			h := start(t, following{c, tc.ingest}, 80, 24, Options{})
+			if s := h.waitFor(tc.want); strings.Contains(s, tc.not) {
+				t.Errorf("%q beside %q:\n%s", tc.not, tc.want, s)
+			}
+		})
+	}
+}
+
+// The header's lines fit 80 columns with large figures: what gives way is the 24 h hashrate,
+// then the usual day, never the line's end cut mid-figure.
+func TestHeaderLinesFit80(t *testing.T) {
+	a := New(nil, Options{})
+	s := api.Snapshot{Now: now, Today: api.ReportDay{Shares: 1234}}
+	s.Earnings.DailyAverage = api.Have(1403.7)
+	s.Earnings.LastShare = now.Add(-7 * time.Second)
+	s.Earnings.Hashrate, s.Earnings.Hashrate24h = api.Have(31_500_000), api.Have(30_100_000)
+	for _, line := range strings.Split(a.earningsText(s), "\n") {
+		if w := tview.TaggedStringWidth(line); w > 80 {
+			t.Errorf("a header line of %d columns: %q", w, line)
+		}
+	}
+	if line := strings.Split(a.earningsText(s), "\n")[0]; !strings.Contains(line, "farm 31.5 MH/s") || !strings.Contains(line, "1234 shares") {
+		t.Errorf("line 1 lost a figure: %q", line)
+	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -274,7 +275,7 @@ func TestChartFitsItsPane(t *testing.T) {
 	}
 	c.set("t", vals, dates)
 	for _, w := range []int{16, 38, 80, 200} {
-		lines, _ := c.render(w, 9)
+		lines, _ := c.render(w, 9, 1)
 		if maxWidth(lines) > w || len(lines) > 9 {
 			t.Errorf("width %d: plot is %dx%d", w, maxWidth(lines), len(lines))
 		}
@@ -284,11 +285,11 @@ func TestChartFitsItsPane(t *testing.T) {
 func TestFitColumnsKeepsValuesAndSums(t *testing.T) {
 	vals := []float64{1, 5, 2}
 	dates := []string{"a", "b", "c"}
-	v, _, k := fitColumns(vals, dates, 7)
+	v, _, k := fitColumns(vals, dates, 7, 1)
 	if k != 1 || len(v) != 6 || v[2] != 5 || v[3] != 5 {
 		t.Errorf("stretch: %v %d", v, k)
 	}
-	v, d, k := fitColumns(vals, dates, 2)
+	v, d, k := fitColumns(vals, dates, 2, 1)
 	if k != 2 || len(v) != 2 || v[0] != 6 || v[1] != 2 || d[0] != "b" {
 		t.Errorf("sum: %v %v %d", v, d, k)
 	}
@@ -401,5 +402,40 @@ func TestSelectionAndDrillDown(t *testing.T) {
 		if w := len([]rune(strings.TrimRight(line, " "))); w > 80 {
 			t.Errorf("help: a line of %d columns", w)
 		}
+	}
+}
+
+// Charts side by side sum the same days into a column, whatever the terminal's width and
+// whatever each chart's axis labels take: their titles say the same "N-day sums".
+func TestSideBySideChartsSumTheSameDays(t *testing.T) {
+	for _, w := range []int{80, 81, 97, 120, 133, 200} {
+		shares, xmr := newChart("s", func(v float64) string { return fmt.Sprintf("%.0f", v) }, tcell.StyleDefault),
+			newChart("x", func(v float64) string { return fmt.Sprintf("%.4f", v) }, tcell.StyleDefault)
+		vals, dates := make([]float64, 365), make([]string, 365)
+		for i := range vals {
+			vals[i], dates[i] = float64(i%7), "01-01"
+		}
+		shares.set("Shares", vals, dates)
+		xmr.set("XMR", vals, dates)
+		sim := tcell.NewSimulationScreen("UTF-8")
+		if err := sim.Init(); err != nil {
+			t.Fatal(err)
+		}
+		sim.SetSize(w, 12)
+		pair := newChartPair(shares, xmr)
+		pair.SetRect(0, 0, w, 12)
+		pair.Draw(sim)
+		if shares.group < 2 || shares.group != xmr.group {
+			t.Errorf("width %d: %d-day sums beside %d-day sums", w, shares.group, xmr.group)
+		}
+		// and each chart alone would have chosen fewer days for the wider of the two
+		_, _, lw, lh := shares.GetInnerRect()
+		_, _, rw, rh := xmr.GetInnerRect()
+		_, kl := shares.render(lw, lh, 1)
+		_, kr := xmr.render(rw, rh, 1)
+		if max(kl, kr) != shares.group {
+			t.Errorf("width %d: group %d, alone %d and %d", w, shares.group, kl, kr)
+		}
+		sim.Fini()
 	}
 }
