@@ -210,7 +210,16 @@ func (f *Follower) watch() (<-chan struct{}, time.Duration, func()) {
 		}
 	}
 	if err != nil {
-		f.Log.Warn("inotify unavailable: polling the log every 20 ms", "path", f.Path, "err", err)
+		// Say what is wrong in the operator's words: most often the directory is not there (a
+		// typo in p2pool.log, P2Pool not started yet) or not readable, not inotify itself.
+		switch dir := filepath.Dir(f.Path); {
+		case errors.Is(err, fs.ErrNotExist):
+			f.Log.Warn("the log's directory does not exist: looking for the log every 20 ms until it does", "dir", dir, "path", f.Path)
+		case errors.Is(err, fs.ErrPermission):
+			f.Log.Warn("the log's directory cannot be watched (permission denied): looking at the log every 20 ms", "dir", dir, "path", f.Path)
+		default:
+			f.Log.Warn("inotify unavailable: polling the log every 20 ms", "path", f.Path, "err", err)
+		}
 		return wake, pollEvery, func() {}
 	}
 	done := make(chan struct{})

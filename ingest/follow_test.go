@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,3 +306,56 @@ func TestFollowUnreadableLog(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A log whose directory does not exist yet is said so, by name, not blamed on inotify; the log
+// is read once it appears.
+func TestFollowMissingLogDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p2pool")
+	var logged strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(b)
+	}), nil))
+	s := openStore(t)
+	f := &Follower{Path: filepath.Join(dir, "p2pool.log"), Store: s, Cfg: DefaultConfig(), Log: log}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		text := logged.String()
+		mu.Unlock()
+		if strings.Contains(text, "the log's directory does not exist") && strings.Contains(text, dir) {
+			if strings.Contains(text, "inotify unavailable") {
+				t.Errorf("blamed on inotify: %s", text)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no word on the missing directory: %s", text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.MkdirAll(dir, 0o755)
+	share := "2025-03-02 11:59:00.0000 StratumServer SHARE FOUND: mainchain height 3350900, sidechain height 10420900, diff 1, client 192.168.1.24:1, user rig-04, effort 3.000%\n"
+	os.WriteFile(f.Path, []byte(share), 0o644)
+	for deadline = time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := s.CountEvents(); n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the log was not read once its directory appeared")
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
