@@ -114,6 +114,11 @@ func Run(ctx context.Context, c Command) (Result, error) {
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		return res, fmt.Errorf("%s %w after %s", c.name(), ErrTimeout, c.Timeout)
+	case errors.Is(err, exec.ErrWaitDelay) && res.ExitCode == 0:
+		// The shell is done, but a program it started in the background (an xmrig) still
+		// holds its output. Said in the operator's words, with the fix.
+		return res, fmt.Errorf("%s exited, but a program it started still holds its output: start it detached, "+
+			"e.g. setsid -f PROGRAM >/dev/null 2>&1 </dev/null", c.name())
 	case err != nil:
 		return res, commandError(c.name(), res, err)
 	}

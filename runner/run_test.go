@@ -24,6 +24,9 @@ func TestRun(t *testing.T) {
 		// the shell's child holds the pipe: only killing the group ends it at the timeout
 		{"timeout kills the group", Command{Shell: "sleep 30 & sleep 30", Timeout: 300 * time.Millisecond}, "", -1, "timed out after 300ms", true},
 		{"none", Command{}, "", -1, "no command", false},
+		// a restart command that starts xmrig in the background and exits: said with the fix
+		{"background child holds the output", Command{Shell: "sleep 4 &"}, "", 0, "a program it started still holds its output: start it detached", false},
+		{"detached child", Command{Shell: "setsid -f sleep 4 >/dev/null 2>&1 </dev/null"}, "", 0, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.cmd.Timeout == 0 {
