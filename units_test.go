@@ -162,3 +162,29 @@ as sudo -n /usr/bin/systemctl restart ssh.service; echo "other exit $?"
 		t.Errorf("sudo let the service restart a unit the drop-in does not name:\n%s", text)
 	}
 }
+
+// The config example's restart commands on the node are the ones the sudoers drop-in allows,
+// word for word (sudo matches the command line exactly).
+func TestExampleRestartsAreAllowedBySudoers(t *testing.T) {
+	sudoers, err := os.ReadFile("deploy/db4e.sudoers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range regexp.MustCompile(`(?m)restart: sudo systemctl (\S+) (\S+)(.*)$`).FindAllStringSubmatch(string(example), -1) {
+		if strings.Contains(m[3], "on the rig") {
+			continue // a rig's own sudoers
+		}
+		n++
+		if cmd := "/usr/bin/systemctl " + m[1] + " " + m[2]; !strings.Contains(string(sudoers), cmd+",") && !strings.Contains(string(sudoers), cmd+"\n") {
+			t.Errorf("config.example.yaml restarts with %q, which deploy/db4e.sudoers does not allow", cmd)
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d restart commands found in config.example.yaml", n)
+	}
+}
