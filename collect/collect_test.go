@@ -209,3 +209,32 @@ func TestReadLeasesWithHostileNames(t *testing.T) {
 		t.Errorf("escape kept: %q", n)
 	}
 }
+
+// An API that does not answer is said in the operator's words, the cause first.
+func TestUnreachableSaysWhy(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer slow.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"timeout", slow.URL, "no answer within 300ms (timeout)"},
+		{"refused", closedURL, "connection refused (nothing listens there"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &http.Client{Timeout: 300 * time.Millisecond}
+			var v any
+			err := FetchJSON(context.Background(), c, tc.url+"/2/summary", "tok", &v)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // maxAnswer bounds what is read of an answer: a garbage or hostile server cannot fill memory.
@@ -47,7 +51,7 @@ func FetchJSON(ctx context.Context, c *http.Client, url, token string, v any) er
 func doJSON(c *http.Client, req *http.Request, v any) error {
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return unreachable(req, c.Timeout, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -58,4 +62,26 @@ func doJSON(c *http.Client, req *http.Request, v any) error {
 		return fmt.Errorf("bad answer: %s", first)
 	}
 	return nil
+}
+
+// unreachable says why a request got no answer in the operator's words, the cause first: a
+// timeout, a refused connection (nothing listens there: is the API on, on that port and
+// address?), a name that does not resolve. Go's own text follows for the rest.
+func unreachable(req *http.Request, timeout time.Duration, err error) error {
+	where := req.URL.Host
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		if timeout > 0 {
+			return fmt.Errorf("%s: no answer within %s (timeout)", where, timeout)
+		}
+		return fmt.Errorf("%s: no answer in time (timeout)", where)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%s: connection refused (nothing listens there: is its HTTP API on, at that address and port?)", where)
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Errorf("%s: host unreachable", where)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("%s: no such host", where)
+	}
+	return err
 }

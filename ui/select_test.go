@@ -221,7 +221,6 @@ func TestLongMinerNamesKeepTheirColumns(t *testing.T) {
 					t.Errorf("%dx%d: %q's row lacks its state: %q", size[0], size[1], n, r)
 				}
 			}
-			h.app.Stop()
 		}
 	}
 }
