@@ -238,8 +238,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("the demo has no history:\n%s", s)
 	}
 	start := time.Now()
-	// At 80 columns the events pane cuts the action's text: "rig-03: ok · watchdog" ends in …
-	s = tm.waitWithin(90*time.Second, "demo", "rig_slow rig-03", "rig-03: ok · watch")
+	// At 80 columns the events pane cuts the action's text: "rig-03: ok · watc…"
+	s = tm.waitWithin(90*time.Second, "demo", "rig_slow rig-03", "rig-03: ok · wat")
 	t.Logf("the stalled rig alerted on and restarted %v after the start:\n%s", time.Since(start).Round(time.Second), s)
 	tm.keys("demo", "R")
 	tm.waitFor("demo", "the daily sequence")
