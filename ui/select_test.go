@@ -78,6 +78,13 @@ func (h *harness) reversedAt(prefix, text string, want bool) {
 	}
 }
 
+// actions restarts targets one at a time, recording into c, as the console's own do.
+func actions(c api.Console, targets []restart.Target) Actions {
+	return Actions{Targets: targets, Restarter: func(p func(restart.Step)) *restart.Restarter {
+		return &restart.Restarter{Concurrency: 1, Record: c.Record, Who: "tester (console)", Progress: p}
+	}}
+}
+
 func testTargets(t *testing.T, order string) []restart.Target {
 	t.Helper()
 	targets, err := restart.BuildTargets([]restart.TargetConfig{
@@ -99,10 +106,7 @@ func TestSelectionIsVisible(t *testing.T) {
 			t.Run(fmt.Sprintf("%dx%d NO_COLOR=%v", size[0], size[1], noColor), func(t *testing.T) {
 				l := fixtureConsole(t)
 				order := t.TempDir() + "/order"
-				h := start(t, l, size[0], size[1], Options{NoColor: noColor, Actions: Actions{Targets: testTargets(t, order),
-					Restarter: func(p func(restart.Step)) *restart.Restarter {
-						return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
-					}}})
+				h := start(t, l, size[0], size[1], Options{NoColor: noColor, Actions: actions(l, testTargets(t, order))})
 				h.waitFor("▶ Miners (3", "rig-01", "rig-02")
 				h.reversed("║rig-01", true)
 				h.reversed("║rig-02", false)
@@ -150,10 +154,7 @@ func TestSelectionIsVisible(t *testing.T) {
 func TestConfirmStartsOnItsAction(t *testing.T) {
 	l := fixtureConsole(t)
 	order := t.TempDir() + "/order"
-	h := start(t, l, 80, 24, Options{Actions: Actions{Targets: testTargets(t, order),
-		Restarter: func(p func(restart.Step)) *restart.Restarter {
-			return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
-		}}})
+	h := start(t, l, 80, 24, Options{Actions: actions(l, testTargets(t, order))})
 	h.waitFor("Miners (3")
 	h.typ("R")
 	h.waitFor("the daily sequence")

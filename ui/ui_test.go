@@ -306,9 +306,7 @@ func TestRestartMenuAndBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Cfg.Backup.Dir = t.TempDir()
-	h := start(t, l, 100, 30, Options{Actions: Actions{Targets: targets, Restarter: func(p func(restart.Step)) *restart.Restarter {
-		return &restart.Restarter{Concurrency: 1, Record: l.Record, Who: "tester (console)", Progress: p}
-	}}})
+	h := start(t, l, 100, 30, Options{Actions: actions(l, targets)})
 	h.typ("R")
 	h.waitFor("Restart (Enter chooses", "the daily sequence", "p2pool")
 	h.key(tcell.KeyEnter) // "all"
