@@ -162,8 +162,25 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 // ParseJSONRecord reads one record: an event db4e exported (time, kind, id and its fields), or
 // any other JSON object with a time (`time`, `created_at_ms` or `ts`) and a kind (`type` or
-// `cmd`), kept whole.
+// `cmd`), kept whole. A time the store cannot hold as it is (before 1970; for P2Pool's events
+// before Monero began) or more than a day after this machine's clock makes a bad record.
 func ParseJSONRecord(rec []byte) (model.Event, string) {
+	e, reason := parseJSONRecord(rec)
+	if reason != "" {
+		return e, reason
+	}
+	earliest := time.Unix(0, 0)
+	switch e.Kind {
+	case model.KindShare, model.KindBlock, model.KindPayment:
+		earliest = model.MoneroStart
+	}
+	if why := model.TimeProblem(e.Time, earliest, time.Now()); why != "" {
+		return model.Event{}, why
+	}
+	return e, ""
+}
+
+func parseJSONRecord(rec []byte) (model.Event, string) {
 	rec = bytes.TrimSpace(rec)
 	i := bytes.IndexByte(rec, '{')
 	if i < 0 {

@@ -105,3 +105,26 @@ func TestJSONSeqOverlongRecord(t *testing.T) {
 		t.Fatalf("%.80q", got)
 	}
 }
+
+// A record's time that the store cannot hold as it is, or far in the future, is a bad record:
+// never wrapped to another date (issue 31).
+func TestJSONRecordTimes(t *testing.T) {
+	for _, tc := range []struct {
+		rec, reason string
+	}{
+		{`{"time":"2025-03-01T00:00:00Z","type":"rig_up"}`, ""},
+		{`{"ts":1740787200,"type":"rig_up"}`, ""},
+		{`{"time":"9999-12-31T23:59:59Z","type":"rig_up"}`, "more than a day after"},
+		{`{"time":"2262-04-12T00:00:00Z","type":"rig_up"}`, "more than a day after"},
+		{`{"time":"1969-12-31T23:59:59Z","type":"rig_up"}`, "is before 1970-01-01"},
+		{`{"time":"0001-01-01T00:00:00Z","type":"rig_up"}`, "is before 1970-01-01"},
+		{`{"time":"2099-01-01T00:00:00Z","kind":"share","id":"0123456789abcdef","host":"rig-01"}`, "more than a day after"},
+		{`{"time":"2013-01-01T00:00:00Z","kind":"share","id":"0123456789abcdef","host":"rig-01"}`, "is before 2014-04-18"},
+		{`{"time":"2025-03-01T00:00:00Z","kind":"share","id":"0123456789abcdef","host":"rig-01"}`, ""},
+	} {
+		e, reason := ParseJSONRecord([]byte(tc.rec))
+		if tc.reason == "" && (reason != "" || e.Time.IsZero()) || tc.reason != "" && !strings.Contains(reason, tc.reason) {
+			t.Errorf("%s: %q, want %q", tc.rec, reason, tc.reason)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type Parser struct {
 	Loc *time.Location
 	// Source names where the lines come from, for skip records.
 	Source string
+	// Now is this machine's clock (nil: time.Now): a record dated more than a day after it is
+	// not believed.
+	Now func() time.Time
 
 	last       Prefix
 	haveLast   bool
@@ -59,13 +62,30 @@ func (p *Parser) Line(raw []byte) Result {
 			return Result{Reason: "event without a readable timestamp"}
 		}
 		if p.haveLast && p.lastStatus {
-			return statusLine(p.last.Time, line)
+			return p.checkTime(p.last.Time, statusLine(p.last.Time, line))
 		}
 		return Result{}
 	}
 	p.last, p.haveLast = pre, true
 	p.lastStatus = isStatusHeader(msg)
-	return parseMessage(pre, msg, line, &p.event)
+	return p.checkTime(pre.Time, parseMessage(pre, msg, line, &p.event))
+}
+
+// checkTime turns what a record yields into a bad record when its time is outside Monero's
+// life: before its chain began or more than a day after this machine's clock. Such a time is
+// never stored under another date (the store's keys would wrap before 1970 and after 2262).
+func (p *Parser) checkTime(t time.Time, r Result) Result {
+	if r.Event == nil && r.Sample == nil {
+		return r
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	if why := model.TimeProblem(t, model.MoneroStart, now()); why != "" {
+		return Result{Reason: why}
+	}
+	return r
 }
 
 // SetContext tells the parser which record precedes the next line, for readers that jump
@@ -130,6 +150,9 @@ func ParsePrefix(line []byte, loc *time.Location) (Prefix, []byte, bool) {
 		return Prefix{}, nil, false
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, frac*100_000, loc)
+	if t.Day() != day && sec != 60 { // 2099-02-30 is no day, not 2099-03-02 (a leap second may roll over)
+		return Prefix{}, nil, false
+	}
 	rest := line[25:]
 	cat := rest
 	msg := []byte(nil)
@@ -193,25 +216,41 @@ func ParseMessage(pre Prefix, msg, line []byte) Result {
 	return parseMessage(pre, msg, line, new(model.Event))
 }
 
-// parseMessage is ParseMessage reading an event into e.
+// parseMessage is ParseMessage reading an event into e. An event is recognised only in the form
+// P2Pool writes it: from its category (docs/P2POOL-LOG.md), its message from the start, and the
+// whole line. Text miners and peers control reaches the log inside other records (logins,
+// worker names, peers' messages): an event's words anywhere else make a bad record, counted,
+// never an event.
 func parseMessage(pre Prefix, msg, line []byte, e *model.Event) Result {
 	switch {
-	case bytes.HasPrefix(msg, []byte("SHARE FOUND:")):
+	case bytes.HasPrefix(msg, []byte("SHARE FOUND:")) && (pre.Category == "StratumServer" || pre.Category == "Miner"):
 		return parseShare(pre, msg, line, e)
-	case bytes.HasPrefix(msg, []byte("BLOCK FOUND:")):
+	case bytes.HasPrefix(msg, []byte("BLOCK FOUND:")) && (pre.Category == "P2Pool" || pre.Category == "SideChain"):
 		return parseBlock(pre, msg, line, e)
-	case bytes.Contains(msg, markPayout):
+	case (bytes.HasPrefix(msg, []byte("Your wallet ")) || bytes.HasPrefix(msg, []byte("You received "))) &&
+		bytes.Contains(msg, markPayout) && (pre.Category == "P2Pool" || pre.Category == "SideChain"):
 		return parsePayout(pre, msg, line, e)
 	case pre.Category == "StratumServer" && bytes.Contains(msg, markHashrate):
 		return workerLine(pre, msg)
-	case bytes.HasPrefix(msg, []byte("AUX BLOCK FOUND:")):
+	case bytes.HasPrefix(msg, []byte("AUX BLOCK FOUND:")) && pre.Category == "Miner":
 		// v4.0+: the built-in miner found a block of a merge-mined chain, not of Monero's.
 		return Result{}
-	case bytes.Contains(msg, markShare) || bytes.Contains(msg, markBlock):
-		return Result{Reason: "unrecognised event line"}
+	case bytes.Contains(msg, markShare) || bytes.Contains(msg, markBlock) || bytes.Contains(msg, markPayout):
+		return Result{Reason: "an event's words in a " + pre.Category + " record, not in P2Pool's form of it"}
 	}
 	return Result{}
 }
+
+// Bounds of what Monero allows, beyond which a number in an event line is not believed.
+const (
+	// maxHeight is a main chain height Monero will not reach for centuries (3.3 million in 2025,
+	// 262,800 a year).
+	maxHeight = 100_000_000
+	// maxPayoutPiconero is 10 XMR: more than any Monero block has paid since P2Pool began
+	// (2021; the reward has been under 1 XMR, fees included, ever since), so more than any
+	// P2Pool payout can be.
+	maxPayoutPiconero = 10_000_000_000_000
+)
 
 // eventID hashes the record without its level tag, so that P2Pool's file and its console output
 // (journald: no tag, colours stripped by Clean) give the same ID for the same record.
@@ -241,8 +280,18 @@ func parseShare(pre Prefix, msg, line []byte, e *model.Event) Result {
 	s := string(msg[len("SHARE FOUND:"):])
 	*e = model.Event{Time: pre.Time, Kind: model.KindShare, ID: eventID(line)}
 	var err string
+	if !strings.HasPrefix(s, " mainchain height ") {
+		return Result{Reason: "share: not P2Pool's form (no mainchain height first)"}
+	}
 	if e.MainHeight, err = uintAfter(s, "mainchain height "); err != "" {
 		return Result{Reason: "share: mainchain height " + err}
+	}
+	if e.MainHeight == 0 || e.MainHeight > maxHeight {
+		return Result{Reason: "share: mainchain height out of range"}
+	}
+	// The built-in miner's lines are Miner's, a stratum client's StratumServer's.
+	if thread := strings.Contains(s, ", worker thread "); thread != (pre.Category == "Miner") {
+		return Result{Reason: "share: not P2Pool's form in a " + pre.Category + " record"}
 	}
 	if e.SideHeight, err = uintAfter(s, "sidechain height "); err != "" && err != errMissing {
 		return Result{Reason: "share: sidechain height " + err}
@@ -317,54 +366,99 @@ func uintAfter(s, key string) (uint64, string) {
 	return n, ""
 }
 
-// parseBlock: BLOCK FOUND: main chain block at height H was mined by this p2pool | you |
-// someone else in this p2pool.
-func parseBlock(pre Prefix, msg, line []byte, e *model.Event) Result {
-	s := string(msg)
-	h, err := uintAfter(s, "at height ")
-	if err != "" {
-		return Result{Reason: "block: height " + err}
-	}
-	*e = model.Event{Time: pre.Time, Kind: model.KindBlock, ID: eventID(line), Height: h}
-	switch {
-	case strings.Contains(s, "mined by you"):
-		e.MinedBy = "you"
-	case strings.Contains(s, "mined by someone else"):
-		e.MinedBy = "other"
-	case strings.Contains(s, "mined by this p2pool"):
-		e.MinedBy = "pool"
-	default:
-		return Result{Reason: "block: unknown finder"}
-	}
-	return Result{Event: e}
+// blockFinders are the ends of a BLOCK FOUND line, by version (v1.0-v3.3: this p2pool).
+var blockFinders = []struct{ text, by string }{
+	{" was mined by you", "you"}, {" was mined by someone else in this p2pool", "other"}, {" was mined by this p2pool", "pool"},
 }
 
-// parsePayout: "Your wallet ADDR got a payout of X XMR in block H" (v2.7+) or
-// "You received a payout of X XMR in block H" (v1.7 to v2.6).
+// parseBlock reads the whole line "BLOCK FOUND: main chain block at height H was mined by you"
+// (or someone else in this p2pool, or this p2pool). Its banner is on the record's later lines.
+func parseBlock(pre Prefix, msg, line []byte, e *model.Event) Result {
+	s, ok := strings.CutPrefix(string(msg), "BLOCK FOUND: main chain block at height ")
+	if !ok {
+		return Result{Reason: "block: not P2Pool's form"}
+	}
+	digits, rest := leadingDigits(s)
+	h, err := uintAfter(" "+digits, " ")
+	switch {
+	case err != "":
+		return Result{Reason: "block: height " + err}
+	case h == 0 || h > maxHeight:
+		return Result{Reason: "block: height out of range"}
+	}
+	*e = model.Event{Time: pre.Time, Kind: model.KindBlock, ID: eventID(line), Height: h}
+	for _, f := range blockFinders {
+		if rest == f.text {
+			e.MinedBy = f.by
+			return Result{Event: e}
+		}
+	}
+	return Result{Reason: "block: unknown finder or text after it"}
+}
+
+// leadingDigits splits s after its leading digits.
+func leadingDigits(s string) (string, string) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i], s[i:]
+}
+
+// parsePayout reads the whole line "Your wallet ADDR got a payout of X.XXXXXXXXXXXX XMR in
+// block H" (v2.7+; ADDR one base58 word) or "You received a payout of X.XXXXXXXXXXXX XMR in
+// block H" (v1.7 to v2.6). P2Pool writes the amount with 12 decimals (log::XMRAmount).
 func parsePayout(pre Prefix, msg, line []byte, e *model.Event) Result {
 	s := string(msg)
-	if !strings.Contains(s, "got a payout of ") && !strings.Contains(s, "received a payout of ") {
-		return Result{Reason: "payout: unrecognised form"}
+	if rest, ok := strings.CutPrefix(s, "Your wallet "); ok {
+		addr, after, _ := strings.Cut(rest, " ")
+		if addr == "" || !isBase58(addr) {
+			return Result{Reason: "payout: not a wallet address"}
+		}
+		if s, ok = strings.CutPrefix(after, "got a payout of "); !ok {
+			return Result{Reason: "payout: not P2Pool's form"}
+		}
+	} else if s, ok = strings.CutPrefix(s, "You received a payout of "); !ok {
+		return Result{Reason: "payout: not P2Pool's form"}
 	}
-	i := strings.Index(s, markPayoutStr)
-	rest := s[i+len(markPayoutStr):]
-	amount, after, ok := strings.Cut(rest, " XMR in block ")
+	amount, after, ok := strings.Cut(s, " XMR in block ")
 	if !ok {
 		return Result{Reason: "payout: no amount or block"}
 	}
-	pico, err := model.ParseXMR(strings.TrimSpace(amount))
+	if whole, frac, ok := strings.Cut(amount, "."); !ok || len(frac) != 12 || whole == "" || len(whole) > 3 {
+		return Result{Reason: "payout: not an amount as P2Pool writes it"}
+	}
+	pico, err := model.ParseXMR(amount)
 	if err != nil {
 		return Result{Reason: "payout: " + err.Error()}
 	}
-	h, herr := uintAfter("h "+after, "h ")
-	if herr != "" {
+	if pico.Cmp(model.PiconeroFromInt(maxPayoutPiconero)) > 0 {
+		return Result{Reason: "payout: more than any Monero block pays"}
+	}
+	digits, rest := leadingDigits(after)
+	h, herr := uintAfter(" "+digits, " ")
+	switch {
+	case herr != "":
 		return Result{Reason: "payout: block height " + herr}
+	case rest != "":
+		return Result{Reason: "payout: text after the block height"}
+	case h == 0 || h > maxHeight:
+		return Result{Reason: "payout: block height out of range"}
 	}
 	*e = model.Event{Time: pre.Time, Kind: model.KindPayment, ID: eventID(line), Piconero: pico, Height: h}
 	return Result{Event: e}
 }
 
-const markPayoutStr = "a payout of "
+// isBase58 says whether s is made of Monero's base58 alphabet (no 0, O, I, l).
+func isBase58(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '1' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' || c >= 'a' && c <= 'z' && c != 'l') {
+			return false
+		}
+	}
+	return true
+}
 
 // statusLine reads a continuation line of `status`: "Side chain hashrate       = 12.291 MH/s".
 func statusLine(t time.Time, line []byte) Result {

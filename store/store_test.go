@@ -188,3 +188,22 @@ func TestSecondOpenIsRefusedClearly(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A time the keys cannot hold is refused, never stored under another date (9999 would wrap
+// to 1816, 1969 to 2554).
+func TestApplyRefusesTimesKeysCannotHold(t *testing.T) {
+	s := openTest(t, t.TempDir(), "UTC")
+	for _, at := range []time.Time{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), {}} {
+		_, err := s.Apply(&Batch{Events: []model.Event{{Time: at, Kind: model.KindShare, Host: "r", ID: "0123456789abcdef"}}})
+		if err == nil || !strings.Contains(err.Error(), "a time the store cannot hold") {
+			t.Errorf("%v: %v", at, err)
+		}
+		_, err = s.Apply(&Batch{Samples: []model.Sample{{Series: "worker/r", Time: at, Value: 1}}})
+		if err == nil {
+			t.Errorf("sample at %v stored", at)
+		}
+	}
+	if n, _ := s.CountEvents(); n != 0 {
+		t.Errorf("%d events stored", n)
+	}
+}

@@ -67,6 +67,23 @@ type Applied struct {
 	Events []model.Event
 }
 
+// keyTimes refuses a batch with a time the keys cannot hold (before 1970, after 2262): it
+// would be stored under another date. The readers never hand one over (their bad records); this
+// is the last guard, an error rather than a wrapped date.
+func keyTimes(b *Batch) error {
+	for i := range b.Events {
+		if !model.KeyTime(b.Events[i].Time) {
+			return model.Invalid("event %s at %s: a time the store cannot hold", b.Events[i].Kind, b.Events[i].Time.UTC().Format(time.RFC3339))
+		}
+	}
+	for i := range b.Samples {
+		if !model.KeyTime(b.Samples[i].Time) {
+			return model.Invalid("sample %s at %s: a time the store cannot hold", b.Samples[i].Series, b.Samples[i].Time.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 // Apply writes a batch: new events go to the log and into the day views, events already stored
 // are ignored, and checkpoints move with them. A batch too big for one Badger transaction is
 // written in several, each holding the view updates of its own events; the checkpoints go with
@@ -76,6 +93,9 @@ func (s *Store) Apply(b *Batch) (Applied, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.writable(); err != nil {
+		return Applied{}, err
+	}
+	if err := keyTimes(b); err != nil {
 		return Applied{}, err
 	}
 	if s.bulk != nil {
