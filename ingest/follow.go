@@ -385,26 +385,49 @@ func (f *Follower) truncated() {
 	c.parser = NewParser(f.Cfg.Location(), f.Path)
 }
 
-// successor is the oldest file of the log that began after the one being read and holds
-// something, the live file being the newest of all.
+// successor is the oldest file of the log that came after the one being read and holds
+// something, the live file being the newest of all. Which came after which is said by the
+// names logrotate gave them where they say it (rotatedAfter): the order of the rotations, which
+// a clock stepped back or forward does not change. Elsewhere it is the files' first records'
+// times (logFile.order), after the newest file read so far.
 func (f *Follower) successor() *logFile {
 	files, err := f.set.files()
 	if err != nil {
 		f.problem(err)
 		return nil
 	}
+	base := filepath.Base(f.Path)
+	var cur *logFile // the file being read, as the directory names it now
+	isCur := func(lf *logFile) bool {
+		c := f.cur
+		return c != nil && ((lf.dev == c.mark.Dev && lf.ino == c.mark.Ino) || lf.holds(c.mark))
+	}
 	for _, lf := range files {
-		if lf.empty() {
-			continue
-		}
-		if c := f.cur; c != nil && ((lf.dev == c.mark.Dev && lf.ino == c.mark.Ino) || lf.holds(c.mark)) {
-			continue // the file being read, or a copy of it
-		}
-		if lf.live || lf.order().After(f.floor) {
-			return lf
+		if isCur(lf) && (cur == nil || rank(lf) < rank(cur)) {
+			cur = lf
 		}
 	}
-	return nil
+	var next *logFile
+	for _, lf := range files { // oldest first by time, the live file last
+		if lf.empty() || isCur(lf) {
+			continue // nothing to read yet, or the file being read or a copy of it
+		}
+		after := lf.live || lf.order().After(f.floor)
+		if cur != nil {
+			if cmp, ok := rotatedAfter(lf, cur, base); ok {
+				after = cmp > 0
+			}
+		}
+		if !after {
+			continue
+		}
+		if next == nil {
+			next = lf
+		} else if cmp, ok := rotatedAfter(lf, next, base); ok && cmp < 0 {
+			next = lf // rotated before the one found so far
+		}
+	}
+	return next
 }
 
 // pickNext chooses what to read when nothing is being read: the live file on a first start,

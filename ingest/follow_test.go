@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -70,8 +71,12 @@ type followRun struct {
 	f      *Follower
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
+// startFollower runs a follower until stop, or until the test ends: one left running would
+// read and log into the next test's files.
 func startFollower(t *testing.T, s *store.Store, path string, poll bool) *followRun {
 	cfg := DefaultConfig()
 	cfg.Poll = poll
@@ -79,18 +84,26 @@ func startFollower(t *testing.T, s *store.Store, path string, poll bool) *follow
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &followRun{f: f, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- f.Run(ctx) }()
+	t.Cleanup(func() { r.halt() })
 	return r
 }
 
-func (r *followRun) stop(t *testing.T) {
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatalf("follower: %v", err)
+// halt stops the follower once, and says how it ended.
+func (r *followRun) halt() error {
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case r.err = <-r.done:
+		case <-time.After(10 * time.Second):
+			r.err = errors.New("follower did not stop")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("follower did not stop")
+	})
+	return r.err
+}
+
+func (r *followRun) stop(t *testing.T) {
+	if err := r.halt(); err != nil {
+		t.Fatalf("follower: %v", err)
 	}
 }
 

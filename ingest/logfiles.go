@@ -60,6 +60,64 @@ func (lf *logFile) order() time.Time {
 	return lf.modTime
 }
 
+// rotation is where logrotate's name for a rotated file puts it among the others: its number
+// (p2pool.log.3, p2pool.log.3.gz: the higher, the older) or its date stamp (p2pool.log-20250301,
+// dateformat -%Y%m%d-%s: the later, the newer). Names are given at each rotation, in the order
+// of the rotations, whatever P2Pool's clock wrote inside the files: after a clock step, they
+// still say which file came after which, where the first records' times do not.
+type rotation struct {
+	num   int    // 1 for .1; 0 when the name has no number
+	stamp string // "20250301" for -20250301; "" when the name has no date stamp
+}
+
+// compressedExts are the endings of a compressed copy, stripped before the name is read.
+var compressedExts = []string{".gz", ".bz2", ".zst", ".xz"}
+
+// rotationOf reads the rotation in the name of path, a copy of the log whose name is base.
+func rotationOf(path, base string) rotation {
+	name := filepath.Base(path)
+	for _, ext := range compressedExts {
+		name = strings.TrimSuffix(name, ext)
+	}
+	rest, ok := strings.CutPrefix(name, base)
+	if !ok || len(rest) < 2 || rest[1] < '0' || rest[1] > '9' {
+		return rotation{}
+	}
+	if rest[0] == '.' && isDigits([]byte(rest[1:])) && len(rest) < 8 {
+		n := 0
+		for _, c := range rest[1:] {
+			n = n*10 + int(c-'0')
+		}
+		return rotation{num: n}
+	}
+	if rest[0] == '-' || rest[0] == '.' {
+		return rotation{stamp: rest[1:]}
+	}
+	return rotation{}
+}
+
+// rotatedAfter compares a and b by the names logrotate gave them (the live log after every
+// rotated one): 1 when a was rotated after b (a holds the newer lines), -1 before; ok is false
+// when their names do not say (different schemes, no number or date in one of them).
+func rotatedAfter(a, b *logFile, base string) (int, bool) {
+	switch {
+	case a.live && b.live:
+		return 0, true
+	case a.live:
+		return 1, true
+	case b.live:
+		return -1, true
+	}
+	ra, rb := rotationOf(a.path, base), rotationOf(b.path, base)
+	switch {
+	case ra.num > 0 && rb.num > 0:
+		return rb.num - ra.num, true // .1 is newer than .2
+	case ra.stamp != "" && rb.stamp != "" && len(ra.stamp) == len(rb.stamp):
+		return strings.Compare(ra.stamp, rb.stamp), true
+	}
+	return 0, false
+}
+
 // holds reports whether the content of lf starts as m's did: the same content, wherever it is
 // now and however it is stored.
 func (lf *logFile) holds(m fileMark) bool {

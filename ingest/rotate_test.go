@@ -156,6 +156,80 @@ func TestResumeAfterTwoRotationsWhileStopped(t *testing.T) {
 	}
 }
 
+// A node's clock stepped back (NTP after a bad RTC, a VM restored) or forward while db4e was
+// stopped: the files written after the step begin earlier, or much later, than the ones before
+// them. Every file still on disk is read all the same, in the order logrotate rotated them:
+// nothing lost, nothing read twice (issue 31).
+func TestResumeAfterClockStepsWhileStopped(t *testing.T) {
+	for _, step := range []time.Duration{-time.Hour, 24 * time.Hour} {
+		for _, style := range logrotateStyles {
+			if !style.exact {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s %s", step, style.name), func(t *testing.T) {
+				w, s := stoppedAfter(t, 100)
+				path := w.path
+				for i := range 2 {
+					w.write(50)
+					logrotate(t, path, style.conf)
+					if style.reopen {
+						w.reopen()
+					}
+					if i == 0 {
+						w.sim.SetNow(w.sim.Now().Add(step)) // the clock steps between two files
+					}
+					w.write(100)
+					if strings.Contains(style.conf, "dateext") {
+						time.Sleep(1100 * time.Millisecond) // dateformat has seconds: one name per rotation
+					}
+				}
+				w.write(100)
+				r := startFollower(t, s, path, false)
+				waitTotals(t, s, w.sim)
+				r.stop(t)
+				if st := r.f.Stats(); st.Duplicates != 0 {
+					t.Errorf("%d event(s) read twice", st.Duplicates)
+				}
+			})
+		}
+	}
+}
+
+// The same clock steps while the follower runs: it reads on through each rotation (issue 31).
+func TestClockStepsWhileRunning(t *testing.T) {
+	for _, step := range []time.Duration{-time.Hour, 24 * time.Hour} {
+		for _, style := range logrotateStyles {
+			if !style.exact || strings.Contains(style.conf, "dateext") {
+				continue // dateext needs a second between rotations; the stopped test has it
+			}
+			t.Run(fmt.Sprintf("%s %s", step, style.name), func(t *testing.T) {
+				w := newWriter(t)
+				s := openStore(t)
+				r := startFollower(t, s, w.path, false)
+				w.write(100)
+				// A follower's first start reads the live log only (older files are import's): it
+				// must have opened this one before it is rotated.
+				waitTotals(t, s, w.sim)
+				for i := range 3 {
+					logrotate(t, w.path, style.conf)
+					if style.reopen {
+						w.reopen()
+					}
+					if i == 0 {
+						w.sim.SetNow(w.sim.Now().Add(step))
+					}
+					w.write(100)
+				}
+				waitTotals(t, s, w.sim)
+				r.stop(t)
+				if st := r.f.Stats(); st.Duplicates != 0 {
+					t.Errorf("%d event(s) read twice", st.Duplicates)
+				}
+			})
+		}
+	}
+}
+
 // While the follower runs: logrotate twice within a second, again and again, with P2Pool
 // reopening its log twice a second as v4.15 does.
 func TestRotationsWhileRunning(t *testing.T) {
