@@ -21,8 +21,8 @@ import (
 )
 
 // The logrotate trial: P2Pool writes (reopening its log by path once a second, as it does),
-// Debian's logrotate rotates every few seconds, and the service is killed -9 and started again
-// at random. In the end every share still in some file, or ever read, is counted exactly once.
+// Debian's logrotate rotates every few seconds, the node's clock steps back an hour and later
+// forward a day, and the service is killed -9 and started again at random. In the end every share still in some file, or ever read, is counted exactly once.
 // With copytruncate, only what P2Pool wrote while logrotate ran may be missing: logrotate's own
 // race, in no file at all. CI runs a short trial; bench/logrotate.sh a long one:
 //
@@ -146,6 +146,15 @@ func runTrial(t *testing.T, seed uint64, conf string, copytruncate bool, rotatio
 			d = max(d, w.ReopenEvery+100*time.Millisecond)
 		}
 		time.Sleep(d)
+		// The node's clock steps back an hour after the first third of the rotations, and a day
+		// forward after the second: files written after a step begin earlier, or much later, than
+		// the ones before them, and must all be read all the same.
+		switch res.rotations {
+		case rotations / 3:
+			w.StepClock(-time.Hour)
+		case 2 * rotations / 3:
+			w.StepClock(24 * time.Hour)
+		}
 		from := time.Now()
 		out, err := exec.Command(rotateBin, "-f", "-s", rconf+".state", rconf).CombinedOutput()
 		if err != nil {
@@ -205,11 +214,15 @@ func runTrial(t *testing.T, seed uint64, conf string, copytruncate bool, rotatio
 		if _, ok := inFiles[id]; ok {
 			continue // counted as lost above
 		}
-		at := w.WrittenAt(e.Time)
+		walls := w.WrittenAt(e.Time)
+		var at time.Time
 		inRace := false
-		for _, r := range runs {
-			if copytruncate && !at.Before(r.from.Add(-50*time.Millisecond)) && !at.After(r.to.Add(50*time.Millisecond)) {
-				inRace = true
+		for _, wall := range walls {
+			at = wall
+			for _, r := range runs {
+				if copytruncate && !wall.Before(r.from.Add(-50*time.Millisecond)) && !wall.After(r.to.Add(50*time.Millisecond)) {
+					inRace = true
+				}
 			}
 		}
 		if inRace {

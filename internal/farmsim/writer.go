@@ -23,6 +23,15 @@ type Writer struct {
 
 	mu      sync.Mutex
 	written []Written
+	step    time.Duration // a clock step to take before the next record (StepClock)
+}
+
+// StepClock moves the log's clock by d before the next record, as NTP or a restored VM moves
+// a node's: the records after it are stamped d later (earlier, for a negative d).
+func (w *Writer) StepClock(d time.Duration) {
+	w.mu.Lock()
+	w.step += d
+	w.mu.Unlock()
 }
 
 // Written says when a record was written, on the wall clock, and its time stamp in the log.
@@ -67,6 +76,12 @@ func (w *Writer) Run(ctx context.Context) error {
 				}
 			}
 		}
+		w.mu.Lock()
+		if w.step != 0 {
+			w.Sim.SetNow(w.Sim.Now().Add(w.step))
+			w.step = 0
+		}
+		w.mu.Unlock()
 		b = w.Sim.Next(b[:0])
 		if _, err := f.Write(b); err != nil {
 			return err
@@ -87,23 +102,18 @@ func (w *Writer) Run(ctx context.Context) error {
 	return nil
 }
 
-// WrittenAt returns when the record stamped t was written (zero if none was).
-func (w *Writer) WrittenAt(t time.Time) time.Time {
+// WrittenAt returns when the records stamped t were written (none if none was): after a clock
+// step back, one stamp may have been written twice.
+func (w *Writer) WrittenAt(t time.Time) []time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	lo, hi := 0, len(w.written)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if w.written[m].Stamp.Before(t) {
-			lo = m + 1
-		} else {
-			hi = m
+	var out []time.Time
+	for _, r := range w.written {
+		if r.Stamp.Equal(t) {
+			out = append(out, r.Wall)
 		}
 	}
-	if lo < len(w.written) && w.written[lo].Stamp.Equal(t) {
-		return w.written[lo].Wall
-	}
-	return time.Time{}
+	return out
 }
 
 func fileID(f *os.File) (uint64, uint64) {
