@@ -160,3 +160,36 @@ func TestReportTheSameAttachedAndEmbedded(t *testing.T) {
 		t.Fatalf("attached (exit %d) differs:\n%s\nembedded:\n%s\n%s", code, attached, embedded, errs)
 	}
 }
+
+// The data dir removed under a running service: status says the store is DOWN and exits 1 at
+// once, and SIGTERM ends the service within 10 s (Badger's flush into the removed files would
+// retry for good) (issue 31).
+func TestDataDirRemovedUnderTheService(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock, data := filepath.Join(dir, "db4e.sock"), filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", data, sock, logPath)), 0o644)
+	svc := startService(t, cfg)
+	waitSocket(t, sock)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "status"); code != 0 {
+		t.Fatalf("status before: %d %s", code, errs)
+	}
+	os.RemoveAll(data)
+	out, errs, code := db4e(t, nil, "--config", cfg, "status")
+	if code != 1 || !strings.Contains(out, "store") || !strings.Contains(errs, "the data dir "+data+" is gone") {
+		t.Fatalf("status after: exit %d\n%s\n%s", code, out, errs)
+	}
+	start := time.Now()
+	svc.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- svc.Wait() }()
+	select {
+	case <-done:
+		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service did not stop within 10 s of SIGTERM")
+	}
+}

@@ -65,7 +65,11 @@ func (l *Local) Components() []api.Component {
 		}
 		cs = append(cs, svc, logc)
 	}
-	cs = append(cs, api.Component{Name: api.ComponentStore, Up: ing.Paused == "", Reason: ing.Paused})
+	storec := api.Component{Name: api.ComponentStore, Up: ing.Paused == "", Reason: ing.Paused}
+	if err := l.Store.Gone(); err != nil {
+		storec.Up, storec.Reason = false, err.Error()
+	}
+	cs = append(cs, storec)
 	rows, _, _ := l.healthRows()
 	if l.Cfg.Monerod.RPC != "" {
 		cs = append(cs, fromRows(api.ComponentMonerod, rows, "monerod"))

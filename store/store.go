@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -113,6 +115,26 @@ type Store struct {
 	// keys are the prefixes reads use: the current layout's, or layout 1's in a store that
 	// could not be moved because it was opened read-only (a full disk).
 	keys layout
+	// dirDev and dirIno are the data dir's when it was opened: another directory by its name
+	// (removed and made again, a backup copied over) is not the one Badger has open.
+	dirDev, dirIno uint64
+}
+
+// Gone says why the store's directory is no longer the one it opened: removed, replaced by
+// another of the same name, or its MANIFEST deleted. Badger's open files still take writes then,
+// into files no one will ever open again: the store is down. nil while all is well.
+func (s *Store) Gone() error {
+	fi, err := os.Stat(s.dir)
+	if err != nil {
+		return fmt.Errorf("the data dir %s is gone (%w): what the service stores now is lost when it stops; restart it (and restore a backup if the store was deleted)", s.dir, errors.Unwrap(err))
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && s.dirIno != 0 && (uint64(st.Dev) != s.dirDev || st.Ino != s.dirIno) {
+		return fmt.Errorf("the data dir %s was replaced by another directory: the service still writes into the removed one; restart it to open this one", s.dir)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "MANIFEST")); err != nil {
+		return fmt.Errorf("the data dir %s lost its MANIFEST: the store cannot be opened again as it is; restart the service, or restore a backup", s.dir)
+	}
+	return nil
 }
 
 // memTableSize is Badger's memtable size; its log on disk is twice that (see badgerOptions).
@@ -217,6 +239,11 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 		guard.reserved = 2 * memTableSize // the log of the memtable Badger made at the open
 	}
 	s := &Store{db: db, loc: loc, cfg: cfg, log: log, dir: dir, space: guard, readOnly: readOnly, keys: currentLayout, pages: pages}
+	if fi, err := os.Stat(dir); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			s.dirDev, s.dirIno = uint64(st.Dev), st.Ino
+		}
+	}
 	if err := s.moveLayout(); err != nil {
 		db.Close()
 		return nil, err
@@ -295,6 +322,12 @@ func (s *Store) Close() error {
 	defer s.pages.stop() // after Badger's close, which compacts level 0
 	s.pages.expectWork()
 	bulkErr := s.endBulk()
+	if err := s.Gone(); err != nil && !s.readOnly {
+		// Badger would flush its memtables into the removed directory's files, and retry
+		// every second for good when it cannot: SIGTERM would never end the service.
+		s.log.Warn("the store's directory is gone: closing without flushing", "dir", s.dir, "err", err)
+		return nil
+	}
 	if free, err := FreeSpace(s.dir); err == nil && free < closeRoom && !s.readOnly {
 		s.log.Warn("the disk is full: the store is left unflushed, as a crash would leave it; the next start with free space recovers it",
 			"dir", s.dir, "free_mb", free>>20, "needed_mb", closeRoom>>20)

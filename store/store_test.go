@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -205,5 +206,49 @@ func TestApplyRefusesTimesKeysCannotHold(t *testing.T) {
 	}
 	if n, _ := s.CountEvents(); n != 0 {
 		t.Errorf("%d events stored", n)
+	}
+}
+
+// A data dir removed or replaced under an open store is said so (the service's store component
+// goes DOWN), and closing does not hang: Badger would retry flushing into the removed files
+// every second for good (issue 31).
+func TestDirRemovedOrReplacedUnderTheStore(t *testing.T) {
+	for _, how := range []string{"removed", "replaced", "MANIFEST deleted"} {
+		t.Run(how, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			s, err := Open(dir, Config{Timezone: "UTC"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b Batch
+			for i := range 1000 {
+				b.Events = append(b.Events, model.Event{Time: time.Date(2025, 3, 1, 0, 0, i, 0, time.UTC), Kind: model.KindShare, Host: "r", ID: fmt.Sprintf("%016x", i)})
+			}
+			if _, err := s.Apply(&b); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Gone(); err != nil {
+				t.Fatalf("an untouched store: %v", err)
+			}
+			switch how {
+			case "removed":
+				os.RemoveAll(dir)
+			case "replaced":
+				os.Rename(dir, dir+".old")
+				os.Mkdir(dir, 0o755)
+			default:
+				os.Remove(filepath.Join(dir, "MANIFEST"))
+			}
+			if err := s.Gone(); err == nil || !strings.Contains(err.Error(), dir) {
+				t.Errorf("Gone: %v", err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.Close() }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close hangs on a store whose directory is gone")
+			}
+		})
 	}
 }
