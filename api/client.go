@@ -174,9 +174,24 @@ func (r *Remote) Import(ctx context.Context, format, source string, body io.Read
 		return ImportResult{}, err
 	}
 	var res ImportResult
-	err = r.do(req, &res)
-	return res, err
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return res, fmt.Errorf("db4e service on %s: %w", r.socket, err)
+	}
+	defer resp.Body.Close()
+	if err := answerError(resp); err != nil {
+		// An import that failed midway stored what it read before: the service says how much.
+		_ = json.Unmarshal([]byte(resp.Header.Get(importResultHeader)), &res)
+		return res, err
+	}
+	if err := decodeJSON(resp.Body, &res); err != nil {
+		return res, fmt.Errorf("db4e service answer: %w", err)
+	}
+	return res, nil
 }
+
+// importResultHeader carries what a failed import stored before it failed.
+const importResultHeader = "Db4e-Import-Result"
 
 // ExportJSONSeq streams the service's export to w.
 func (r *Remote) ExportJSONSeq(ctx context.Context, from, to time.Time, w io.Writer) error {

@@ -58,6 +58,10 @@ func Handler(c Console, backupDir string) http.Handler {
 		}
 		res, err := c.Import(r.Context(), r.URL.Query().Get("format"), "client:"+source, r.Body)
 		if err != nil {
+			// What was stored before the error is stored: the caller's summary counts it.
+			if b, jerr := json.Marshal(res); jerr == nil {
+				w.Header().Set(importResultHeader, string(b))
+			}
 			httpError(w, err)
 			return
 		}
