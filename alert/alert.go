@@ -4,11 +4,12 @@
 package alert
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/db4e/db4e/model"
 )
 
 // Alert rules.
@@ -139,6 +140,7 @@ func Defaults() Config {
 
 // Validate names the first bad key of the section, relative to it.
 func (c Config) Validate() error {
+	var p model.Problems
 	rules := c.Rules.Map()
 	for _, name := range slices.Sorted(maps.Keys(rules)) { // the same key every time when several are bad
 		r := rules[name]
@@ -146,36 +148,24 @@ func (c Config) Validate() error {
 			key string
 			v   float64
 		}{{"for", r.For.Seconds()}, {"clear", r.Clear.Seconds()}, {"after", r.After.Seconds()}, {"floor", r.Floor}, {"factor", r.Factor}, {"percent", r.Percent}} {
-			if d.v < 0 {
-				return fmt.Errorf("rules.%s.%s: must not be negative", name, d.key)
-			}
+			p.Check(d.v < 0, "rules.%s.%s: must not be negative", name, d.key)
 		}
-		if r.Percent > 100 {
-			return fmt.Errorf("rules.%s.percent: want 0 to 100, got %g", name, r.Percent)
-		}
+		p.Check(r.Percent > 100, "rules.%s.percent: want 0 to 100, got %g", name, r.Percent)
 		switch {
 		case r.Restart == "":
 		case name == RuleBlockFound || name == RulePayout || name == RuleWatchdogGaveUp:
-			return fmt.Errorf("rules.%s.restart: only a rule about something that fails can restart it", name)
+			p.Check(true, "rules.%s.restart: only a rule about something that fails can restart it", name)
 		case !r.Enabled:
-			return fmt.Errorf("rules.%s.restart: the rule is not enabled, so nothing would restart %s", name, r.Restart)
+			p.Check(true, "rules.%s.restart: the rule is not enabled, so nothing would restart %s", name, r.Restart)
 		}
 	}
-	switch w := c.Watchdog; {
-	case w.MaxRestarts < 1:
-		return fmt.Errorf("watchdog.max_restarts: want at least 1, got %d", w.MaxRestarts)
-	case w.Window <= 0:
-		return fmt.Errorf("watchdog.window: want more than 0s, got %s", w.Window)
-	case w.Settle < 0:
-		return fmt.Errorf("watchdog.settle: must not be negative")
-	}
-	switch {
-	case c.HookTimeout <= 0:
-		return fmt.Errorf("hook_timeout: want more than 0s, got %s", c.HookTimeout)
-	case c.Interval < time.Second:
-		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
-	}
-	return nil
+	w := c.Watchdog
+	p.Check(w.MaxRestarts < 1, "watchdog.max_restarts: want at least 1, got %d", w.MaxRestarts)
+	p.Check(w.Window <= 0, "watchdog.window: want more than 0s, got %s", w.Window)
+	p.Check(w.Settle < 0, "watchdog.settle: must not be negative")
+	p.Check(c.HookTimeout <= 0, "hook_timeout: want more than 0s, got %s", c.HookTimeout)
+	p.Check(c.Interval < time.Second, "interval: want at least 1s, got %s", c.Interval)
+	return p.Err()
 }
 
 // Condition is what one evaluation found for a rule and a target.

@@ -43,32 +43,26 @@ func DefaultMinersConfig() MinersConfig {
 
 // Validate names the first bad key of the section, relative to it.
 func (c MinersConfig) Validate() error {
-	switch {
-	case c.MaxHosts < 1:
-		return fmt.Errorf("max_hosts: want at least 1, got %d", c.MaxHosts)
-	case c.StaleAfter < time.Minute:
-		return fmt.Errorf("stale_after: want at least 1m, got %s", c.StaleAfter)
-	case c.Interval < time.Second:
-		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
-	case c.Timeout <= 0:
-		return fmt.Errorf("timeout: want more than 0s, got %s", c.Timeout)
-	}
+	var p model.Problems
+	p.Check(c.MaxHosts < 1, "max_hosts: want at least 1, got %d", c.MaxHosts)
+	p.Check(c.StaleAfter < time.Minute, "stale_after: want at least 1m, got %s", c.StaleAfter)
+	p.Check(c.Interval < time.Second, "interval: want at least 1s, got %s", c.Interval)
+	p.Check(c.Timeout <= 0, "timeout: want more than 0s, got %s", c.Timeout)
 	names := map[string]bool{}
 	for _, list := range []struct {
 		key  string
 		apis []XmrigConfig
 	}{{"xmrig", c.Xmrig}, {"xmrig_proxy", c.Proxy}} {
 		for i, x := range list.apis {
-			if x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name] {
-				return fmt.Errorf("%s[%d].name: want a unique printable name, got %q", list.key, i, x.Name)
-			}
+			p.Check(x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name],
+				"%s[%d].name: want a unique printable name, got %q", list.key, i, x.Name)
 			names[x.Name] = true
 			if err := httpURL(x.URL); err != nil {
-				return fmt.Errorf("%s[%d].url: %w", list.key, i, err)
+				p.Add(fmt.Errorf("%s[%d].url: %w", list.key, i, err))
 			}
 		}
 	}
-	return nil
+	return p.Err()
 }
 
 // MonerodConfig is the monerod section.
@@ -94,28 +88,25 @@ func DefaultMonerodConfig() MonerodConfig {
 
 // Validate names the first bad key of the section, relative to it.
 func (c MonerodConfig) Validate() error {
-	switch {
-	case c.Interval < time.Second:
-		return fmt.Errorf("interval: want at least 1s, got %s", c.Interval)
-	case c.Timeout <= 0:
-		return fmt.Errorf("timeout: want more than 0s, got %s", c.Timeout)
-	}
+	var p model.Problems
+	p.Check(c.Interval < time.Second, "interval: want at least 1s, got %s", c.Interval)
+	p.Check(c.Timeout <= 0, "timeout: want more than 0s, got %s", c.Timeout)
 	if c.RPC != "" {
 		if err := httpURL(c.RPC); err != nil {
-			return fmt.Errorf("rpc: %s", model.Redact(err.Error()))
+			p.Add(fmt.Errorf("rpc: %s", model.Redact(err.Error())))
 		}
 	}
 	switch {
 	case c.Login != "" && c.LoginFile != "":
-		return fmt.Errorf("login_file: give login or login_file, not both")
+		p.Add(fmt.Errorf("login_file: give login or login_file, not both"))
 	case c.Login != "" && !strings.Contains(c.Login, ":"):
-		return fmt.Errorf("login: want user:password, as monerod's --rpc-login")
+		p.Add(fmt.Errorf("login: want user:password, as monerod's --rpc-login"))
 	case c.LoginFile != "":
 		if _, _, err := c.login(); err != nil {
-			return fmt.Errorf("login_file: %w", err)
+			p.Add(fmt.Errorf("login_file: %w", err))
 		}
 	}
-	return nil
+	return p.Err()
 }
 
 // login is the user and password monerod wants: from login, login_file, or the RPC URL's

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/runner"
@@ -83,10 +84,30 @@ func Load(explicit string) (File, error) {
 		cfg.Path = path
 	}
 	if err := cfg.validate(); err != nil {
-		return cfg, fmt.Errorf("config %s: %w", displayPath(path), err)
+		return cfg, inFile(displayPath(path), err)
 	}
 	cfg.resolveDefaults()
 	return cfg, nil
+}
+
+// fileError is every problem of a configuration file, said with the file's name.
+type fileError struct {
+	msg string
+	err error
+}
+
+func (e *fileError) Error() string { return e.msg }
+func (e *fileError) Unwrap() error { return e.err }
+
+// inFile says err's problems with the file they are in: on one line when there is one, else
+// one a line below a count.
+func inFile(path string, err error) error {
+	var lines []string
+	model.Each(err, func(e error) { lines = append(lines, e.Error()) })
+	if len(lines) == 1 {
+		return &fileError{fmt.Sprintf("config %s: %s", path, lines[0]), err}
+	}
+	return &fileError{fmt.Sprintf("config %s: %d bad keys:\n  %s", path, len(lines), strings.Join(lines, "\n  ")), err}
 }
 
 func displayPath(p string) string {
@@ -116,31 +137,31 @@ func searchPath() []string {
 	return append(out, "/etc/db4e/config.yaml")
 }
 
+// validate names every bad key of the file at once, each with its whole path
+// (miners.interval), one a line.
 func (c *File) validate() error {
+	var p model.Problems
 	if _, err := store.LoadLocation(c.Timezone); err != nil {
-		return fmt.Errorf("timezone: %w", err)
+		p.Add(fmt.Errorf("timezone: %w", err))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("log_level: want debug, info, warn or error, got %q", c.LogLevel)
+		p.Add(fmt.Errorf("log_level: want debug, info, warn or error, got %q", c.LogLevel))
 	}
 	o := c.Ops
-	if o.HTTPListen != "" && o.MetricsListen != "" {
-		return fmt.Errorf("http_listen and metrics_listen (its old name) are both set; keep http_listen")
-	}
+	p.Check(o.HTTPListen != "" && o.MetricsListen != "", "http_listen and metrics_listen (its old name) are both set; keep http_listen")
 	for _, s := range []struct {
 		key string
 		v   interface{ Validate() error }
 	}{{"p2pool", o.P2Pool}, {"miners", o.Miners}, {"monerod", o.Monerod}, {"backup", o.Backup}, {"csv", o.CSV},
 		{"alerts", o.Alerts}, {"store", c.Store}, {"ssh", c.SSH}, {"restart", c.Restart}} {
-		if err := s.v.Validate(); err != nil {
-			return fmt.Errorf("%s.%w", s.key, err)
-		}
+		model.Each(s.v.Validate(), func(err error) { p.Add(fmt.Errorf("%s.%w", s.key, err)) })
 	}
 	targets, err := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)
 	if err != nil {
-		return err
+		p.Add(err)
+		return p.Err()
 	}
 	rules := o.Alerts.Rules.Map()
 	for _, name := range slices.Sorted(maps.Keys(rules)) {
@@ -149,10 +170,10 @@ func (c *File) validate() error {
 			continue
 		}
 		if err := restart.CheckRestart(targets, r.Restart); err != nil {
-			return fmt.Errorf("alerts.rules.%s.restart: %w", name, err)
+			p.Add(fmt.Errorf("alerts.rules.%s.restart: %w", name, err))
 		}
 	}
-	return nil
+	return p.Err()
 }
 
 // asService tells a systemd (or root) run from an interactive one, for the default paths.

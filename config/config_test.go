@@ -110,6 +110,10 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 			[]string{"alerts.rules.payout.restart: only a rule about something that fails can restart it"}},
 		{"watchdog without restarts", "alerts:\n  watchdog:\n    max_restarts: 0\n",
 			[]string{"alerts.watchdog.max_restarts: want at least 1, got 0"}},
+		{"every bad value at once", "log_level: loud\nmonerod:\n  interval: 0s\n  timeout: 0s\nminers:\n  stale_after: 10s\n  max_hosts: 0\nbackup:\n  keep: -1\nalerts:\n  interval: 0s\n  rules:\n    hashrate_low:\n      percent: 150\n",
+			[]string{"8 bad keys:", `log_level: want debug, info, warn or error, got "loud"`, "monerod.interval: want at least 1s", "monerod.timeout: want more than 0s",
+				"miners.stale_after: want at least 1m", "miners.max_hosts: want at least 1", "backup.keep: must not be negative",
+				"alerts.interval: want at least 1s", "alerts.rules.hashrate_low.percent: want 0 to 100"}},
 		{"syntax", "p2pool:\n  log: [\n",
 			[]string{"line 2: did not find expected node content"}},
 	} {

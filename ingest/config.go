@@ -1,9 +1,10 @@
 package ingest
 
 import (
-	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/db4e/db4e/model"
 )
 
 // Config is the p2pool section of the configuration file.
@@ -45,24 +46,14 @@ func DefaultConfig() Config {
 
 // Validate checks the values; the error starts with the key.
 func (c Config) Validate() error {
-	switch c.LogTime {
-	case "utc", "local":
-	default:
-		return fmt.Errorf("log_time: want utc or local, got %q", c.LogTime)
-	}
-	if c.APIInterval < time.Second {
-		return fmt.Errorf("api_interval: want at least 1s, got %s", c.APIInterval)
-	}
-	if c.APIMaxAge < 0 {
-		return fmt.Errorf("api_max_age: must not be negative, got %s", c.APIMaxAge)
-	}
-	if _, err := filepath.Match(c.RotatedGlob, ""); err != nil {
-		return fmt.Errorf("rotated_glob: not a glob pattern: %q", c.RotatedGlob)
-	}
-	if c.RotationGrace < 0 {
-		return fmt.Errorf("rotation_grace: must not be negative, got %s", c.RotationGrace)
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.LogTime != "utc" && c.LogTime != "local", "log_time: want utc or local, got %q", c.LogTime)
+	p.Check(c.APIInterval < time.Second, "api_interval: want at least 1s, got %s", c.APIInterval)
+	p.Check(c.APIMaxAge < 0, "api_max_age: must not be negative, got %s", c.APIMaxAge)
+	_, err := filepath.Match(c.RotatedGlob, "")
+	p.Check(err != nil, "rotated_glob: not a glob pattern: %q", c.RotatedGlob)
+	p.Check(c.RotationGrace < 0, "rotation_grace: must not be negative, got %s", c.RotationGrace)
+	return p.Err()
 }
 
 // Location is the zone of P2Pool's timestamps.

@@ -34,15 +34,11 @@ func DefaultBackupConfig() BackupConfig { return BackupConfig{Keep: 7} }
 
 // Validate names the first bad key of the section, relative to it.
 func (c BackupConfig) Validate() error {
-	switch {
-	case c.Keep < 0:
-		return fmt.Errorf("keep: must not be negative, got %d", c.Keep)
-	case c.Interval < 0:
-		return fmt.Errorf("interval: must not be negative, got %s", c.Interval)
-	case c.Interval > 0 && c.Dir == "":
-		return fmt.Errorf("dir: needed for backup.interval")
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.Keep < 0, "keep: must not be negative, got %d", c.Keep)
+	p.Check(c.Interval < 0, "interval: must not be negative, got %s", c.Interval)
+	p.Check(c.Interval > 0 && c.Dir == "", "dir: needed for backup.interval")
+	return p.Err()
 }
 
 // backupMagic starts the decompressed content: a damaged or foreign file is told from a backup.

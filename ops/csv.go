@@ -12,6 +12,7 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/tick"
+	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/web"
 	"github.com/google/renameio"
@@ -37,13 +38,10 @@ func DefaultCSVConfig() CSVConfig { return CSVConfig{Every: time.Minute} }
 
 // Validate names the first bad key of the section, relative to it.
 func (c CSVConfig) Validate() error {
-	switch {
-	case c.Every < time.Second:
-		return fmt.Errorf("every: want at least 1s, got %s", c.Every)
-	case c.Git && c.Dir == "":
-		return fmt.Errorf("dir: needed for csv.git")
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.Every < time.Second, "every: want at least 1s, got %s", c.Every)
+	p.Check(c.Git && c.Dir == "", "dir: needed for csv.git")
+	return p.Err()
 }
 
 // WriteCSV writes the daily-total files of r into dir, each atomically (temp file, rename):

@@ -1,6 +1,6 @@
 package restart
 
-import "fmt"
+import "github.com/db4e/db4e/model"
 
 // Config is the restart section.
 type Config struct {
@@ -13,8 +13,7 @@ func DefaultConfig() Config { return Config{Concurrency: 4} }
 
 // Validate names the first bad key of the section, relative to it.
 func (c Config) Validate() error {
-	if c.Concurrency < 1 {
-		return fmt.Errorf("concurrency: want at least 1, got %d", c.Concurrency)
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.Concurrency < 1, "concurrency: want at least 1, got %d", c.Concurrency)
+	return p.Err()
 }

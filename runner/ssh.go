@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/db4e/db4e/model"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -40,10 +41,9 @@ func DefaultSSHConfig() SSHConfig {
 
 // Validate names the first bad key of the ssh section, relative to it.
 func (c SSHConfig) Validate() error {
-	if c.ConnectTimeout <= 0 {
-		return fmt.Errorf("connect_timeout: want more than 0s, got %s", c.ConnectTimeout)
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.ConnectTimeout <= 0, "connect_timeout: want more than 0s, got %s", c.ConnectTimeout)
+	return p.Err()
 }
 
 // Dest is user@host:port.

@@ -67,13 +67,10 @@ func DefaultConfig() Config { return Config{SeriesRetentionDays: 30, MinFreeMB: 
 
 // Validate names the first bad key of the store section, relative to it.
 func (c Config) Validate() error {
-	switch {
-	case c.SeriesRetentionDays < 0:
-		return fmt.Errorf("series_retention_days: must not be negative, got %d", c.SeriesRetentionDays)
-	case c.MinFreeMB < MinFreeFloorMB:
-		return fmt.Errorf("min_free_mb: want at least %d (what Badger may write in one compaction once db4e stops writing), got %d", MinFreeFloorMB, c.MinFreeMB)
-	}
-	return nil
+	var p model.Problems
+	p.Check(c.SeriesRetentionDays < 0, "series_retention_days: must not be negative, got %d", c.SeriesRetentionDays)
+	p.Check(c.MinFreeMB < MinFreeFloorMB, "min_free_mb: want at least %d (what Badger may write in one compaction once db4e stops writing), got %d", MinFreeFloorMB, c.MinFreeMB)
+	return p.Err()
 }
 
 // Store is an open db4e data directory. It is safe for concurrent use.
