@@ -73,13 +73,22 @@ func TestTargetErrorsNameTheEntry(t *testing.T) {
 }
 
 // Messages name the key and the file in the operator's words: no Go type, no bare line number.
+// Without P2Pool's log db4e runs when told so: p2pool.follow: false.
+func TestNoLogWhenFollowIsOff(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "db4e.yaml")
+	os.WriteFile(p, []byte("p2pool:\n  log: \"\"\n  follow: false\n"), 0o644)
+	if _, err := Load(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestErrorsAreInPlainWords(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string
 	}{
 		{"unknown key", "p2pool:\n  logg: /var/log/p2pool.log\n",
-			[]string{"p2pool.logg: no such key (line 2)", "the keys in p2pool are api_interval, api_max_age, data_api, log, log_time, poll, rotated_glob, rotation_grace"}},
+			[]string{"p2pool.logg: no such key (line 2)", "the keys in p2pool are api_interval, api_max_age, data_api, follow, log, log_time, poll, rotated_glob, rotation_grace"}},
 		{"unknown top-level key", "datadir: /srv\n",
 			[]string{"datadir: no such key (line 1)", "the keys here are alerts, backup, csv, data_dir,"}},
 		{"unknown key in a list entry", "miners:\n  xmrig:\n    - name: rig-01\n      url: http://10.0.0.2:8080\n      tokn: x\n",
@@ -114,6 +123,8 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 			[]string{"8 bad keys:", `log_level: want debug, info, warn or error, got "loud"`, "monerod.interval: want at least 1s", "monerod.timeout: want more than 0s",
 				"miners.stale_after: want at least 1m", "miners.max_hosts: want at least 1", "backup.keep: must not be negative",
 				"alerts.interval: want at least 1s", "alerts.rules.hashrate_low.percent: want 0 to 100"}},
+		{"no log to follow", "p2pool:\n  log: \"\"\n",
+			[]string{"p2pool.log: empty: name P2Pool's log file, or set p2pool.follow: false"}},
 		{"syntax", "p2pool:\n  log: [\n",
 			[]string{"line 2: did not find expected node content"}},
 	} {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/db4e/db4e/model"
@@ -11,6 +12,10 @@ import (
 type Config struct {
 	// Log is P2Pool's log file, followed by the service.
 	Log string `yaml:"log"`
+	// Follow is whether the service follows Log: false runs db4e without P2Pool's log (the
+	// pollers, imports and the console over what is stored). An empty Log is an error unless
+	// it is false.
+	Follow bool `yaml:"follow"`
 	// LogTime is the zone P2Pool writes timestamps in: "utc" (every release formats them with
 	// gmtime) or "local" for a build that logs local time.
 	LogTime string `yaml:"log_time"`
@@ -37,6 +42,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Log:           "/var/lib/p2pool/p2pool.log",
+		Follow:        true,
 		LogTime:       "utc",
 		RotationGrace: 30 * time.Second,
 		APIInterval:   time.Minute,
@@ -47,6 +53,7 @@ func DefaultConfig() Config {
 // Validate checks the values; the error starts with the key.
 func (c Config) Validate() error {
 	var p model.Problems
+	p.Check(c.Follow && strings.TrimSpace(c.Log) == "", "log: empty: name P2Pool's log file, or set p2pool.follow: false to run db4e without one")
 	p.Check(c.LogTime != "utc" && c.LogTime != "local", "log_time: want utc or local, got %q", c.LogTime)
 	p.Check(c.APIInterval < time.Second, "api_interval: want at least 1s, got %s", c.APIInterval)
 	p.Check(c.APIMaxAge < 0, "api_max_age: must not be negative, got %s", c.APIMaxAge)

@@ -47,7 +47,7 @@ func (l *Local) Components() []api.Component {
 	ing := l.ingest
 	l.mu.Unlock()
 	var cs []api.Component
-	if log := l.Cfg.P2Pool.Log; log != "" {
+	if log := l.Cfg.P2Pool.Log; l.Cfg.P2Pool.Follow {
 		svc := api.Component{Name: api.ComponentService, Up: ing.Following}
 		switch {
 		case ing.Following:

@@ -62,7 +62,16 @@ func (l *Local) RunIngest(ctx context.Context) error {
 		l.mu.Unlock()
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- f.Run(ctx) }()
+	if l.Cfg.P2Pool.Follow {
+		go func() { errc <- f.Run(ctx) }()
+	} else {
+		// p2pool.follow: false: the pollers and the rest, no log.
+		l.mu.Lock()
+		l.ingest.Following = false
+		l.mu.Unlock()
+		l.Log.Info("not following P2Pool's log (p2pool.follow: false)")
+		go func() { <-ctx.Done(); errc <- nil }()
+	}
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
 	loops.Go(func() { l.RunPollers(loopCtx) })
