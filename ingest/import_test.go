@@ -28,7 +28,8 @@ func openStore(t *testing.T) *store.Store {
 	return s
 }
 
-// fixtureTotals is what ../shared/fixtures/p2pool/README.md says sample.log holds.
+// fixtureTotals is what testdata/sample.log holds (a published P2Pool log, with its totals
+// counted by hand when it was added).
 var fixtureTotals = map[string]struct {
 	shares, blocks, payments int
 	byHost                   map[string]uint64

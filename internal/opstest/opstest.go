@@ -1,5 +1,5 @@
-// Package opstest gives tests outside ops a real store with the shared fixture imported
-// (../shared/fixtures/p2pool/sample.log, kept as ops/testdata/sample.log).
+// Package opstest gives tests outside ops a real store with the sample P2Pool log imported
+// (ops/testdata/sample.log).
 package opstest
 
 import (
