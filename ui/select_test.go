@@ -206,22 +206,26 @@ func TestLongMinerNamesKeepTheirColumns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, size := range [][2]int{{80, 24}, {120, 40}} {
-			h := start(t, l, size[0], size[1], Options{NoColor: noColor})
-			h.waitFor("Miners (7")
-			h.typ("G") // the last rows
-			s := h.text()
-			for i, n := range names {
-				r := rowOf(s, n)
-				if r == "" {
-					t.Fatalf("%dx%d: no row for %q:\n%s", size[0], size[1], n, s)
+			// A subtest each: its console is stopped before the next starts (tview's styles,
+			// which New sets, are one for the process).
+			t.Run(fmt.Sprintf("%dx%d NO_COLOR=%v", size[0], size[1], noColor), func(t *testing.T) {
+				h := start(t, l, size[0], size[1], Options{NoColor: noColor})
+				h.waitFor("Miners (7")
+				h.typ("G") // the last rows
+				s := h.text()
+				for i, n := range names {
+					r := rowOf(s, n)
+					if r == "" {
+						t.Fatalf("no row for %q:\n%s", n, s)
+					}
+					if !strings.Contains(r, fmt.Sprintf("12%d%%", i)) {
+						t.Errorf("%q's row lacks its effort: %q", n, r)
+					}
+					if !strings.HasSuffix(strings.TrimRight(r, " "), "ok") {
+						t.Errorf("%q's row lacks its state: %q", n, r)
+					}
 				}
-				if !strings.Contains(r, fmt.Sprintf("12%d%%", i)) {
-					t.Errorf("%dx%d: %q's row lacks its effort: %q", size[0], size[1], n, r)
-				}
-				if !strings.HasSuffix(strings.TrimRight(r, " "), "ok") {
-					t.Errorf("%dx%d: %q's row lacks its state: %q", size[0], size[1], n, r)
-				}
-			}
+			})
 		}
 	}
 }
