@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/store"
 )
 
 func TestStatusCommand(t *testing.T) {
@@ -191,5 +192,75 @@ func TestDataDirRemovedUnderTheService(t *testing.T) {
 		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	case <-time.After(10 * time.Second):
 		t.Fatal("the service did not stop within 10 s of SIGTERM")
+	}
+}
+
+// A command that holds the store for a moment (report from cron, a status check) while the
+// service starts: the service waits for it instead of exiting "store is in use"; and a command
+// that finds the store held waits for the holder, then reads (issue 31).
+func TestServiceAndReaderWaitForEachOther(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock, data := filepath.Join(dir, "db4e.sock"), filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", data, sock, logPath)), 0o644)
+	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
+		t.Fatal(errs)
+	}
+	hold := func() func() { // a reader holding the store, as `db4e report` does while it runs
+		s, err := store.Open(data, store.Config{Timezone: "UTC", Reader: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { s.Close() }
+	}
+
+	release := hold()
+	report := make(chan string, 1)
+	go func() {
+		out, errs, code := db4e(t, nil, "--config", cfg, "report")
+		report <- fmt.Sprintf("%d %s%s", code, out, errs)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	release()
+	if got := <-report; !strings.HasPrefix(got, "0 ") || !strings.Contains(got, "TOTAL") {
+		t.Fatalf("a report while another reader held the store: %s", got)
+	}
+
+	release = hold()
+	startService(t, cfg)
+	time.Sleep(1500 * time.Millisecond)
+	release()
+	waitSocket(t, sock) // a service that exited "store is in use" never listens
+}
+
+// A user who may not use the service's socket is told which group may, and how to join it,
+// not "open store: permission denied" (issue 31).
+func TestOutsiderIsToldTheGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("run as root: a second user is needed")
+		}
+		t.Skip("a second user is needed: run the tests as root")
+	}
+	base := sharedDir(t, "db4e-outsider")
+	bin := binaryIn(t, base)
+	logPath := filepath.Join(base, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock := filepath.Join(base, "db4e.sock")
+	cfg := filepath.Join(base, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n",
+		filepath.Join(base, "data"), sock, logPath)), 0o644)
+	startService(t, cfg)
+	waitSocket(t, sock)
+	cmd := exec.Command(bin, "--config", cfg, "status")
+	cmd.Env = []string{"HOME=" + base, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}} // nobody, not in root's group
+	_, errs, code := runCmd(t, cmd)
+	if code != 1 || !strings.Contains(errs, "socket "+sock+" is not open to you") || !strings.Contains(errs, "members of group root may use it: sudo usermod -aG root $USER") {
+		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
