@@ -25,6 +25,12 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return e.print(*asJSON, r, r.WriteText)
+		if err := e.print(*asJSON, r, r.WriteText); err != nil {
+			return err
+		}
+		if r.Incomplete != "" {
+			return fmt.Errorf("the report is incomplete: %s", r.Incomplete)
+		}
+		return nil
 	})
 }

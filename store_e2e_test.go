@@ -95,9 +95,15 @@ func TestDiskFullDuringImport(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, data) || !strings.Contains(errs, "MB free") || !strings.Contains(errs, "needs 128.0 MB") {
 		t.Fatalf("import on a filling disk: exit %d\n%s", code, errs)
 	}
-	// A reader still works on the full disk, and says what is stored so far.
-	if _, errs, code := db4e(t, nil, "--config", cfg, "report", "--json"); code != 0 {
-		t.Fatalf("report on a full disk: exit %d\n%s", code, errs)
+	// A reader still works on the full disk, and says what is stored so far: incomplete, with
+	// the cause and the fix, exit 1 (issue 31); check says so too, and not "restore a backup".
+	out, errs, code := db4e(t, nil, "--config", cfg, "report", "--json")
+	if code != 1 || !strings.Contains(out, `"incomplete":"an import into this store stopped`) || !strings.Contains(errs, "free space, then run db4e rebuild, or import again") {
+		t.Fatalf("report on a full disk: exit %d\n%s\n%s", code, out, errs)
+	}
+	out, errs, code = db4e(t, nil, "--config", cfg, "check")
+	if code != 1 || !strings.Contains(out, "INCOMPLETE: an import into this store stopped") || strings.Contains(errs, "restore a backup") || !strings.Contains(errs, "incomplete, not damaged") {
+		t.Fatalf("check on a full disk: exit %d\n%s\n%s", code, out, errs)
 	}
 	testtool.ResizeTmpfs(t, mnt, 2048)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {

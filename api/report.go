@@ -24,6 +24,9 @@ type ReportQuery struct {
 type Report struct {
 	Days    []ReportDay `json:"days"`
 	Skipped uint64      `json:"skipped"`
+	// Incomplete says why the days do not yet count every stored event (an import or rebuild
+	// that stopped); report exits 1 while it is set.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // ReportDay is one day of a report.

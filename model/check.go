@@ -10,6 +10,9 @@ type CheckReport struct {
 	Days     int      `json:"days"`
 	Hosts    int      `json:"hosts"`
 	Problems []string `json:"problems,omitempty"`
+	// Incomplete says the views lag the log for a known reason (an import or rebuild that
+	// stopped, not damage), and what to do.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // maxProblems bounds the report: a badly damaged store would list every key.

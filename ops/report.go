@@ -22,7 +22,7 @@ func BuildReport(s *store.Store, q api.ReportQuery, now time.Time) (api.Report, 
 	if err != nil {
 		return api.Report{}, err
 	}
-	r := api.Report{Days: make([]api.ReportDay, 0, len(days)), Skipped: skipped}
+	r := api.Report{Days: make([]api.ReportDay, 0, len(days)), Skipped: skipped, Incomplete: s.Incomplete()}
 	for _, d := range days {
 		rd := api.ReportDay{Date: d.Date, Shares: d.Shares, SharesByHost: d.SharesByHost, Blocks: d.Blocks,
 			Payments: d.Payments, XMR: d.Piconero.XMR(), Piconero: d.Piconero}

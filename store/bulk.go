@@ -254,6 +254,25 @@ func removeMarker(dir string) error {
 	return SyncDir(dir)
 }
 
+// Incomplete says why the store's views do not yet count every stored event: an import into
+// a fresh store, or a rebuild, stopped before it wrote them (a full disk, a kill); the next
+// open with free space rebuilds them. "" when they are whole.
+func (s *Store) Incomplete() string {
+	if bulkInterrupted(s.dir) && s.bulk == nil {
+		return "an import into this store stopped before it wrote its daily totals (the disk was full, or it was killed): free space, then run db4e rebuild, or import again; nothing is lost"
+	}
+	rebuilding := false
+	_ = s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte(keyRebuilding))
+		rebuilding = err == nil
+		return nil
+	})
+	if rebuilding {
+		return "a rebuild of the daily totals stopped before it finished (the disk was full, or it was killed): free space, then run db4e rebuild; nothing is lost"
+	}
+	return ""
+}
+
 // bulkInterrupted reports a bulk load that a crash cut short.
 func bulkInterrupted(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, bulkMarker))

@@ -121,6 +121,7 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 			r.Add("host %s: a view, but no share in the log", host)
 		}
 	}
+	r.Incomplete = s.Incomplete()
 	return r, nil
 }
 
