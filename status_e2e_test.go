@@ -264,3 +264,36 @@ func TestOutsiderIsToldTheGroup(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
+
+// A component's SINCE is when its state began, not when status was first asked (issue 31).
+func TestStatusSinceIsWhenTheStateBegan(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock := filepath.Join(dir, "db4e.sock")
+	cfg := filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", filepath.Join(dir, "data"), sock, logPath)), 0o644)
+	startService(t, cfg)
+	waitSocket(t, sock)
+	gone := time.Now()
+	os.Rename(logPath, logPath+".away")
+	time.Sleep(5 * time.Second)
+	asked := time.Now()
+	out, _, _ := db4e(t, nil, "--config", cfg, "status", "--json")
+	var st api.StatusReport
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Components {
+		if c.Name != api.ComponentLog {
+			continue
+		}
+		if c.Up || c.Since.Before(gone.Add(-time.Second)) || c.Since.After(asked.Add(-2*time.Second)) {
+			t.Fatalf("log %v since %s: it went at %s, status was asked at %s", c.Up, c.Since.Format("15:04:05.000"),
+				gone.Format("15:04:05.000"), asked.Format("15:04:05.000"))
+		}
+		return
+	}
+	t.Fatal("no log component")
+}

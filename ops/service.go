@@ -77,6 +77,9 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	loops.Go(func() { l.RunPollers(loopCtx) })
 	loops.Go(func() { l.RunAlerts(loopCtx) })
 	loops.Go(func() { tick.Every(loopCtx, seriesUpkeep, true, func() { l.tidySeries(loopCtx) }) })
+	// The health model is looked at every few seconds, not only when someone asks: a state's
+	// SINCE is when it began (within componentsEvery), not when status was first run.
+	loops.Go(func() { tick.Every(loopCtx, componentsEvery, true, func() { l.Components() }) })
 	// A watchdog restart under way is stopped with the loops, and records that before the
 	// store closes.
 	defer func() { stopLoops(); loops.Wait(); l.WaitWatchdog() }()
@@ -91,6 +94,9 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	l.Log.Info("stopped", "added", st.Added, "duplicates", st.Duplicates, "skipped", st.Skipped)
 	return nil
 }
+
+// componentsEvery is how often the service looks at its components' states.
+const componentsEvery = 2 * time.Second
 
 // seriesUpkeep is how often the time series are pruned and sealed: the samples of the last
 // minutes wait as a key each (~35 bytes) until sealed into chunks (~4).
