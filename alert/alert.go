@@ -18,6 +18,7 @@ const (
 	RuleHashrateLow = "hashrate_low" // the farm's hashrate under a floor or a share of its 24 h average
 	RuleNodeDown    = "node_down"    // monerod not answering or not synchronized
 	RuleLogSilent   = "log_silent"   // P2Pool's log wrote nothing
+	RuleLogUnread   = "log_unread"   // part of P2Pool's log was gone before it could be read
 	RuleNoShares    = "no_shares"    // no share from the whole farm for much longer than expected
 	RuleDiskLow     = "disk_low"     // little free space for the data dir
 	RuleCSVFailing  = "csv_failing"  // the CSV files could not be written or pushed
@@ -98,6 +99,7 @@ type Rules struct {
 	HashrateLow RuleConfig `yaml:"hashrate_low"`
 	NodeDown    RuleConfig `yaml:"node_down"`
 	LogSilent   RuleConfig `yaml:"log_silent"`
+	LogUnread   RuleConfig `yaml:"log_unread"`
 	NoShares    RuleConfig `yaml:"no_shares"`
 	DiskLow     RuleConfig `yaml:"disk_low"`
 	CSVFailing  RuleConfig `yaml:"csv_failing"`
@@ -111,7 +113,7 @@ type Rules struct {
 // Map is the rules by name.
 func (r Rules) Map() map[string]RuleConfig {
 	return map[string]RuleConfig{
-		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent,
+		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent, RuleLogUnread: r.LogUnread,
 		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleCSVFailing: r.CSVFailing, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
 		RuleRigSlow: r.RigSlow, RuleRigRejected: r.RigRejected, RuleWatchdogGaveUp: r.GaveUp,
 	}
@@ -128,6 +130,7 @@ func Defaults() Config {
 			NodeDown:    RuleConfig{Enabled: true, For: 5 * time.Minute, Clear: 2 * time.Minute},
 			CSVFailing:  RuleConfig{Enabled: true, For: 15 * time.Minute, Clear: time.Minute},
 			LogSilent:   RuleConfig{Enabled: true, After: 10 * time.Minute, Clear: time.Minute},
+			LogUnread:   RuleConfig{Enabled: true, After: 24 * time.Hour},
 			NoShares:    RuleConfig{Enabled: true, After: time.Hour, Factor: 5, Clear: time.Minute},
 			DiskLow:     RuleConfig{Enabled: true, Floor: 1024, For: 5 * time.Minute, Clear: 5 * time.Minute},
 			RigSlow:     RuleConfig{Enabled: true, Percent: 50, For: 5 * time.Minute, Clear: 5 * time.Minute},

@@ -162,6 +162,12 @@ func (r *Remote) Miner(ctx context.Context, q MinerQuery) (MinerDetail, error) {
 }
 
 // Yield asks the db4e on the socket to hand over its store.
+// Acknowledge asks the service.
+func (r *Remote) Acknowledge(ctx context.Context, rule string) error {
+	_, err := call[ackRequest, none](ctx, r, RouteAcknowledge, ackRequest{Rule: rule})
+	return err
+}
+
 func (r *Remote) Yield(ctx context.Context) error {
 	_, err := call[none, none](ctx, r, RouteYield, none{})
 	return err

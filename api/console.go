@@ -40,6 +40,9 @@ type Console interface {
 	Check(ctx context.Context) (model.CheckReport, error)
 	// Miner is one miner's own view (ErrInvalid for a host the store does not know).
 	Miner(ctx context.Context, q MinerQuery) (MinerDetail, error)
+	// Acknowledge resolves an alert that waits for an operator's word (log_unread: part of the
+	// log was lost unread); ErrInvalid for any other rule.
+	Acknowledge(ctx context.Context, rule string) error
 	// Yield asks an embedded console to hand its store to a service that is starting: it
 	// stops following the log, closes the store and attaches to the service. Anything else
 	// (the service itself) answers ErrInvalid.

@@ -31,11 +31,13 @@ var (
 	RouteCheck        = Route{Method: "Check", Path: "/v1/check"}
 	RouteYield        = Route{Method: "Yield", Path: "/v1/yield", Owner: true}
 	RouteMiner        = Route{Method: "Miner", Path: "/v1/miner"}
+	// Acknowledge is the operators': the service's group may acknowledge an alert.
+	RouteAcknowledge = Route{Method: "Acknowledge", Path: "/v1/acknowledge"}
 )
 
 // Routes is every route; the server registers exactly these.
 var Routes = []Route{RouteSnapshot, RouteReport, RouteRebuild, RouteImport, RouteExportJSONSeq, RouteWatch,
-	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield, RouteMiner}
+	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield, RouteMiner, RouteAcknowledge}
 
 // pathPing answers whether a service is there; it is not a Console method.
 const pathPing = "/v1/ping"
@@ -63,6 +65,9 @@ type (
 	}
 	backupRequest struct {
 		Dir string `json:"dir,omitempty"`
+	}
+	ackRequest struct {
+		Rule string `json:"rule"`
 	}
 	none struct{}
 )

@@ -58,6 +58,9 @@ type Follower struct {
 	OnLine func(time.Time)
 	// OnError, when set, is told of a problem reading the log (it goes on trying).
 	OnError func(error)
+	// OnUnread, when set, is told of each part of the log that was gone before it could be
+	// read: once per loss, however many events it held.
+	OnUnread func(Unread)
 	// OnPause, when set, is told why reading stopped (the disk is full: model.ErrDiskFull),
 	// and nil when it goes on.
 	OnPause func(error)
@@ -74,6 +77,25 @@ type Follower struct {
 	stats    Stats
 	lastErr  string
 	paused   error // why nothing is read: the store cannot write
+}
+
+// Unread is a part of P2Pool's log that was gone before the follower could read it: a file
+// truncated with no copy left, the rest of a damaged compressed file, the checkpoint's file
+// deleted while db4e was stopped.
+type Unread struct {
+	Path  string    `json:"path"`
+	At    time.Time `json:"at"`
+	Bytes int64     `json:"bytes"` // -1: how much could not be known
+	Why   string    `json:"why"`
+}
+
+// lost counts a part of the log that cannot be read, and tells OnUnread once.
+func (f *Follower) lost(u Unread) {
+	f.stats.Gaps++
+	u.At = time.Now()
+	if f.OnUnread != nil {
+		f.OnUnread(u)
+	}
 }
 
 // errPaused stops a read in the middle: the batch is full and the store cannot take it.
@@ -376,7 +398,7 @@ func (f *Follower) truncated() {
 		}
 	}
 	if old.Offset > 0 {
-		f.stats.Gaps++
+		f.lost(Unread{Path: f.Path, Bytes: -1, Why: "truncated (copytruncate) with no copy of it found"})
 		f.problem(fmt.Errorf("%s was truncated and no copy of it was found: lines written after offset %d and before the truncation are lost", f.Path, old.Offset))
 	}
 	c := f.cur
@@ -513,7 +535,7 @@ func (f *Follower) readCur(final bool) error {
 		}
 		if err != nil && sink.err == nil {
 			// A damaged compressed file: what could be read was; the rest is lost, and said so.
-			f.stats.Gaps++
+			f.lost(Unread{Path: c.mark.Path, Bytes: -1, Why: "a damaged compressed file: the rest of it"})
 			f.problem(fmt.Errorf("read %s: %w (the rest of this file is lost)", c.mark.Path, err))
 			err = nil
 		}
@@ -754,6 +776,7 @@ func (f *Follower) resume() error {
 	if !cp.First.IsZero() {
 		f.floor = cp.First.Add(-time.Nanosecond) // the file itself, if a copy of it is found
 	}
+	f.lost(Unread{Path: mark.Path, Bytes: -1, Why: fmt.Sprintf("deleted while db4e was stopped: what it held after byte %d", mark.Offset)})
 	f.problem(fmt.Errorf("the file of the checkpoint (%s, offset %d) is no longer beside %s: reading every file of the log that began after %s",
 		mark.Path, mark.Offset, f.Path, cp.First.Format(time.DateTime)))
 	return nil

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -347,5 +348,36 @@ func TestImportAfterFollowLongLines(t *testing.T) {
 	}
 	if got := storedEvents(t, s); len(got) != w.sim.Events {
 		t.Fatalf("%d events, %d written", len(got), w.sim.Events)
+	}
+}
+
+// The log deleted and made again while db4e was stopped: what the old file held after the
+// checkpoint is gone. It is said once (OnUnread), however many events it held, and the new
+// file is read whole (issue 31).
+func TestUnreadLossIsToldOnce(t *testing.T) {
+	w, s := stoppedAfter(t, 100)
+	w.write(50) // written after the checkpoint, then deleted unread
+	os.Remove(w.path)
+	w.reopen()
+	fresh := len(w.all)
+	w.write(30)
+	var mu sync.Mutex
+	var got []Unread
+	f := &Follower{Path: w.path, Store: s, Cfg: DefaultConfig(), Log: testLogger(t), OnUnread: func(u Unread) {
+		mu.Lock()
+		got = append(got, u)
+		mu.Unlock()
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	want := readAsFollower(t, w.all[fresh:]).events
+	waitStored(t, s, want)
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].Path != w.path || got[0].Bytes != -1 || !strings.Contains(got[0].Why, "deleted while db4e was stopped") || got[0].At.IsZero() {
+		t.Fatalf("told %+v", got)
 	}
 }

@@ -187,6 +187,11 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 		c := l.csvState.component()
 		out = append(out, alert.Condition{Rule: alert.RuleCSVFailing, Target: l.Cfg.CSV.Dir, Active: !c.Up, Detail: c.Reason})
 	}
+	if on(alert.RuleLogUnread) {
+		if c, ok := l.unreadCondition(now, rules[alert.RuleLogUnread].After); ok {
+			out = append(out, c)
+		}
+	}
 	if on(alert.RuleLogSilent) {
 		l.mu.Lock()
 		following, last := l.ingest.Following, l.ingest.LastLine

@@ -3,8 +3,10 @@ package ops
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +172,52 @@ func TestFailingHookIsTheAlertsComponent(t *testing.T) {
 	clock = clock.Add(2 * time.Minute)
 	l.EvaluateAlerts(context.Background()) // resolves: the hook works
 	waitFor(true)
+}
+
+// A part of P2Pool's log lost unread fires log_unread once, naming the file, when and how much;
+// status lists it and exits 1, /metrics counts it, and it resolves when acknowledged (or after
+// its rule's after, 24 h) (issue 31).
+func TestLogUnreadAlert(t *testing.T) {
+	for _, end := range []string{"acknowledged", "24 h later"} {
+		t.Run(end, func(t *testing.T) {
+			clock := t0
+			l := alertLocal(t, t.TempDir(), nil)
+			defer l.Store.Close()
+			l.Now = func() time.Time { return clock }
+			ctx := context.Background()
+			l.EvaluateAlerts(ctx)
+			l.NoteUnread(ingest.Unread{Path: "/var/lib/p2pool/p2pool.log.1", Bytes: -1, Why: "deleted while db4e was stopped"})
+			l.NoteUnread(ingest.Unread{Path: "/var/lib/p2pool/p2pool.log", Bytes: 4096, Why: "truncated (copytruncate) with no copy of it found"})
+			tr := l.EvaluateAlerts(ctx)
+			if len(tr) != 1 || tr[0].Rule != alert.RuleLogUnread || tr[0].State != alert.StateFired ||
+				!strings.Contains(tr[0].Detail, "4096 bytes of /var/lib/p2pool/p2pool.log was never read") || !strings.Contains(tr[0].Detail, "2 such loss(es)") {
+				t.Fatalf("transitions %+v", tr)
+			}
+			st, err := l.Status(ctx)
+			if err != nil || !slices.Contains(st.Problems(), "alert log_unread /var/lib/p2pool/p2pool.log") {
+				t.Fatalf("status problems %v %v", st.Problems(), err)
+			}
+			srv := httptest.NewServer(MetricsHandler(l))
+			defer srv.Close()
+			text := scrape(t, srv.URL)
+			if !strings.Contains(text, "db4e_log_unread_total 2") || !strings.Contains(text, "db4e_log_unread_bytes_total 4096") {
+				t.Errorf("metrics:\n%s", text)
+			}
+			clock = clock.Add(time.Hour)
+			if tr := l.EvaluateAlerts(ctx); len(tr) != 0 {
+				t.Fatalf("fired again: %+v", tr)
+			}
+			if end == "acknowledged" {
+				if err := l.Acknowledge(ctx, alert.RuleLogUnread); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				clock = t0.Add(24*time.Hour + time.Minute)
+			}
+			tr = l.EvaluateAlerts(ctx)
+			if len(tr) != 1 || tr[0].State != alert.StateResolved {
+				t.Fatalf("not resolved: %+v", tr)
+			}
+		})
+	}
 }

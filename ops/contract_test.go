@@ -142,6 +142,11 @@ func contractCases() []contractCase {
 			err := c.Yield(ctx) // neither side is an embedded console: both refuse, alike
 			return []any{errors.Is(err, model.ErrInvalid), errText(err)}
 		}},
+		{"Acknowledge", func(t *testing.T, c api.Console) any {
+			must(t, c.Acknowledge(ctx, "log_unread"))
+			bad := c.Acknowledge(ctx, "node_down") // only log_unread waits for a word
+			return []any{errors.Is(bad, model.ErrInvalid), errText(bad)}
+		}},
 		{"Rebuild", func(t *testing.T, c api.Console) any {
 			n, err := c.Rebuild(ctx)
 			must(t, err)

@@ -88,6 +88,7 @@ type Local struct {
 	onYield func()
 	// book and csvState are the health model's memory (health.go).
 	book     healthBook
+	unreadMu sync.Mutex // serialises the unread record's read-modify-write (unread.go)
 	csvState outcome
 }
 

@@ -26,6 +26,7 @@ type metrics struct {
 	height, targetHeight, synced, up, lag, lastPoll *prometheus.Desc
 	collectorOK, collectorTime                      *prometheus.Desc
 	componentUp, alertsOpen                         *prometheus.Desc
+	unreadLosses, unreadBytes                       *prometheus.Desc
 
 	mu      sync.Mutex
 	version uint64
@@ -57,6 +58,8 @@ func newMetrics(l *Local) *metrics {
 		collectorTime: d("collector_duration_seconds", "How long a collector's last run took.", "collector"),
 		componentUp:   d("component_up", "1 when a component is well (service, log, store, monerod, p2pool, miners, csv, alerts): what db4e status reports.", "component"),
 		alertsOpen:    d("alerts_open", "Alerts firing now."),
+		unreadLosses:  d("log_unread_total", "Parts of P2Pool's log lost before db4e could read them (a file truncated or deleted unread)."),
+		unreadBytes:   d("log_unread_bytes_total", "Bytes of P2Pool's log lost unread, where the amount could be known."),
 	}
 }
 
@@ -65,7 +68,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) { m.describeAll(ch) }
 
 func (m *metrics) describeAll(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.shares, m.blocks, m.payments, m.xmr, m.skipped, m.hashrate, m.poolHashrate,
-		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime, m.componentUp, m.alertsOpen} {
+		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime, m.componentUp, m.alertsOpen,
+		m.unreadLosses, m.unreadBytes} {
 		ch <- d
 	}
 }
@@ -139,6 +143,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.componentUp, prometheus.GaugeValue, b2f(c.Up), c.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(m.alertsOpen, prometheus.GaugeValue, float64(len(l.OpenAlerts())))
+	unread := l.unread()
+	ch <- prometheus.MustNewConstMetric(m.unreadLosses, prometheus.CounterValue, float64(unread.Files))
+	ch <- prometheus.MustNewConstMetric(m.unreadBytes, prometheus.CounterValue, float64(unread.Bytes))
 	for name, c := range l.collections() {
 		ch <- prometheus.MustNewConstMetric(m.collectorOK, prometheus.GaugeValue, b2f(c.err == ""), name)
 		ch <- prometheus.MustNewConstMetric(m.collectorTime, prometheus.GaugeValue, c.duration.Seconds(), name)

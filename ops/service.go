@@ -42,6 +42,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 			l.mu.Unlock()
 			l.changes.bump()
 		},
+		OnUnread: l.NoteUnread,
 		OnPause: func(err error) {
 			l.mu.Lock()
 			l.ingest.Paused = ""

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,7 +176,7 @@ func (a *App) confirmBackup() {
 }
 
 func (a *App) showResult(title, text string, busy bool) {
-	a.busy = busy
+	a.busy, a.ackable = busy, false
 	a.dialog.Clear()
 	a.dialog.SetTitle(" " + title + " ")
 	fmt.Fprint(a.dialog, text)
@@ -211,6 +212,10 @@ func (a *App) dialogKeys(ev *tcell.EventKey) (*tcell.EventKey, bool) {
 			a.closeDialogs()
 			return nil, true
 		}
+		if a.ackable && ev.Key() == tcell.KeyRune && ev.Rune() == 'x' {
+			a.acknowledge()
+			return nil, true
+		}
 		if strings.ContainsRune("q", ev.Rune()) && ev.Key() == tcell.KeyRune {
 			return nil, true // no quitting half way through a restart by a stray q
 		}
@@ -239,7 +244,32 @@ func (a *App) showAlertHistory() {
 	if n == 0 {
 		b.WriteString("No alert among the recent events.")
 	}
+	ackable := slices.ContainsFunc(a.snap.Alerts, func(al alert.Alert) bool { return al.Rule == alert.RuleLogUnread })
+	if ackable {
+		fmt.Fprintf(&b, "\n%s acknowledges %s: part of P2Pool's log was lost unread (it resolves)", a.th.paint(a.th.key, "x"), alert.RuleLogUnread)
+	}
 	a.showResult(fmt.Sprintf("Alerts (%d open)", len(a.snap.Alerts)), b.String(), false)
+	a.ackable = ackable
+}
+
+// acknowledge resolves the log_unread alert, from the alert history.
+func (a *App) acknowledge() {
+	a.ackable = false
+	a.closeDialogs()
+	c, _ := a.current()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.Acknowledge(ctx, alert.RuleLogUnread)
+		cancel()
+		a.post(func() {
+			if err != nil {
+				a.say("acknowledge failed: " + err.Error())
+				return
+			}
+			a.say(alert.RuleLogUnread + " acknowledged")
+		})
+		a.requestRefresh()
+	}()
 }
 
 // showInventory lists the miners known from DHCP leases.

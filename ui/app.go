@@ -69,6 +69,7 @@ type App struct {
 	dialog    *tview.TextView
 	saying    string // a message in the status line (say)
 	busy      bool   // a restart or backup runs: its dialog stays
+	ackable   bool   // the alert history is up with an alert to acknowledge (x)
 
 	// UI goroutine state
 	snap       api.Snapshot

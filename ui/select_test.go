@@ -12,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"github.com/db4e/db4e/alert"
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
@@ -335,5 +336,26 @@ func TestHeaderLinesFit80(t *testing.T) {
 	}
 	if line := strings.Split(a.earningsText(s), "\n")[0]; !strings.Contains(line, "farm 31.5 MH/s") || !strings.Contains(line, "1234 shares") {
 		t.Errorf("line 1 lost a figure: %q", line)
+	}
+}
+
+// A part of the log lost unread shows as an alert; the alert history offers x, which
+// acknowledges it and says so (issue 31).
+func TestAcknowledgeUnreadLog(t *testing.T) {
+	l := fixtureConsole(t)
+	l.Cfg.Alerts = alert.Defaults()
+	l.NoteUnread(ingest.Unread{Path: "/var/lib/p2pool/p2pool.log", Bytes: -1, Why: "deleted while db4e was stopped"})
+	l.EvaluateAlerts(context.Background())
+	h := start(t, l, 80, 24, Options{})
+	h.waitFor("ALERT ", "log_unread")
+	h.typ("a")
+	h.waitFor("x acknowledges log_unread")
+	h.typ("x")
+	h.waitFor("log_unread acknowledged")
+	l.EvaluateAlerts(context.Background())
+	for _, a := range l.OpenAlerts() {
+		if a.Rule == alert.RuleLogUnread {
+			t.Errorf("still open: %+v", a)
+		}
 	}
 }
