@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +78,8 @@ type Follower struct {
 	stats    Stats
 	lastErr  string
 	paused   error // why nothing is read: the store cannot write
+	// waiting are rotated files seen and not read yet, by their start's hash (checkWaiting).
+	waiting map[string]waitingFile
 }
 
 // Unread is a part of P2Pool's log that was gone before the follower could read it: a file
@@ -429,6 +432,7 @@ func (f *Follower) successor() *logFile {
 			cur = lf
 		}
 	}
+	f.checkWaiting(files)
 	var next *logFile
 	for _, lf := range files { // oldest first by time, the live file last
 		if lf.empty() || isCur(lf) {
@@ -443,6 +447,9 @@ func (f *Follower) successor() *logFile {
 		if !after {
 			continue
 		}
+		if !lf.live {
+			f.wait(lf)
+		}
 		if next == nil {
 			next = lf
 		} else if cmp, ok := rotatedAfter(lf, next, base); ok && cmp < 0 {
@@ -450,6 +457,42 @@ func (f *Follower) successor() *logFile {
 		}
 	}
 	return next
+}
+
+// waitingFile is a rotated file the follower has seen and not yet read: if it goes before it is
+// read (logrotate's rotate 0 or 1, a file removed by hand), what it held is lost, and said so.
+type waitingFile struct {
+	mark fileMark // its start, by which a copy of it (compressed) is still the same content
+	size int64    // its size when last seen; -1 when compressed (its lines' size unknown)
+}
+
+// wait notes lf as seen and not yet read.
+func (f *Follower) wait(lf *logFile) {
+	n := min(len(lf.head), headLen)
+	if n == 0 {
+		return
+	}
+	m := fileMark{Path: lf.path, HeadLen: n, Head: headHash(lf.head[:n])}
+	size := lf.size
+	if lf.compressed {
+		size = -1
+	}
+	if f.waiting == nil {
+		f.waiting = map[string]waitingFile{}
+	}
+	f.waiting[m.Head] = waitingFile{mark: m, size: size}
+}
+
+// checkWaiting tells of every file seen and not read that no file holds any more.
+func (f *Follower) checkWaiting(files []*logFile) {
+	for key, w := range f.waiting {
+		if slices.ContainsFunc(files, func(lf *logFile) bool { return lf.holds(w.mark) }) {
+			continue
+		}
+		delete(f.waiting, key)
+		f.lost(Unread{Path: w.mark.Path, Bytes: w.size, Why: "rotated away and deleted before it was read"})
+		f.problem(fmt.Errorf("%s was deleted before db4e read it (logrotate's rotate, or by hand): its lines are lost", w.mark.Path))
+	}
 }
 
 // pickNext chooses what to read when nothing is being read: the live file on a first start,
@@ -496,6 +539,11 @@ func (f *Follower) open(lf *logFile, offset int64) bool {
 		c.mark.Head = headHash(lf.head[:c.mark.HeadLen])
 	}
 	f.cur = c
+	for key, w := range f.waiting { // being read: no longer waiting
+		if lf.holds(w.mark) {
+			delete(f.waiting, key)
+		}
+	}
 	if lf.first.After(f.floor) {
 		f.floor = lf.first
 	}

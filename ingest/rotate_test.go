@@ -381,3 +381,25 @@ func TestUnreadLossIsToldOnce(t *testing.T) {
 		t.Fatalf("told %+v", got)
 	}
 }
+
+// A rotated file the follower has seen and not read yet, deleted before it is (logrotate's
+// rotate 0 or 1, by hand): its loss is told once, with its size; a compressed copy of it is
+// still it (issue 31).
+func TestSeenFileDeletedUnreadIsTold(t *testing.T) {
+	var got []Unread
+	f := &Follower{Log: testLogger(t), OnUnread: func(u Unread) { got = append(got, u) }}
+	head := []byte("2025-05-01 22:00:00.0000 P2Pool started\n" + strings.Repeat("NOTICE  2025-05-01 22:00:01.0000 P2Pool x\n", 10))
+	plain := &logFile{path: "p2pool.log.1", head: head, size: 4000}
+	gz := &logFile{path: "p2pool.log.1.gz", head: head, size: 900, compressed: true}
+	f.wait(plain)
+	f.checkWaiting([]*logFile{plain})
+	f.checkWaiting([]*logFile{gz}) // compressed meanwhile: the same lines, still to be read
+	if len(got) != 0 {
+		t.Fatalf("told of a file still there: %+v", got)
+	}
+	f.checkWaiting(nil)
+	f.checkWaiting(nil)
+	if len(got) != 1 || got[0].Path != "p2pool.log.1" || got[0].Bytes != 4000 || !strings.Contains(got[0].Why, "deleted before it was read") {
+		t.Fatalf("told %+v", got)
+	}
+}
