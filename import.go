@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,8 +66,16 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 				break
 			}
 		}
+		if errors.Is(err, context.Canceled) && total.Files == 0 {
+			// Stopped before the service answered: it stored what it read, and cannot say how
+			// much now. Importing again finishes it; nothing is counted twice.
+			return fmt.Errorf("import interrupted: what was read before is stored; run the same import again to finish (nothing is counted twice)")
+		}
 		fmt.Fprintf(e.stdout, "imported %d file(s), %d bytes: %d new event(s), %d already stored, %d bad record(s) skipped, %d sample(s)\n",
 			total.Files, total.Bytes, total.Added, total.Duplicates, total.Skipped, total.Samples)
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("import interrupted after what the line above counts, which is stored; run the same import again to finish (nothing is counted twice)")
+		}
 		if err == nil && total.Records > 0 && total.Bad == total.Records {
 			// Nothing in it could be read: the wrong file or the wrong --format, not a success.
 			err = fmt.Errorf("import: every one of the %d record(s) read was bad: nothing imported (is --format right?)", total.Records)
