@@ -203,10 +203,18 @@ func decompress(r io.Reader) (io.Reader, func() error, bool, error) {
 // ImportP2Pool reads a P2Pool log from r. Only the lines that can hold an event or a sample are
 // parsed: the importer jumps between markers with bytes.Index, which is what makes a 1 GB log
 // take about as long as a grep of it.
-func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string) (Stats, error) {
-	var st Stats
+func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string) (st Stats, err error) {
 	p := NewParser(im.LogLoc, source)
 	b := &batcher{store: im.Store, stats: &st}
+	// Stopped early (interrupted, a full disk, a read error): what was parsed is stored as far
+	// as the store takes it, and counted in st, so that the caller's summary is true.
+	defer func() {
+		if !b.stopped {
+			if ferr := b.flush(); err == nil {
+				err = ferr
+			}
+		}
+	}()
 	emit := func(line []byte) error {
 		res := p.Line(line)
 		addResult(&b.Batch, res, source, line)

@@ -265,3 +265,42 @@ func TestImportStopsAtTheFirstFailedWrite(t *testing.T) {
 		}
 	}
 }
+
+// cancelAfter cancels ctx once n bytes have been read through it: an import interrupted midway.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(b []byte) (int, error) {
+	k, err := c.r.Read(b)
+	if c.n -= k; c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+// An import interrupted midway counts what it stored: its summary is the store's, not 0
+// (issue 31).
+func TestInterruptedImportCountsWhatItStored(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p2pool.log")
+	sim := farmsim.New(7, 8, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC))
+	sim.EventEvery = 2
+	var log []byte
+	for range 200_000 {
+		log = sim.Next(log)
+	}
+	s := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	im := &Importer{Store: s}
+	st, err := im.ImportP2Pool(ctx, &cancelAfter{r: bytes.NewReader(log), n: len(log) / 2, cancel: cancel}, path)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	n, _ := s.CountEvents()
+	if st.Added == 0 || st.Added != n {
+		t.Fatalf("the summary says %d new, the store holds %d", st.Added, n)
+	}
+}

@@ -23,9 +23,15 @@ const RecordSeparator = 0x1e
 // takes (`jq --seq .` writes pretty records); a record without 0x1E is one line, with any text
 // before the first '{' (`20180704T143646-0700<TAB>mainstream<TAB>{...}`). A record cut short by
 // the next 0x1E or by the end of the stream is a bad record, as RFC 7464 has it.
-func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source string) (Stats, error) {
-	var st Stats
+func (im *Importer) ImportJSONSeq(ctx context.Context, r io.Reader, source string) (st Stats, rerr error) {
 	b := &batcher{store: im.Store, stats: &st}
+	defer func() { // stopped early: what was read is stored and counted (ImportP2Pool)
+		if !b.stopped {
+			if ferr := b.flush(); rerr == nil {
+				rerr = ferr
+			}
+		}
+	}()
 	n := 0
 	sc := seqScanner{emit: func(rec []byte, tooLong bool) error {
 		if tooLong {
