@@ -162,17 +162,24 @@ func TestReportTheSameAttachedAndEmbedded(t *testing.T) {
 	}
 }
 
+// sampleFarm is a data dir, socket and config in a temporary directory, with P2Pool's log the
+// sample: what a service test starts from.
+func sampleFarm(t *testing.T) (logPath, sock, data, cfg string) {
+	t.Helper()
+	dir := t.TempDir()
+	logPath = filepath.Join(dir, "p2pool.log")
+	raw, _ := os.ReadFile("ingest/testdata/sample.log")
+	os.WriteFile(logPath, raw, 0o644)
+	sock, data, cfg = filepath.Join(dir, "db4e.sock"), filepath.Join(dir, "data"), filepath.Join(dir, "db4e.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", data, sock, logPath)), 0o644)
+	return logPath, sock, data, cfg
+}
+
 // The data dir removed under a running service: status says the store is DOWN and exits 1 at
 // once, and SIGTERM ends the service within 10 s (Badger's flush into the removed files would
 // retry for good) (issue 31).
 func TestDataDirRemovedUnderTheService(t *testing.T) {
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "p2pool.log")
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
-	sock, data := filepath.Join(dir, "db4e.sock"), filepath.Join(dir, "data")
-	cfg := filepath.Join(dir, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", data, sock, logPath)), 0o644)
+	_, sock, data, cfg := sampleFarm(t)
 	svc := startService(t, cfg)
 	waitSocket(t, sock)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "status"); code != 0 {
@@ -199,13 +206,7 @@ func TestDataDirRemovedUnderTheService(t *testing.T) {
 // service starts: the service waits for it instead of exiting "store is in use"; and a command
 // that finds the store held waits for the holder, then reads (issue 31).
 func TestServiceAndReaderWaitForEachOther(t *testing.T) {
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "p2pool.log")
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
-	sock, data := filepath.Join(dir, "db4e.sock"), filepath.Join(dir, "data")
-	cfg := filepath.Join(dir, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", data, sock, logPath)), 0o644)
+	logPath, sock, data, cfg := sampleFarm(t)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
 		t.Fatal(errs)
 	}
@@ -267,13 +268,7 @@ func TestOutsiderIsToldTheGroup(t *testing.T) {
 
 // A component's SINCE is when its state began, not when status was first asked (issue 31).
 func TestStatusSinceIsWhenTheStateBegan(t *testing.T) {
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "p2pool.log")
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
-	sock := filepath.Join(dir, "db4e.sock")
-	cfg := filepath.Join(dir, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n", filepath.Join(dir, "data"), sock, logPath)), 0o644)
+	logPath, sock, _, cfg := sampleFarm(t)
 	startService(t, cfg)
 	waitSocket(t, sock)
 	gone := time.Now()
