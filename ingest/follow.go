@@ -80,6 +80,7 @@ type Follower struct {
 	paused   error // why nothing is read: the store cannot write
 	// waiting are rotated files seen and not read yet, by their start's hash (checkWaiting).
 	waiting map[string]waitingFile
+	missing *missingFile // the checkpoint's file, not found at the start (checkMissing)
 }
 
 // Unread is a part of P2Pool's log that was gone before the follower could read it: a file
@@ -309,6 +310,9 @@ func (f *Follower) step() error {
 	if f.paused != nil {
 		return nil
 	}
+	if f.missing != nil {
+		f.checkMissing()
+	}
 	for range 1000 { // each round moves to another file; bounded in case files churn
 		if f.cur == nil && !f.pickNext() {
 			break
@@ -464,6 +468,35 @@ func (f *Follower) successor() *logFile {
 type waitingFile struct {
 	mark fileMark // its start, by which a copy of it (compressed) is still the same content
 	size int64    // its size when last seen; -1 when compressed (its lines' size unknown)
+}
+
+// missingFile is the checkpoint's file, not found at the start.
+type missingFile struct {
+	mark  fileMark
+	since time.Time
+}
+
+// missingGrace is how long a copy of the checkpoint's file may take to appear (logrotate's
+// compression of it, under way when db4e started) before its rest is told as lost.
+const missingGrace = 5 * time.Second
+
+// checkMissing tells of the checkpoint's file as lost once missingGrace has passed with no copy
+// of it found; a copy found means it is read (the files after the checkpoint's first record).
+func (f *Follower) checkMissing() {
+	m := f.missing
+	files, err := f.set.files()
+	if err != nil {
+		return
+	}
+	if slices.ContainsFunc(files, func(lf *logFile) bool { return lf.holds(m.mark) }) {
+		f.missing = nil
+		return
+	}
+	if time.Since(m.since) < missingGrace {
+		return
+	}
+	f.missing = nil
+	f.lost(Unread{Path: m.mark.Path, Bytes: -1, Why: fmt.Sprintf("deleted while db4e was stopped: what it held after byte %d", m.mark.Offset)})
 }
 
 // wait notes lf as seen and not yet read.
@@ -824,7 +857,9 @@ func (f *Follower) resume() error {
 	if !cp.First.IsZero() {
 		f.floor = cp.First.Add(-time.Nanosecond) // the file itself, if a copy of it is found
 	}
-	f.lost(Unread{Path: mark.Path, Bytes: -1, Why: fmt.Sprintf("deleted while db4e was stopped: what it held after byte %d", mark.Offset)})
+	// Lost, unless a copy of it turns up (a compression under way when db4e started): said
+	// after missingGrace if none has (checkMissing).
+	f.missing = &missingFile{mark: mark, since: time.Now()}
 	f.problem(fmt.Errorf("the file of the checkpoint (%s, offset %d) is no longer beside %s: reading every file of the log that began after %s",
 		mark.Path, mark.Offset, f.Path, cp.First.Format(time.DateTime)))
 	return nil

@@ -374,6 +374,15 @@ func TestUnreadLossIsToldOnce(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	want := readAsFollower(t, w.all[fresh:]).events
 	waitStored(t, s, want)
+	for deadline := time.Now().Add(missingGrace + 5*time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		w.write(1) // the follower looks again at each line
+	}
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
