@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -142,8 +143,49 @@ func cmdVersion(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(e.flags("version"), args, 0, 0); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "db4e", version)
+	fmt.Fprintln(e.stdout, "db4e", buildVersion())
 	return nil
+}
+
+// buildVersion is the version the binary was built as: -ldflags "-X main.version=..." when set,
+// else the module version `go install ...@v1.2.3` records, else the VCS revision `go build` in a
+// checkout records (with "+dirty" for uncommitted changes), else "dev".
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	if at != "" {
+		return fmt.Sprintf("dev (commit %s, %s)", rev, at)
+	}
+	return fmt.Sprintf("dev (commit %s)", rev)
 }
 
 // cmdHelp prints the usage, or one command's.

@@ -15,7 +15,7 @@ import (
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/runner"
 	"github.com/db4e/db4e/web"
-	"github.com/google/renameio"
+	"github.com/google/renameio/v2"
 )
 
 // CSVConfig is the csv section: the daily-total CSV files the service keeps up to date.
