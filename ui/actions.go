@@ -25,7 +25,26 @@ type Actions struct {
 }
 
 // post is the one way work from other goroutines reaches the widgets.
-func (a *App) post(fn func()) { a.app.QueueUpdateDraw(fn) }
+// Once the console has stopped, posts are dropped: tview runs a queued update only while it
+// runs, and waits for it, so a post after the end would block its goroutine for good.
+func (a *App) post(fn func()) {
+	select {
+	case a.posts <- fn:
+	case <-a.ended:
+	}
+}
+
+// forward hands posts to tview while it runs.
+func (a *App) forward() {
+	for {
+		select {
+		case fn := <-a.posts:
+			a.app.QueueUpdateDraw(fn)
+		case <-a.ended:
+			return
+		}
+	}
+}
 
 func (a *App) buildActions() {
 	a.menu = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true).SetSelectedStyle(a.th.selected)

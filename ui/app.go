@@ -84,6 +84,13 @@ type App struct {
 	// focused one.
 	titles [2]string
 
+	// reads are the goroutines that read the console (the fetcher, a miner's view): Run waits
+	// for them, so that no read reaches a store its caller closes after Run.
+	reads sync.WaitGroup
+	// posts carry work to the UI goroutine (post); ended is closed when Run's tview ends.
+	posts chan func()
+	ended chan struct{}
+
 	rangeIdx atomic.Int32 // read by the fetcher
 	refresh  chan struct{}
 	drawn    chan struct{} // closed at the first full screen (benchmarks and tests wait on it)
@@ -99,7 +106,7 @@ func New(c api.Console, opts Options) *App {
 		opts.Events = 300
 	}
 	a := &App{app: tview.NewApplication(), console: c, swapped: make(chan struct{}), opts: opts, th: newTheme(opts.NoColor),
-		refresh: make(chan struct{}, 1), drawn: make(chan struct{})}
+		refresh: make(chan struct{}, 1), drawn: make(chan struct{}), posts: make(chan func()), ended: make(chan struct{})}
 	a.rangeIdx.Store(1)
 	for i, d := range ranges {
 		if d == opts.RangeDays {
@@ -219,16 +226,21 @@ const helpText = `[::b]Moving[::-]
 // helpHeight fits the help and its border in a 24-line terminal.
 var helpHeight = strings.Count(helpText, "\n") + 3
 
-// Run shows the console until q, Ctrl-C or ctx ends.
+// Run shows the console until q, Ctrl-C or ctx ends. It returns once nothing it started reads
+// the console any more: the caller may close the store then.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go a.fetch(ctx)
+	a.reads.Go(func() { a.fetch(ctx) })
 	go func() {
 		<-ctx.Done()
 		a.app.Stop()
 	}()
-	return a.app.Run()
+	go a.forward()
+	err := a.app.Run()
+	close(a.ended) // posts from now on are dropped, and the readers end
+	cancel()
+	a.reads.Wait()
+	return err
 }
 
 // Stop ends Run.

@@ -76,7 +76,7 @@ func (a *App) loadMiner() {
 	v.loading = true
 	host := v.host
 	c, _ := a.current()
-	go func() {
+	a.reads.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		d, err := c.Miner(ctx, api.MinerQuery{Host: host, Days: 30})
@@ -86,7 +86,7 @@ func (a *App) loadMiner() {
 				a.renderMiner(d, err)
 			}
 		})
-	}()
+	})
 }
 
 func (a *App) closeMiner() {
