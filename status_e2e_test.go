@@ -76,13 +76,7 @@ miners:
 // all is well again.
 func TestStatusExitCodes(t *testing.T) {
 	base := sharedDir(t, "db4e-status") // another user's status can reach the config and the log's folder
-	logPath := filepath.Join(base, "p2pool.log")
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
-	sock := filepath.Join(base, "db4e.sock")
-	cfg := filepath.Join(base, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n",
-		filepath.Join(base, "data"), sock, logPath)), 0o644)
+	logPath, sock, _, cfg := sampleFarmIn(t, base)
 	if _, errs, code := db4e(t, nil, "--config", cfg, "import", logPath); code != 0 {
 		t.Fatalf("import: %s", errs)
 	}
@@ -166,7 +160,12 @@ func TestReportTheSameAttachedAndEmbedded(t *testing.T) {
 // sample: what a service test starts from.
 func sampleFarm(t *testing.T) (logPath, sock, data, cfg string) {
 	t.Helper()
-	dir := t.TempDir()
+	return sampleFarmIn(t, t.TempDir())
+}
+
+// sampleFarmIn is sampleFarm in dir (sharedDir: one another user may reach).
+func sampleFarmIn(t *testing.T, dir string) (logPath, sock, data, cfg string) {
+	t.Helper()
 	logPath = filepath.Join(dir, "p2pool.log")
 	raw, _ := os.ReadFile("ingest/testdata/sample.log")
 	os.WriteFile(logPath, raw, 0o644)
@@ -248,13 +247,7 @@ func TestOutsiderIsToldTheGroup(t *testing.T) {
 	}
 	base := sharedDir(t, "db4e-outsider")
 	bin := binaryIn(t, base)
-	logPath := filepath.Join(base, "p2pool.log")
-	raw, _ := os.ReadFile("ingest/testdata/sample.log")
-	os.WriteFile(logPath, raw, 0o644)
-	sock := filepath.Join(base, "db4e.sock")
-	cfg := filepath.Join(base, "db4e.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\ntimezone: UTC\nsocket: %s\np2pool:\n  log: %s\n",
-		filepath.Join(base, "data"), sock, logPath)), 0o644)
+	_, sock, _, cfg := sampleFarmIn(t, base)
 	startService(t, cfg)
 	waitSocket(t, sock)
 	cmd := exec.Command(bin, "--config", cfg, "status")
