@@ -488,7 +488,7 @@ func (f *Follower) checkMissing() {
 	if err != nil {
 		return
 	}
-	if slices.ContainsFunc(files, func(lf *logFile) bool { return lf.holds(m.mark) }) {
+	if heldBy(files, m.mark) {
 		f.missing = nil
 		return
 	}
@@ -497,6 +497,11 @@ func (f *Follower) checkMissing() {
 	}
 	f.missing = nil
 	f.lost(Unread{Path: m.mark.Path, Bytes: -1, Why: fmt.Sprintf("deleted while db4e was stopped: what it held after byte %d", m.mark.Offset)})
+}
+
+// heldBy says whether one of files holds m's content: the file itself, renamed or compressed.
+func heldBy(files []*logFile, m fileMark) bool {
+	return slices.ContainsFunc(files, func(lf *logFile) bool { return lf.holds(m) })
 }
 
 // wait notes lf as seen and not yet read.
@@ -519,7 +524,7 @@ func (f *Follower) wait(lf *logFile) {
 // checkWaiting tells of every file seen and not read that no file holds any more.
 func (f *Follower) checkWaiting(files []*logFile) {
 	for key, w := range f.waiting {
-		if slices.ContainsFunc(files, func(lf *logFile) bool { return lf.holds(w.mark) }) {
+		if heldBy(files, w.mark) {
 			continue
 		}
 		delete(f.waiting, key)
