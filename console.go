@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
+	"github.com/db4e/db4e/config"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/ui"
@@ -89,7 +90,18 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 }
 
 func uiOptions(e *env) ui.Options {
+	path := e.cfgPath
+	if path == "" {
+		path = e.cfg.Path
+	}
+	if path == "" {
+		path = config.WritePath()
+	}
+	setup := setupFor(e, path)
 	return ui.Options{
+		Setup: &setup,
+		// A first run, with no configuration anywhere, starts at the setup form.
+		OpenSetup: e.cfg.Path == "",
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{
 			Targets: e.cfg.BuildTargets(),

@@ -15,6 +15,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/db4e/db4e/collect"
+	"github.com/db4e/db4e/deploy"
+	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
@@ -44,6 +47,10 @@ type File struct {
 	SSH     runner.SSHConfig       `yaml:"ssh"`
 	Restart restart.Config         `yaml:"restart"`
 
+	// Deploy is what `db4e deploy` installs and starts; what it deploys is monitored and
+	// restartable with no more keys (see Derive).
+	Deploy deploy.Config `yaml:"deploy"`
+
 	// Path is the file this was read from, empty when none was found.
 	Path string `yaml:"-"`
 }
@@ -56,6 +63,7 @@ func Default() File {
 		Store:    store.DefaultConfig(),
 		SSH:      runner.DefaultSSHConfig(),
 		Restart:  restart.DefaultConfig(),
+		Deploy:   deploy.DefaultConfig(),
 	}
 }
 
@@ -83,7 +91,11 @@ func Load(explicit string) (File, error) {
 		}
 		cfg.Path = path
 	}
-	if err := cfg.validate(); err != nil {
+	derr := prefixed("deploy", cfg.Deploy.Validate())
+	if derr == nil {
+		cfg.derive() // only from a deploy section that holds together
+	}
+	if err := errors.Join(cfg.validate(), derr); err != nil {
 		return cfg, inFile(displayPath(path), err)
 	}
 	cfg.resolveDefaults()
@@ -176,6 +188,45 @@ func (c *File) validate() error {
 	return p.Err()
 }
 
+func prefixed(key string, err error) error {
+	var p model.Problems
+	model.Each(err, func(e error) { p.Add(fmt.Errorf("%s.%w", key, e)) })
+	return p.Err()
+}
+
+// derive fills what the deploy section deploys into the keys that monitor and restart it,
+// where the file leaves them unset: monerod.rpc, p2pool.log and data_api, the rigs' xmrig
+// APIs, and targets named monerod, p2pool, db4e and after each rig. One source: the ports,
+// paths and token the deployed programs are given are the ones db4e then reads.
+func (c *File) derive() {
+	d := c.Deploy
+	if !d.Enabled() {
+		return
+	}
+	o := &c.Ops
+	if o.Monerod.RPC == "" && d.Monerod.Release.Release != "" {
+		o.Monerod.RPC = fmt.Sprintf("http://127.0.0.1:%d", d.Monerod.RPCPort)
+	}
+	if d.P2Pool.Release.Release != "" {
+		if o.P2Pool.Log == ingest.DefaultConfig().Log {
+			o.P2Pool.Log = d.P2PoolLog()
+		}
+		if o.P2Pool.DataAPI == "" {
+			o.P2Pool.DataAPI = d.DataAPI()
+		}
+	}
+	for _, x := range d.XmrigAPIs() {
+		if !slices.ContainsFunc(o.Miners.Xmrig, func(m collect.XmrigConfig) bool { return m.Name == x[0] }) {
+			o.Miners.Xmrig = append(o.Miners.Xmrig, collect.XmrigConfig{Name: x[0], URL: x[1], Token: x[2]})
+		}
+	}
+	for _, t := range d.Targets() {
+		if !slices.ContainsFunc(c.Targets, func(e restart.TargetConfig) bool { return e.Name == t.Name }) {
+			c.Targets = append(c.Targets, t)
+		}
+	}
+}
+
 // asService tells a systemd (or root) run from an interactive one, for the default paths.
 func asService() bool {
 	return os.Getenv("INVOCATION_ID") != "" || os.Geteuid() == 0
@@ -229,6 +280,16 @@ func DefaultSocket() string {
 		return filepath.Join(x, "db4e.sock")
 	}
 	return system
+}
+
+// WritePath is where a new configuration goes: /etc/db4e/config.yaml for root (the service's),
+// else the user's own ($XDG_CONFIG_HOME/db4e/config.yaml).
+func WritePath() string {
+	p := searchPath()
+	if os.Geteuid() == 0 {
+		return p[len(p)-1]
+	}
+	return p[0]
 }
 
 // Where names the file the configuration came from, for messages.

@@ -35,6 +35,52 @@ type Restarter struct {
 	Progress func(Step)
 	// Now stamps the action events; time.Now when nil (the service's clock in tests).
 	Now func() time.Time
+	// Action is what is done to each target: Restart (the default), Start or Stop.
+	Action string
+}
+
+// Actions on a target.
+const (
+	Restart = "restart"
+	Start   = "start"
+	Stop    = "stop"
+)
+
+func (r *Restarter) action() string {
+	if r.Action == "" {
+		return Restart
+	}
+	return r.Action
+}
+
+// Command is the target's command for action, empty when it has none.
+func (t Target) Command(action string) string {
+	switch action {
+	case Start:
+		return t.Start
+	case Stop:
+		return t.Stop
+	}
+	return t.Restart
+}
+
+// ing is the action's progress word: restarting, starting, stopping.
+func ing(action string) string {
+	switch action {
+	case Start:
+		return "starting"
+	case Stop:
+		return "stopping"
+	}
+	return "restarting"
+}
+
+// past is the action done: restarted, started, stopped.
+func past(action string) string {
+	if action == Stop {
+		return "stopped"
+	}
+	return action + "ed"
 }
 
 func (r *Restarter) now() time.Time {
@@ -76,7 +122,7 @@ func (r *Restarter) Run(ctx context.Context, targets []Target) error {
 		}
 		if err := r.parallel(ctx, targets[i:j]); err != nil {
 			if rest := len(targets) - j; rest > 0 {
-				return fmt.Errorf("%w; stopped, %d target(s) after it not restarted", err, rest)
+				return fmt.Errorf("%w; stopped, %d target(s) after it not %s", err, rest, past(r.action()))
 			}
 			return err
 		}
@@ -128,20 +174,27 @@ func (r *Restarter) progress(t Target, phase, msg string) {
 	}
 }
 
-// One restarts a target and waits until it is healthy.
+// One restarts (starts, stops) a target and waits until it is healthy (not for a stop).
 func (r *Restarter) One(ctx context.Context, t Target) error {
 	start, at := time.Now(), r.now()
-	r.progress(t, "restarting", fmt.Sprintf("%s: %s", t.where(), t.Restart))
+	act := r.action()
+	command := t.Command(act)
+	if command == "" {
+		err := fmt.Errorf("%s has no %s command configured (targets: %s)", t.Name, act, act)
+		r.progress(t, "failed", err.Error())
+		return err
+	}
+	r.progress(t, ing(act), fmt.Sprintf("%s: %s", t.where(), command))
 	var err error
-	var res runner.Result
 	if t.Local {
-		res, err = runner.Run(ctx, runner.Command{Shell: t.Restart, Timeout: t.Timeout})
+		_, err = runner.Run(ctx, runner.Command{Shell: command, Timeout: t.Timeout})
 	} else if r.SSH == nil {
 		err = fmt.Errorf("%s is remote and no SSH is configured", t.Name)
 	} else {
-		res, err = r.SSH.Run(ctx, t.Dest, t.Restart, t.Timeout)
+		_, err = r.SSH.Run(ctx, t.Dest, command, t.Timeout)
 	}
-	if err == nil && t.HasHealthCheck() {
+	checked := t.HasHealthCheck() && act != Stop
+	if err == nil && checked {
 		r.progress(t, "waiting", "until healthy, at most "+t.Health.Wait.String())
 		err = WaitHealthy(ctx, t)
 	}
@@ -149,24 +202,26 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 	if err != nil {
 		result = "failed: " + err.Error()
 		r.progress(t, "failed", err.Error())
-	} else if t.HasHealthCheck() {
+	} else if checked {
 		r.progress(t, "healthy", fmt.Sprintf("in %s", time.Since(start).Round(100*time.Millisecond)))
+	} else if act == Stop {
+		r.progress(t, "stopped", fmt.Sprintf("in %s", time.Since(start).Round(100*time.Millisecond)))
 	} else {
 		// Only the command's exit status is known: "healthy" would claim a check that never ran.
 		r.progress(t, "done", fmt.Sprintf("in %s; no health check configured", time.Since(start).Round(100*time.Millisecond)))
 	}
-	r.record(ctx, t, at, time.Since(start), result, res)
+	r.record(ctx, t, at, time.Since(start), command, result)
 	if err != nil {
-		return fmt.Errorf("restart %s: %w", t.Name, err)
+		return fmt.Errorf("%s %s: %w", act, t.Name, err)
 	}
 	return nil
 }
 
-func (r *Restarter) record(ctx context.Context, t Target, at time.Time, took time.Duration, result string, res runner.Result) {
+func (r *Restarter) record(ctx context.Context, t Target, at time.Time, took time.Duration, command, result string) {
 	if r.Record == nil {
 		return
 	}
-	e := model.NewAction(at, r.Who, t.Name, t.Restart, result, took)
+	e := model.NewAction(at, r.Who, t.Name, command, result, took)
 	if err := r.Record(context.WithoutCancel(ctx), e); err != nil {
 		r.progress(t, "failed", "could not record the action: "+err.Error())
 	}
@@ -174,7 +229,13 @@ func (r *Restarter) record(ctx context.Context, t Target, at time.Time, took tim
 
 // Done says what a run that succeeded did to targets: how many were seen healthy, and how
 // many have no health check (their command exited 0, which is all that is known of them).
-func Done(targets []Target) string {
+func Done(targets []Target) string { return DoneAction(Restart, targets) }
+
+// DoneAction is Done for a start or a stop too.
+func DoneAction(action string, targets []Target) string {
+	if action == Stop {
+		return fmt.Sprintf("%d target(s) stopped", len(targets))
+	}
 	unchecked := 0
 	for _, t := range targets {
 		if !t.HasHealthCheck() {
@@ -183,9 +244,9 @@ func Done(targets []Target) string {
 	}
 	switch {
 	case unchecked == 0:
-		return fmt.Sprintf("%d target(s) restarted and healthy", len(targets))
+		return fmt.Sprintf("%d target(s) %s and healthy", len(targets), past(action))
 	case unchecked == len(targets):
-		return fmt.Sprintf("%d target(s) restarted; no health check configured", len(targets))
+		return fmt.Sprintf("%d target(s) %s; no health check configured", len(targets), past(action))
 	}
-	return fmt.Sprintf("%d target(s) restarted: %d healthy, %d with no health check configured", len(targets), len(targets)-unchecked, unchecked)
+	return fmt.Sprintf("%d target(s) %s: %d healthy, %d with no health check configured", len(targets), past(action), len(targets)-unchecked, unchecked)
 }

@@ -29,6 +29,10 @@ type TargetConfig struct {
 	Hosts []string `yaml:"hosts"`
 	// Restart is the command, run by /bin/sh locally or by the remote login shell over SSH.
 	Restart string `yaml:"restart"`
+	// Start and Stop, for `db4e start` and `db4e stop` (and the console's menu); empty: the
+	// target cannot be started or stopped on its own.
+	Start string `yaml:"start"`
+	Stop  string `yaml:"stop"`
 	// Timeout bounds the restart command.
 	Timeout time.Duration `yaml:"timeout"`
 	Health  HealthConfig  `yaml:"health"`
@@ -65,6 +69,8 @@ type Target struct {
 	Local   bool
 	Dest    runner.Dest
 	Restart string
+	Start   string
+	Stop    string
 	Timeout time.Duration
 	Health  HealthConfig
 }
@@ -134,7 +140,7 @@ func BuildTargets(list []TargetConfig, sshUser, socket string) ([]Target, error)
 			hosts = []string{tc.Host}
 		}
 		for _, host := range hosts {
-			t := Target{Name: tc.Name, Kind: tc.Kind, Restart: tc.Restart, Timeout: tc.Timeout, Health: tc.Health}
+			t := Target{Name: tc.Name, Kind: tc.Kind, Restart: tc.Restart, Start: tc.Start, Stop: tc.Stop, Timeout: tc.Timeout, Health: tc.Health}
 			if host == "" || host == "local" {
 				t.Local = true
 			} else {

@@ -152,38 +152,56 @@ func first(ss []string) string {
 	return ss[0]
 }
 
-// Run runs command on d, with timeout for the whole of it.
-func (r *SSH) Run(ctx context.Context, d Dest, command string, timeout time.Duration) (Result, error) {
-	res := Result{ExitCode: -1}
-	start := time.Now()
+// Dial connects to d and authenticates, checking its host key; the connection is closed when
+// ctx ends (a hung host ends at the caller's deadline). For SFTP and for Run.
+func (r *SSH) Dial(ctx context.Context, d Dest) (*ssh.Client, error) {
 	cc, cleanup, err := r.clientConfig(d)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer cleanup()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	var dialer net.Dialer
 	dctx, dcancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
 	conn, err := dialer.DialContext(dctx, "tcp", d.addr())
 	dcancel()
 	if err != nil {
-		return res, fmt.Errorf("ssh %s: %w", d, err)
+		return nil, fmt.Errorf("ssh %s: %w", d, err)
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() }) // a hung host or command ends at the timeout
-	defer stop()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	sconn, chans, reqs, err := ssh.NewClientConn(conn, d.addr(), cc)
 	if err != nil {
-		return res, hostKeyError(d, err, r.cfg.KnownHosts)
+		stop()
+		conn.Close()
+		return nil, hostKeyError(d, err, r.cfg.KnownHosts)
 	}
 	client := ssh.NewClient(sconn, chans, reqs)
+	go func() { client.Wait(); stop() }()
+	return client, nil
+}
+
+// Run runs command on d, with timeout for the whole of it.
+func (r *SSH) Run(ctx context.Context, d Dest, command string, timeout time.Duration) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client, err := r.Dial(ctx, d)
+	if err != nil {
+		return Result{ExitCode: -1}, err
+	}
 	defer client.Close()
+	return RunOn(ctx, client, d, command, timeout)
+}
+
+// RunOn runs command over an open client; timeout is only for the message (ctx bounds it).
+func RunOn(ctx context.Context, client *ssh.Client, d Dest, command string, timeout time.Duration) (Result, error) {
+	res := Result{ExitCode: -1}
+	start := time.Now()
 	sess, err := client.NewSession()
 	if err != nil {
 		return res, fmt.Errorf("ssh %s: session: %w", d, err)
 	}
 	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	defer stop()
 	var out, errb tailBuffer
 	sess.Stdout, sess.Stderr = &out, &errb
 	err = sess.Run(command)

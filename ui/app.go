@@ -32,6 +32,9 @@ type Options struct {
 	Events int
 	// Actions are the restarts the menu offers.
 	Actions Actions
+	// Setup is the first-run form (key S); nil: not offered. OpenSetup opens it at start.
+	Setup     *Setup
+	OpenSetup bool
 }
 
 var ranges = []int{7, 30, 90, 365}
@@ -213,7 +216,7 @@ const helpText = `[::b]Moving[::-]
   h              health of each part, and why a figure is –
   a  i           alert history · miners on the network (DHCP)
 [::b]Doing[::-]
-  R  B           restart (daily sequence or one) · backup
+  R  B  S        restart/start/stop · backup · setup
   ?  q           this help · quit (also Ctrl-C)
 [::b]Words[::-]
   PPLNS window   the recent sidechain blocks payouts count:
@@ -236,6 +239,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.app.Stop()
 	}()
 	go a.forward()
+	if a.opts.OpenSetup {
+		a.app.QueueUpdateDraw(a.openSetup)
+	}
 	err := a.app.Run()
 	close(a.ended) // posts from now on are dropped, and the readers end
 	cancel()

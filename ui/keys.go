@@ -24,6 +24,9 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		}
 		return ev // ↑↓ j k to the miner's shares
 	}
+	if front, _ := a.pages.GetFrontPage(); front == "setup" {
+		return ev // the form's own keys: Tab, Enter, Esc
+	}
 	if front, _ := a.pages.GetFrontPage(); front == "help" {
 		switch {
 		case ev.Key() == tcell.KeyEscape, ev.Rune() == '?', ev.Rune() == 'q':
@@ -63,6 +66,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.openRestartMenu()
 	case 'B':
 		a.confirmBackup()
+	case 'S':
+		a.openSetup()
 	case 'a':
 		a.showAlertHistory()
 	case 'i':
