@@ -102,7 +102,7 @@ func uiOptions(e *env) ui.Options {
 		Setup: &setup,
 		// A first run, with no configuration anywhere, starts at the setup form.
 		OpenSetup: e.cfg.Path == "",
-		NoColor: os.Getenv("NO_COLOR") != "",
+		NoColor:   os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{
 			Targets: e.cfg.BuildTargets(),
 			// Restarts run in the console's process, as the operator who opened it; the UI

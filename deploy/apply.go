@@ -262,9 +262,9 @@ func validateFile(ctx context.Context, it Item) error {
 
 // rollbackState is what applyGroup replaced, kept in the component's rollback directory.
 type rollbackState struct {
-	Time          time.Time   `json:"time"`
-	VersionBefore string      `json:"version_before"`
-	VersionAfter  string      `json:"version_after"`
+	Time          time.Time `json:"time"`
+	VersionBefore string    `json:"version_before"`
+	VersionAfter  string    `json:"version_after"`
 	// Installed: the apply unpacked VersionAfter's directory; undoing it removes it again.
 	Installed bool        `json:"installed,omitempty"`
 	Files     []savedFile `json:"files"`

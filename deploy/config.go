@@ -120,9 +120,9 @@ func DefaultConfig() Config {
 			RigReload: "sudo systemctl daemon-reload",
 		},
 		HealthWait: 3 * time.Minute,
-		Monerod: MonerodConfig{DataDir: "/var/lib/monero", Prune: true, RPCPort: 18081, ZMQPort: 18083, P2PPort: 18080},
-		P2Pool:  P2PoolConfig{Sidechain: "mini", DataDir: "/var/lib/p2pool", StratumPort: 3333},
-		Xmrig:   XmrigConfig{Root: "/", HTTPHost: "0.0.0.0", HTTPPort: 8080},
+		Monerod:    MonerodConfig{DataDir: "/var/lib/monero", Prune: true, RPCPort: 18081, ZMQPort: 18083, P2PPort: 18080},
+		P2Pool:     P2PoolConfig{Sidechain: "mini", DataDir: "/var/lib/p2pool", StratumPort: 3333},
+		Xmrig:      XmrigConfig{Root: "/", HTTPHost: "0.0.0.0", HTTPPort: 8080},
 	}
 }
 

@@ -139,7 +139,9 @@ func (s SFTPFS) Symlink(target, p string) error {
 	return s.wrap("symlink", p, s.C.PosixRename(tmp, p))
 }
 
-func (s SFTPFS) Rename(from, to string) error { return s.wrap("rename", from, s.C.PosixRename(from, to)) }
+func (s SFTPFS) Rename(from, to string) error {
+	return s.wrap("rename", from, s.C.PosixRename(from, to))
+}
 func (s SFTPFS) RemoveAll(p string) error {
 	if ok, _ := s.Exists(p); !ok {
 		return nil

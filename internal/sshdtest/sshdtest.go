@@ -136,7 +136,6 @@ func (s *Server) Dest(t *testing.T) runner.Dest {
 	return runner.Dest{User: u.Username, Host: "127.0.0.1", Port: s.Port}
 }
 
-
 // RigUser is a second user for the rig side of a test: as root a system user made for the test
 // (removed after it), with a login shell and no password; otherwise the test's own user, the
 // only one a sshd run without root can log in. home is a directory the user owns.
