@@ -11,6 +11,7 @@ import (
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/config"
+	"github.com/db4e/db4e/deploy"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
 	"github.com/db4e/db4e/ui"
@@ -101,8 +102,9 @@ func uiOptions(e *env) ui.Options {
 	return ui.Options{
 		Setup: &setup,
 		// A first run, with no configuration anywhere, starts at the setup form.
-		OpenSetup: e.cfg.Path == "",
-		NoColor:   os.Getenv("NO_COLOR") != "",
+		OpenSetup:    e.cfg.Path == "",
+		P2PoolStatus: p2poolStatus(e),
+		NoColor:      os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{
 			Targets: e.cfg.BuildTargets(),
 			// Restarts run in the console's process, as the operator who opened it; the UI
@@ -150,4 +152,14 @@ func (lf *logFile) Close() error {
 		return nil
 	}
 	return lf.f.Close()
+}
+
+// p2poolStatus asks the deployed P2Pool for its status, for the console's key p.
+func p2poolStatus(e *env) func(context.Context) (string, error) {
+	if e.cfg.Deploy.P2Pool.Release.Release == "" {
+		return nil
+	}
+	return func(ctx context.Context) (string, error) {
+		return deploy.AskP2Pool(ctx, e.cfg.Deploy.FIFO(), e.cfg.Ops.P2Pool.Log, "status", 5*time.Second, 500*time.Millisecond)
+	}
 }

@@ -107,15 +107,17 @@ func centered(p tview.Primitive, w, h int) tview.Primitive {
 		AddItem(nil, 0, 1, false)
 }
 
-// openRestartMenu lists the daily sequence and every target.
+// openRestartMenu lists the daily sequence and every target; choosing one asks what to do
+// with it (restart, start, stop: those it has commands for), then asks to confirm.
 func (a *App) openRestartMenu() {
 	a.menu.Clear()
+	a.menu.SetTitle(" Restart · start · stop (Enter chooses, Esc closes) ")
 	if len(a.opts.Actions.Targets) == 0 {
-		a.showResult("Restart", "No targets are configured: add them under targets: in the configuration file.", false)
+		a.showResult("Restart", "No targets are configured: add them under targets: in the configuration file, or run db4e setup and db4e deploy.", false)
 		return
 	}
 	a.menu.AddItem("all", "the daily sequence: monerod, P2Pool, db4e, then the miners", 'a', func() {
-		a.confirmRestart("all (the daily sequence)", restart.DailyOrder(a.opts.Actions.Targets))
+		a.chooseAction("all (the daily sequence)", restart.DailyOrder(a.opts.Actions.Targets))
 	})
 	for _, t := range a.opts.Actions.Targets {
 		where := "local"
@@ -123,34 +125,75 @@ func (a *App) openRestartMenu() {
 			where = t.Dest.String()
 		}
 		a.menu.AddItem(tview.Escape(t.Name), tview.Escape(fmt.Sprintf("%s on %s: %s", t.Kind, where, t.Restart)), 0, func() {
-			a.confirmRestart(t.Name, []restart.Target{t})
+			a.chooseAction(t.Name, []restart.Target{t})
 		})
 	}
 	a.pages.ShowPage("menu")
 	a.app.SetFocus(a.menu)
 }
 
-func (a *App) confirmRestart(what string, targets []restart.Target) {
-	a.pages.HidePage("menu")
-	a.ask(fmt.Sprintf("Restart %s?\n(%d target(s); each is waited for until healthy)", tview.Escape(what), len(targets)),
-		"Restart", "restart of "+what, func() { a.runRestart(what, targets) })
+// actionTargets is who of targets an action applies to, in its order: a stop goes miners
+// first, and a target without the action's command is left out.
+func actionTargets(action string, targets []restart.Target) []restart.Target {
+	out := slices.DeleteFunc(slices.Clone(targets), func(t restart.Target) bool { return t.Command(action) == "" })
+	if action == restart.Stop {
+		slices.Reverse(out)
+	}
+	return out
 }
 
-// runRestart runs in the background; each step is posted to the progress dialog.
-func (a *App) runRestart(what string, targets []restart.Target) {
+// chooseAction offers restart, and start and stop where the targets have those commands.
+func (a *App) chooseAction(what string, targets []restart.Target) {
+	var actions []string
+	for _, act := range []string{restart.Restart, restart.Start, restart.Stop} {
+		if len(actionTargets(act, targets)) > 0 {
+			actions = append(actions, act)
+		}
+	}
+	if len(actions) == 1 {
+		a.confirmAction(actions[0], what, actionTargets(actions[0], targets))
+		return
+	}
+	a.menu.Clear()
+	a.menu.SetTitle(" " + tview.Escape(what) + ": what to do (Enter chooses, Esc closes) ")
+	for i, act := range actions {
+		ts := actionTargets(act, targets)
+		a.menu.AddItem(act, tview.Escape(fmt.Sprintf("%d target(s): %s", len(ts), ts[0].Command(act))), rune('1'+i), func() {
+			a.confirmAction(act, what, ts)
+		})
+	}
+	a.menu.SetCurrentItem(0)
+	a.app.SetFocus(a.menu)
+}
+
+func title(action string) string { return strings.ToUpper(action[:1]) + action[1:] }
+
+func (a *App) confirmAction(action, what string, targets []restart.Target) {
+	a.pages.HidePage("menu")
+	wait := "each is waited for until healthy"
+	if action == restart.Stop {
+		wait = "miners first, monerod last"
+	}
+	a.ask(fmt.Sprintf("%s %s?\n(%d target(s); %s)", title(action), tview.Escape(what), len(targets), wait),
+		title(action), action+" of "+what, func() { a.runAction(action, what, targets) })
+}
+
+// runAction runs in the background; each step is posted to the progress dialog.
+func (a *App) runAction(action, what string, targets []restart.Target) {
 	a.dialog.Clear()
-	a.dialog.SetTitle(" Restarting " + tview.Escape(what) + " ")
+	a.dialog.SetTitle(" " + title(ingOf(action)) + " " + tview.Escape(what) + " ")
 	a.busy = true
 	a.pages.ShowPage("progress")
 	a.app.SetFocus(a.dialog)
 	r := a.opts.Actions.Restarter(func(s restart.Step) {
 		a.post(func() {
-			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good, "done": a.th.good}[s.Phase]
+			color := map[string]string{"failed": a.th.bad, "healthy": a.th.good, "done": a.th.good, "stopped": a.th.good}[s.Phase]
 			fmt.Fprintf(a.dialog, "%s %s %s %s\n", s.Time.Format("15:04:05"), tview.Escape(s.Target),
 				a.th.paint(color, s.Phase), tview.Escape(s.Message))
 			a.dialog.ScrollToEnd()
 		})
 	})
+	r.Action = action
 	c, _ := a.current()
 	r.Record = c.Record // the console read now: the service's, after a handover
 	go func() {
@@ -160,13 +203,23 @@ func (a *App) runRestart(what string, targets []restart.Target) {
 			if err != nil {
 				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.bad, "STOPPED: "+tview.Escape(err.Error())))
 			} else {
-				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.good, "done: "+restart.Done(targets)))
+				fmt.Fprintf(a.dialog, "\n%s\n", a.th.paint(a.th.good, "done: "+restart.DoneAction(action, targets)))
 			}
 			fmt.Fprint(a.dialog, "Esc closes")
 			a.dialog.ScrollToEnd()
 		})
 		a.requestRefresh()
 	}()
+}
+
+func ingOf(action string) string {
+	switch action {
+	case restart.Start:
+		return "starting"
+	case restart.Stop:
+		return "stopping"
+	}
+	return "restarting"
 }
 
 func (a *App) confirmBackup() {

@@ -35,6 +35,8 @@ type Options struct {
 	// Setup is the first-run form (key S); nil: not offered. OpenSetup opens it at start.
 	Setup     *Setup
 	OpenSetup bool
+	// P2PoolStatus asks P2Pool its status through its stdin FIFO (key p); nil: not offered.
+	P2PoolStatus func(context.Context) (string, error)
 }
 
 var ranges = []int{7, 30, 90, 365}
@@ -213,7 +215,7 @@ const helpText = `[::b]Moving[::-]
   r  1 2 3 4     chart range 7, 30, 90, 365 days (r: the next)
   b              right chart: XMR ↔ blocks per day
   /              filter the events (Enter keeps, Esc clears)
-  h              health of each part, and why a figure is –
+  h  p           health of each part, and why a figure is – · P2Pool's status
   a  i           alert history · miners on the network (DHCP)
 [::b]Doing[::-]
   R  B  S        restart/start/stop · backup · setup
@@ -240,7 +242,13 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	go a.forward()
 	if a.opts.OpenSetup {
-		a.app.QueueUpdateDraw(a.openSetup)
+		go func() {
+			select {
+			case <-a.drawn:
+				a.post(a.openSetup)
+			case <-a.ended:
+			}
+		}()
 	}
 	err := a.app.Run()
 	close(a.ended) // posts from now on are dropped, and the readers end

@@ -68,6 +68,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.confirmBackup()
 	case 'S':
 		a.openSetup()
+	case 'p':
+		a.showP2PoolStatus()
 	case 'a':
 		a.showAlertHistory()
 	case 'i':

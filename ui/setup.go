@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -135,4 +137,26 @@ func (a *App) openSetup() {
 	v := s.build(a.th)
 	a.pages.AddPage("setup", v, true, true)
 	a.app.SetFocus(v.form)
+}
+
+// showP2PoolStatus shows P2Pool's answer to its status command, asked off the UI goroutine.
+func (a *App) showP2PoolStatus() {
+	if a.opts.P2PoolStatus == nil {
+		a.showResult("P2Pool status", "P2Pool's console is reached through the FIFO db4e deploy sets up (deploy section): not configured here.", false)
+		return
+	}
+	a.showResult("P2Pool status", "asking P2Pool…", true)
+	ask := a.opts.P2PoolStatus
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := ask(ctx)
+		cancel()
+		a.post(func() {
+			if err != nil {
+				a.showResult("P2Pool status", a.th.paint(a.th.bad, tview.Escape(err.Error())), false)
+				return
+			}
+			a.showResult("P2Pool status", tview.Escape(strings.TrimRight(out, "\n")), false)
+		})
+	}()
 }

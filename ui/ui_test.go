@@ -65,7 +65,8 @@ func (h *harness) resize(w, ht int) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		lines := strings.Split(strings.TrimRight(h.text(), "\n"), "\n")
-		if len(lines) == ht && len([]rune(lines[0])) == w && strings.Contains(lines[ht-1], "? help") {
+		drawn := strings.Contains(lines[len(lines)-1], "? help") || strings.Contains(lines[0], "Setup:") // the form covers all
+		if len(lines) == ht && len([]rune(lines[0])) == w && drawn {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -308,7 +309,7 @@ func TestRestartMenuAndBackup(t *testing.T) {
 	l.Cfg.Backup.Dir = t.TempDir()
 	h := start(t, l, 100, 30, Options{Actions: actions(l, targets)})
 	h.typ("R")
-	h.waitFor("Restart (Enter chooses", "the daily sequence", "p2pool")
+	h.waitFor("Restart · start · stop (Enter chooses", "the daily sequence", "p2pool")
 	h.key(tcell.KeyEnter) // "all"
 	h.waitFor("Restart all (the daily sequence)?", "Restart", "Cancel")
 	h.key(tcell.KeyEnter) // the Restart button
