@@ -21,9 +21,6 @@ func cmdDeploy(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError{errors.New("deploy: want plan, apply or rollback (see db4e help deploy)")}
 	}
-	if !e.cfg.Deploy.Enabled() {
-		return usageError{fmt.Errorf("deploy: %s has no deploy section: run db4e setup, or see deploy in config.example.yaml", e.cfg.Where())}
-	}
 	switch args[0] {
 	case "plan":
 		return deployPlan(ctx, e, args[1:])
@@ -33,6 +30,14 @@ func cmdDeploy(ctx context.Context, e *env, args []string) error {
 		return deployRollback(ctx, e, args[1:])
 	}
 	return usageError{fmt.Errorf("deploy: unknown %q: want plan, apply or rollback", args[0])}
+}
+
+// needDeploy refuses a configuration with nothing to deploy (after the flags loaded it).
+func needDeploy(e *env) error {
+	if !e.cfg.Deploy.Enabled() {
+		return usageError{fmt.Errorf("deploy: %s has no deploy section: run db4e setup, or see deploy in config.example.yaml", e.cfg.Where())}
+	}
+	return nil
 }
 
 // newDeployer is the one way deploy is set up: the configuration's deploy section, its
@@ -54,6 +59,9 @@ func deployPlan(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("deploy plan")
 	asJSON := fs.Bool("json", false, "one JSON object with a changes array")
 	if err := e.parse(fs, args, 0, -1); err != nil {
+		return err
+	}
+	if err := needDeploy(e); err != nil {
 		return err
 	}
 	d := &deploy.Deployer{Cfg: e.cfg.Deploy, SSH: runner.NewSSH(e.cfg.SSH), SSHUser: e.cfg.SSH.User}
@@ -84,6 +92,9 @@ func deployApply(ctx context.Context, e *env, args []string) error {
 	yes := fs.Bool("yes", false, "apply without asking")
 	noStart := fs.Bool("no-start", false, "install and configure, start nothing")
 	if err := e.parse(fs, args, 0, -1); err != nil {
+		return err
+	}
+	if err := needDeploy(e); err != nil {
 		return err
 	}
 	return withConsole(ctx, e, func(c api.Console) error {
@@ -119,6 +130,9 @@ func deployRollback(ctx context.Context, e *env, args []string) error {
 	yes := fs.Bool("yes", false, "roll back without asking")
 	noStart := fs.Bool("no-start", false, "put the files back, start nothing")
 	if err := e.parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	if err := needDeploy(e); err != nil {
 		return err
 	}
 	name := fs.Arg(0)

@@ -24,7 +24,7 @@ func cmdSetup(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		// A --config that names no file yet is where setup writes the first one.
 		var ue usageError
-		if !errors.As(err, &ue) || e.cfgPath == "" || !errors.Is(err, fs.ErrNotExist) {
+		if !errors.As(err, &ue) || e.cfgPath == "" || !errors.Is(ue.error, fs.ErrNotExist) {
 			return err
 		}
 		e.cfg = config.Default()

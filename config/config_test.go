@@ -50,6 +50,15 @@ func TestExampleIsTheDefaults(t *testing.T) {
 		if len(c.Ops.Alerts.Hook) == 0 {
 			c.Ops.Alerts.Hook = nil
 		}
+		d := &c.Deploy
+		for _, l := range []*[]string{&d.Monerod.Args, &d.P2Pool.Args, &d.Xmrig.Args} {
+			if len(*l) == 0 {
+				*l = nil
+			}
+		}
+		if len(d.Xmrig.Rigs) == 0 {
+			d.Xmrig.Rigs = nil
+		}
 	}
 	if !reflect.DeepEqual(ex, def) {
 		t.Fatalf("example\n%+v\ndefaults\n%+v", ex, def)
@@ -147,5 +156,87 @@ func TestErrorsAreInPlainWords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A deploy section makes what it deploys monitored and restartable with no more keys; keys the
+// file sets itself win.
+func TestDeployDerivesMonitoring(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte(`
+deploy:
+  root: /srv/farm
+  node_address: 10.0.0.1
+  monerod:
+    release: https://downloads.getmonero.org/cli/monero-linux-x64-v0.18.4.4.tar.bz2
+    hashes: https://www.getmonero.org/downloads/hashes.txt
+    rpc_port: 18089
+  p2pool:
+    release: /srv/p2pool-v4.18-linux-x64.tar.gz
+    sha256: `+strings.Repeat("ab", 32)+`
+    wallet: 49Xgwx3RfyV3ZMEVyrUNuUMzgQ1WHjkWL5T6Xk7QaTszggbtPbRPEkZQau9yACYEmUCHPNrU2MBdnJf4s4xLK5AyLDP5ucd
+  xmrig:
+    release: /srv/xmrig-6.24.0-linux-static-x64.tar.gz
+    sha256: `+strings.Repeat("cd", 32)+`
+    token: 0123456789abcdef01
+    rigs:
+      - {name: rig-01, host: root@10.0.0.21}
+      - {name: rig-02, host: root@10.0.0.22:2222}
+targets:
+  - name: p2pool
+    kind: p2pool
+    restart: my-own-restart
+`), 0o644)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Ops
+	if o.Monerod.RPC != "http://127.0.0.1:18089" || o.P2Pool.Log != "/srv/farm/var/lib/p2pool/p2pool.log" || o.P2Pool.DataAPI != "/srv/farm/var/lib/p2pool/data-api" {
+		t.Errorf("monerod %q, log %q, data-api %q", o.Monerod.RPC, o.P2Pool.Log, o.P2Pool.DataAPI)
+	}
+	if len(o.Miners.Xmrig) != 2 || o.Miners.Xmrig[1].URL != "http://10.0.0.22:8080" || o.Miners.Xmrig[1].Token != "0123456789abcdef01" || o.Miners.Xmrig[1].Name != "rig-02" {
+		t.Errorf("xmrig APIs %+v", o.Miners.Xmrig)
+	}
+	byName := map[string]restart.Target{}
+	for _, tg := range c.BuildTargets() {
+		byName[tg.Name] = tg
+	}
+	if byName["p2pool"].Restart != "my-own-restart" {
+		t.Errorf("the file's own p2pool target was replaced: %+v", byName["p2pool"])
+	}
+	if m := byName["monerod"]; m.Start != "sudo systemctl start monerod.service" || m.Health.URL != "http://127.0.0.1:18089" {
+		t.Errorf("monerod target %+v", m)
+	}
+	if r := byName["rig-02"]; r.Local || r.Dest.Port != 2222 || r.Stop != "sudo systemctl stop xmrig.service" || r.Health.Token != "0123456789abcdef01" {
+		t.Errorf("rig target %+v", r)
+	}
+}
+
+// Every bad key of a deploy section is named at once, with the file.
+func TestDeployErrorsNameEveryKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte(`
+log_level: loud
+deploy:
+  network: moonnet
+  monerod:
+    release: /srv/monerod.tar.bz2
+  p2pool:
+    wallet: 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rgf
+    sidechain: huge
+  xmrig:
+    rigs: [{name: "bad name", host: ""}]
+`), 0o644)
+	_, err := Load(p)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{p, "log_level", "deploy.network: want mainnet", "deploy.monerod.release: no version", "deploy.monerod: neither sha256 nor hashes",
+		"deploy.p2pool.sidechain: want main, mini or nano", "deploy.p2pool.wallet: not a Monero address", `deploy.xmrig.rigs[0].name`, "deploy.xmrig.rigs[0].host",
+		"deploy.xmrig.release: rigs are listed", "deploy.xmrig.token", "deploy.node_address"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("lacks %q:\n%v", want, err)
+		}
 	}
 }
