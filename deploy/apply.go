@@ -502,6 +502,17 @@ func (d *Deployer) start(ctx context.Context, g group) error {
 	return d.Restarter.One(ctx, t)
 }
 
+// stop stops a component (after rolling back its first install).
+func (d *Deployer) stop(ctx context.Context, g group) error {
+	t, ok := d.targetOf(g.Component, g.Host)
+	if !ok || t.Stop == "" {
+		return nil
+	}
+	r := *d.Restarter
+	r.Action = restart.Stop
+	return r.One(ctx, t)
+}
+
 // Rollback puts a component (on every rig, for xmrig; or one rig by name) back to the version
 // and files it had before the last apply, and starts it unless NoStart.
 func (d *Deployer) Rollback(ctx context.Context, opts Options, name string) error {
@@ -615,9 +626,10 @@ func (d *Deployer) rollback(ctx context.Context, comp, host string, opts Options
 	if opts.NoStart || comp == DB4E {
 		return nil
 	}
-	if st.VersionBefore == "" && comp != DB4E {
-		d.say("%s: nothing ran before; not started", g.name())
-		return nil
+	if st.VersionBefore == "" {
+		// Nothing ran before: what the apply started must not run on from a removed binary.
+		d.say("%s: nothing ran before; stopping what the apply started", g.name())
+		return d.stop(ctx, g)
 	}
 	return d.start(ctx, g)
 }
