@@ -31,13 +31,13 @@ targets:
     restart: "echo 'Job for p2pool.service failed.' >&2; exit 1"
 `, filepath.Join(dir, "data"), filepath.Join(dir, "db4e.sock"), order, order)), 0o644)
 
-	out, errs, code := db4e(t, nil, "--config", cfg, "restart", "monerod")
+	out, errs, code := db4e(t, nil, "--config", cfg, "restart", "--yes", "monerod")
 	// No health check is configured: the restart says so, and never "healthy".
 	if code != 0 || !strings.Contains(out, "monerod") || !strings.Contains(out, "1 target(s) restarted; no health check configured") ||
 		strings.Contains(out, "healthy") {
 		t.Fatalf("restart monerod: %d\n%s\n%s", code, out, errs)
 	}
-	_, errs, code = db4e(t, nil, "--config", cfg, "restart", "all")
+	_, errs, code = db4e(t, nil, "--config", cfg, "restart", "--yes", "all")
 	if code != 1 || !strings.Contains(errs, "status 1") || !strings.Contains(errs, "Job for p2pool.service failed.") || !strings.Contains(errs, "1 target(s) after it not restarted") {
 		t.Fatalf("restart all: exit %d: %s", code, errs)
 	}

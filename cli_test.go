@@ -110,7 +110,7 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 		{"check --data", "", []string{"check", "--data", data}, ""},
 		{"rebuild --data", "", []string{"rebuild", "--data", data}, ""},
 		{"backup DIR --data", "", []string{"backup", backup, "--data", data}, backup},
-		{"restart TARGET --config --data", "", []string{"restart", "noop", "--config", cfg, "--data", data}, ""},
+		{"restart TARGET --config --data", "", []string{"restart", "noop", "--yes", "--config", cfg, "--data", data}, ""},
 		{"version --config", "", []string{"version", "--config", cfg}, "db4e "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

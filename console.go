@@ -91,18 +91,22 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 }
 
 func uiOptions(e *env) ui.Options {
-	path := e.cfgPath
-	if path == "" {
-		path = e.cfg.Path
+	var setup *ui.Setup
+	if !e.demo {
+		path := e.cfgPath
+		if path == "" {
+			path = e.cfg.Path
+		}
+		if path == "" {
+			path = config.WritePath()
+		}
+		s := setupFor(e, path)
+		setup = &s
 	}
-	if path == "" {
-		path = config.WritePath()
-	}
-	setup := setupFor(e, path)
 	return ui.Options{
-		Setup: &setup,
+		Setup: setup,
 		// A first run, with no configuration anywhere, starts at the setup form.
-		OpenSetup:    e.cfg.Path == "",
+		OpenSetup:    setup != nil && e.cfg.Path == "",
 		P2PoolStatus: p2poolStatus(e),
 		NoColor:      os.Getenv("NO_COLOR") != "",
 		Actions: ui.Actions{

@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, e *env) error {
 		}
 	}()
 	demo := *e
-	demo.cfg = cfg
+	demo.cfg, demo.demo = cfg, true
 	return runEmbedded(ctx, &demo, l)
 }
 

@@ -138,10 +138,10 @@ deploy:
 		t.Fatalf("second apply: %d %s", code, out)
 	}
 
-	if out, errs, code := db4e(t, nil, "--config", cfg, "stop", "all"); code != 0 || !strings.Contains(out, "target(s) stopped") {
+	if out, errs, code := db4e(t, nil, "--config", cfg, "stop", "--yes", "all"); code != 0 || !strings.Contains(out, "target(s) stopped") {
 		t.Fatalf("stop all: %d %s%s", code, out, errs)
 	}
-	if out, errs, code := db4e(t, nil, "--config", cfg, "start", "p2pool"); code != 0 || !strings.Contains(out, "1 target(s) started") {
+	if out, errs, code := db4e(t, nil, "--config", cfg, "start", "--yes", "p2pool"); code != 0 || !strings.Contains(out, "1 target(s) started") {
 		t.Fatalf("start p2pool: %d %s%s", code, out, errs)
 	}
 	units, _ = os.ReadFile(filepath.Join(dir, "units"))

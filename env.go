@@ -30,6 +30,8 @@ type env struct {
 
 	// cfgPath and dataDir are --config and --data, before or after the command's name.
 	cfgPath, dataDir string
+	// demo: the console over a simulated farm, which has nothing to set up.
+	demo bool
 }
 
 // errHelpShown is a command's -h: its usage is on stdout, and the exit status is 0.

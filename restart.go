@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/restart"
@@ -26,6 +27,7 @@ func cmdStop(ctx context.Context, e *env, args []string) error {
 // miners first), each recorded as an action event.
 func targetAction(ctx context.Context, e *env, action string, args []string) error {
 	fs := e.flags(action)
+	yes := fs.Bool("yes", false, "act without asking (cron, timers, scripts)")
 	if err := e.parse(fs, args, 0, -1); err != nil {
 		return err
 	}
@@ -48,6 +50,18 @@ func targetAction(ctx context.Context, e *env, action string, args []string) err
 		if action != restart.Restart {
 			targets = slices.DeleteFunc(targets, func(t restart.Target) bool { return t.Command(action) == "" })
 		}
+	}
+	// The plan first: what runs where, in which order; then the operator's yes.
+	fmt.Fprintf(e.stdout, "%s, in this order:\n", action)
+	for i, t := range targets {
+		where := "local"
+		if !t.Local {
+			where = t.Dest.String()
+		}
+		fmt.Fprintf(e.stdout, "  %d. %s (%s): %s\n", i+1, t.Name, where, t.Command(action))
+	}
+	if !*yes && !e.confirm(fmt.Sprintf("%s these %d target(s)?", strings.ToUpper(action[:1])+action[1:], len(targets))) {
+		return fmt.Errorf("%s: not done: nothing was run (--yes acts without asking)", action)
 	}
 	via := "cli"
 	if os.Getenv("INVOCATION_ID") != "" {

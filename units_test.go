@@ -176,8 +176,8 @@ func TestExampleRestartsAreAllowedBySudoers(t *testing.T) {
 	}
 	n := 0
 	for _, m := range regexp.MustCompile(`(?m)restart: sudo systemctl (\S+) (\S+)(.*)$`).FindAllStringSubmatch(string(example), -1) {
-		if strings.Contains(m[3], "on the rig") {
-			continue // a rig's own sudoers
+		if strings.Contains(m[3], "on the rig") || m[2] == "{unit}" {
+			continue // a rig's own sudoers; deploy's commands are checked against its own drop-in (deploy/render_test.go)
 		}
 		n++
 		if cmd := "/usr/bin/systemctl " + m[1] + " " + m[2]; !strings.Contains(string(sudoers), cmd+",") && !strings.Contains(string(sudoers), cmd+"\n") {

@@ -42,7 +42,9 @@ func newMonerodFarm(t *testing.T) *monerodFarm {
 	cfg.P2Pool.Wallet = testWallet
 	cfg.Monerod.DataDir = "/var/lib/monero"
 	cfg.Monerod.RPCPort, cfg.Monerod.ZMQPort, cfg.Monerod.P2PPort = freePort(t), freePort(t), freePort(t)
-	cfg.Monerod.Args = []string{"--regtest", "--offline", "--fixed-difficulty", "1", "--p2p-bind-ip", "127.0.0.1", "--log-level", "0"}
+	// Its own ZMQ RPC port: the default (18082) is another test's monerod's too.
+	cfg.Monerod.Args = []string{"--regtest", "--offline", "--fixed-difficulty", "1", "--p2p-bind-ip", "127.0.0.1", "--log-level", "0",
+		"--zmq-rpc-bind-port", strconv.Itoa(freePort(t))}
 	f.cfg = cfg
 	f.release(t, "v0.18.9.1", bin)
 	t.Cleanup(func() { f.stop(t) })
@@ -153,7 +155,8 @@ func TestMonerodLifecycle(t *testing.T) {
 
 	// An upgrade whose monerod exits at once: health fails, rolled back, the old one runs.
 	f.release(t, "v0.18.9.2", []byte("#!/bin/sh\necho 'cannot start' >&2\nexit 1\n"))
-	f.cfg.HealthWait = 4 * time.Second
+	// Long enough for the old monerod to come back under a loaded CI machine after the rollback.
+	f.cfg.HealthWait = 20 * time.Second
 	d = deployer(t, f.cfg, ev)
 	before := planJSON(t, d)
 	err = d.Apply(ctx, Options{}, Monerod)

@@ -41,7 +41,7 @@ func (c Config) Targets() []restart.TargetConfig {
 		out = append(out, cmds(restart.TargetConfig{Name: P2Pool, Kind: restart.KindP2Pool,
 			Health: restart.HealthConfig{DataAPI: c.DataAPI()}}, "p2pool.service", v.P2Pool.Exec))
 	}
-	out = append(out, cmds(restart.TargetConfig{Name: DB4E, Kind: restart.KindDB4E}, "db4e.service", "db4e --headless"))
+	out = append(out, cmds(restart.TargetConfig{Name: DB4E, Kind: restart.KindDB4E}, "db4e.service", "/usr/local/bin/db4e --headless"))
 	for _, r := range c.Xmrig.Rigs {
 		d, err := runner.ParseDest(r.Host, "root")
 		host := r.Host

@@ -121,7 +121,7 @@ func RunSetup(opts Options, s Setup) (saved bool, err error) {
 // openSetup shows the form over the dashboard (key S).
 func (a *App) openSetup() {
 	if a.opts.Setup == nil {
-		a.say("setup is not available here")
+		a.say("setup is not available in the demo: run db4e setup")
 		return
 	}
 	s := *a.opts.Setup

@@ -13,9 +13,13 @@ while [ $# -gt 0 ]; do
 done
 log="$dir/p2pool.log"
 now() { date -u '+%Y-%m-%d %H:%M:%S.0000'; }
-mkdir -p "$api/pool"
+mkdir -p "$api/pool" "$api/local"
 echo '{"pool_list":["pplns"],"pool_statistics":{"hashRate":0,"miners":0,"totalHashes":0}}' > "$api/pool/stats"
+echo '{"hashrate_15m":0,"hashrate_1h":0,"hashrate_24h":0,"total_hashes":0,"shares_found":0,"shares_failed":0,"average_effort":0,"current_effort":0,"connections":0,"incoming_connections":0,"workers":[]}' > "$api/local/stratum"
 echo "$(now) P2Pool v4.18 (STAND-IN) wallet $wallet" >> "$log"
+# P2Pool rewrites its data-api files as it runs; db4e counts old ones as P2Pool down.
+( while sleep 10; do touch "$api/pool/stats" "$api/local/stratum"; done ) & refresher=$!
+trap 'kill $refresher; exit 0' TERM INT
 while read -r cmd rest; do
   case "$cmd" in
     status)
@@ -29,3 +33,4 @@ while read -r cmd rest; do
     *) echo "$(now) ConsoleCommands Unknown command $cmd" >> "$log" ;;
   esac
 done
+kill $refresher

@@ -24,7 +24,7 @@ func Start(t *testing.T, login string) string {
 	bin := testtool.Need(t, "monero", "monerod")
 	dir := t.TempDir()
 	rpc, p2p := freePort(t), freePort(t)
-	args := []string{"--regtest", "--offline", "--non-interactive", "--no-igd", "--fixed-difficulty", "1",
+	args := []string{"--regtest", "--offline", "--non-interactive", "--no-igd", "--no-zmq", "--fixed-difficulty", "1",
 		"--data-dir", filepath.Join(dir, "data"), "--log-file", filepath.Join(dir, "monerod.log"), "--log-level", "0",
 		"--rpc-bind-ip", "127.0.0.1", "--rpc-bind-port", strconv.Itoa(rpc),
 		"--p2p-bind-ip", "127.0.0.1", "--p2p-bind-port", strconv.Itoa(p2p)}
