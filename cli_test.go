@@ -32,6 +32,7 @@ func TestCommandLine(t *testing.T) {
 		{"-h", []string{"-h"}, 0, "usage:", "", false},
 		{"help", []string{"help"}, 0, "db4e export jsonseq", "", false},
 		{"help command", []string{"help", "report"}, 0, "-days int", "", false},
+		{"help for a command with forms", []string{"help", "deploy"}, 0, "db4e deploy rollback COMPONENT", "", false},
 		{"command -h", []string{"report", "-h"}, 0, "daily totals", "", false},
 		{"export -h", []string{"export", "-h"}, 0, "db4e export csv", "", false},
 		{"--version", []string{"--version"}, 0, "db4e ", "", false},

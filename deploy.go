@@ -18,10 +18,13 @@ import (
 var errNotConfirmed = errors.New("not applied: nothing was changed (--yes applies without asking)")
 
 func cmdDeploy(ctx context.Context, e *env, args []string) error {
+	args = formFirst(args)
 	if len(args) == 0 {
 		return usageError{errors.New("deploy: want plan, apply or rollback (see db4e help deploy)")}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		return e.parse(e.flags("deploy"), args, 0, 0)
 	case "plan":
 		return deployPlan(ctx, e, args[1:])
 	case "apply":

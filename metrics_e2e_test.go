@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,15 +16,6 @@ import (
 	"github.com/db4e/db4e/api"
 	"github.com/db4e/db4e/internal/testtool"
 )
-
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // serviceOnFixture starts a service following a log that holds the fixture, with extra
 // configuration lines.
@@ -51,7 +41,7 @@ func serviceOnFixture(t *testing.T, extra string) {
 func TestPrometheusScrapesTheService(t *testing.T) {
 	prom, promtool := testtool.Need(t, "prometheus", "prometheus"), testtool.Need(t, "prometheus", "promtool")
 	dir := t.TempDir() // Prometheus's
-	mport := freePort(t)
+	mport := testtool.FreePort(t)
 	serviceOnFixture(t, fmt.Sprintf("metrics_listen: 127.0.0.1:%d\n", mport)) // the old name still works
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 	var body []byte
@@ -74,7 +64,7 @@ func TestPrometheusScrapesTheService(t *testing.T) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 
-	pport := freePort(t)
+	pport := testtool.FreePort(t)
 	promCfg := filepath.Join(dir, "prometheus.yml")
 	os.WriteFile(promCfg, []byte(fmt.Sprintf(`global:
   scrape_interval: 1s
@@ -124,7 +114,7 @@ func promValue(url string) string {
 
 // http_listen serves the page, its data and /metrics on one port; a bare port is on loopback.
 func TestServiceServesThePage(t *testing.T) {
-	port := freePort(t)
+	port := testtool.FreePort(t)
 	serviceOnFixture(t, fmt.Sprintf("http_listen: \"%d\"\n", port))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var snap api.Snapshot

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,16 +65,6 @@ func archive(t *testing.T, dir, name string, files map[string][]byte) (string, s
 	}
 	sum := sha256.Sum256(data)
 	return p, hex.EncodeToString(sum[:])
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // testCommands start a unit's ExecStart line detached with a pid file under root, stop it by

@@ -41,10 +41,10 @@ func newMonerodFarm(t *testing.T) *monerodFarm {
 	cfg.HealthWait = 40 * time.Second
 	cfg.P2Pool.Wallet = testWallet
 	cfg.Monerod.DataDir = "/var/lib/monero"
-	cfg.Monerod.RPCPort, cfg.Monerod.ZMQPort, cfg.Monerod.P2PPort = freePort(t), freePort(t), freePort(t)
+	cfg.Monerod.RPCPort, cfg.Monerod.ZMQPort, cfg.Monerod.P2PPort = testtool.FreePort(t), testtool.FreePort(t), testtool.FreePort(t)
 	// Its own ZMQ RPC port: the default (18082) is another test's monerod's too.
 	cfg.Monerod.Args = []string{"--regtest", "--offline", "--fixed-difficulty", "1", "--p2p-bind-ip", "127.0.0.1", "--log-level", "0",
-		"--zmq-rpc-bind-port", strconv.Itoa(freePort(t))}
+		"--zmq-rpc-bind-port", strconv.Itoa(testtool.FreePort(t))}
 	f.cfg = cfg
 	f.release(t, "v0.18.9.1", bin)
 	t.Cleanup(func() { f.stop(t) })

@@ -116,7 +116,7 @@ func TestRigDeployOverSSH(t *testing.T) {
 	cfg.NodeAddress = "127.0.0.1"
 	rigRoot := home + "/root"
 	cfg.Xmrig.Root = rigRoot
-	cfg.Xmrig.HTTPPort = freePort(t)
+	cfg.Xmrig.HTTPPort = testtool.FreePort(t)
 	cfg.Xmrig.Token = "tok-0123456789abcdef"
 	cfg.Xmrig.HTTPHost = "127.0.0.1"
 	cfg.Xmrig.Args = []string{"--randomx-mode=light", "--threads=1"}
@@ -207,7 +207,7 @@ func TestUnreachableRig(t *testing.T) {
 	cfg.NodeAddress = "127.0.0.1"
 	cfg.Xmrig.Token = "tok-0123456789abcdef"
 	cfg.Xmrig.Release = Release{Release: "/nonexistent/xmrig-6.16.0-linux-static-x64.tar.gz", SHA256: strings.Repeat("ab", 32)}
-	cfg.Xmrig.Rigs = []Rig{{Name: "rig-gone", Host: fmt.Sprintf("root@127.0.0.1:%d", freePort(t))}}
+	cfg.Xmrig.Rigs = []Rig{{Name: "rig-gone", Host: fmt.Sprintf("root@127.0.0.1:%d", testtool.FreePort(t))}}
 	d := deployer(t, cfg, &events{})
 	d.SSH = runner.NewSSH(runner.SSHConfig{KnownHosts: []string{srv.KnownHosts}, KeyFiles: []string{srv.UserKey}, ConnectTimeout: 2 * time.Second})
 	_, err := d.Plan(context.Background())

@@ -4,7 +4,6 @@ package monerodtest
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,7 +22,7 @@ func Start(t *testing.T, login string) string {
 	t.Helper()
 	bin := testtool.Need(t, "monero", "monerod")
 	dir := t.TempDir()
-	rpc, p2p := freePort(t), freePort(t)
+	rpc, p2p := testtool.FreePort(t), testtool.FreePort(t)
 	args := []string{"--regtest", "--offline", "--non-interactive", "--no-igd", "--no-zmq", "--fixed-difficulty", "1",
 		"--data-dir", filepath.Join(dir, "data"), "--log-file", filepath.Join(dir, "monerod.log"), "--log-level", "0",
 		"--rpc-bind-ip", "127.0.0.1", "--rpc-bind-port", strconv.Itoa(rpc),
@@ -63,14 +62,4 @@ func Start(t *testing.T, login string) string {
 	}
 	t.Fatalf("monerod did not answer on %s within 60 s:\n%s", base, out.String())
 	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

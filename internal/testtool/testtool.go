@@ -5,6 +5,7 @@
 package testtool
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -49,4 +50,15 @@ func Xmrig(t testing.TB) string {
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// FreePort is a TCP port free on 127.0.0.1 at the moment of asking.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
