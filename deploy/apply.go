@@ -152,7 +152,11 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 		start := time.Now()
 		if err := d.applyGroup(ctx, g, bins[g.Component]); err != nil {
 			d.record(ctx, "deploy "+g.name(), summary(g), "failed, undone: "+err.Error(), time.Since(start))
-			return fmt.Errorf("%s: %w; its changes were undone%s", g.name(), err, d.appliedBefore(todo, g))
+			hint := ""
+			if errors.Is(err, fs.ErrPermission) && g.Host == "" {
+				hint = " (the node's files are root's: sudo db4e deploy apply)"
+			}
+			return fmt.Errorf("%s: %w; its changes were undone%s%s", g.name(), err, d.appliedBefore(todo, g), hint)
 		}
 		d.record(ctx, "deploy "+g.name(), summary(g), "ok", time.Since(start))
 		d.say("%s: %s", g.name(), summary(g))

@@ -57,7 +57,25 @@ func (s Setup) build(th theme) *setupView {
 		dd.SetListStyles(th.normal, th.selected).SetFocusedStyle(th.selected)
 	}
 	v.form, v.note = f, tview.NewTextView().SetDynamicColors(true).SetWrap(true)
-	v.note.SetText("Save writes the configuration and shows what db4e deploy apply would do; nothing is installed yet.")
+	const intro = "Save writes the configuration and shows what db4e deploy apply would do; nothing is installed yet."
+	v.note.SetText(intro)
+	// Said as it is typed: the wallet's network and kind, or what is wrong with it.
+	f.GetFormItem(0).(*tview.InputField).SetChangedFunc(func(text string) {
+		if v.saved {
+			return
+		}
+		text = strings.TrimSpace(text)
+		switch a, err := deploy.CheckWallet(text, s.Network); {
+		case text == "":
+			v.note.SetText(intro)
+		case err != nil && len(text) < 95:
+			v.note.SetText(fmt.Sprintf("Wallet: %d of 95 characters", len(text)))
+		case err != nil:
+			v.note.SetText(fmt.Sprintf("[%s::b]Wallet:[-::-] %s", th.bad, tview.Escape(err.Error())))
+		default:
+			v.note.SetText(fmt.Sprintf("[%s::b]Wallet:[-::-] a %s main address, checksum correct: P2Pool can pay it.", th.good, a.Network))
+		}
+	})
 	answers := func() deploy.Answers {
 		text := func(i int) string { return strings.TrimSpace(f.GetFormItem(i).(*tview.InputField).GetText()) }
 		_, sc := f.GetFormItem(1).(*tview.DropDown).GetCurrentOption()

@@ -51,6 +51,7 @@ func TestSetupForm(t *testing.T) {
 				h.key(tcell.KeyBackspace2)
 			}
 			h.typ(wallet)
+			h.waitFor("a mainnet main address, checksum correct")
 			for range 4 {
 				h.key(tcell.KeyTab)
 			}
