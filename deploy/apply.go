@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,79 @@ func (d *Deployer) fsFor(ctx context.Context, host string) (FS, error) {
 	return d.rigFS(ctx, r)
 }
 
+// incomplete marks a rollback point whose apply has not finished.
+const incomplete = "incomplete"
+
+// recoverInterrupted undoes what an apply cut short (kill -9, a power cut) left half done on
+// every selected component and host, so that the plan is made against what was there before.
+func (d *Deployer) recoverInterrupted(ctx context.Context, selected []string) error {
+	type place struct{ comp, host string }
+	var places []place
+	for _, c := range []string{Monerod, P2Pool, DB4E} {
+		if len(selected) == 0 || slices.Contains(selected, c) {
+			places = append(places, place{c, ""})
+		}
+	}
+	for _, r := range d.Cfg.Xmrig.Rigs {
+		if len(selected) == 0 || slices.Contains(selected, Xmrig) || slices.Contains(selected, r.Name) {
+			places = append(places, place{Xmrig, r.Name})
+		}
+	}
+	for _, p := range places {
+		f, err := d.fsFor(ctx, p.host)
+		if err != nil {
+			return err
+		}
+		undone, err := recoverOne(f, d.optOf(p.host, p.comp))
+		f.Close()
+		name := (group{Component: p.comp, Host: p.host}).name()
+		if err != nil {
+			return fmt.Errorf("%s: undoing an apply that was cut short: %w", name, err)
+		}
+		if undone {
+			d.say("%s: an apply was cut short here: undone first", name)
+			d.record(ctx, "deploy "+name, "undo an apply cut short", "ok", 0)
+		}
+	}
+	return nil
+}
+
+// recoverOne puts one component back as it was before an apply cut short, whatever step the
+// cut came at; undone tells whether there was one.
+func recoverOne(f FS, opt string) (undone bool, err error) {
+	rb, prev, next := opt+"/rollback", opt+"/rollback.prev", opt+"/rollback.new"
+	hasRB, _ := f.Exists(rb)
+	hasPrev, _ := f.Exists(prev)
+	if ok, _ := f.Exists(next); ok {
+		if err := f.RemoveAll(next); err != nil { // cut before anything changed
+			return false, err
+		}
+		undone = true
+	}
+	if hasRB {
+		if cut, _ := f.Exists(rb + "/" + incomplete); cut {
+			st, err := readState(f, opt)
+			if err != nil {
+				return false, err
+			}
+			if err := restore(f, opt, st); err != nil {
+				return false, err
+			}
+			if err := f.RemoveAll(rb); err != nil {
+				return false, err
+			}
+			hasRB, undone = false, true
+		}
+	}
+	switch {
+	case hasPrev && !hasRB:
+		err = f.Rename(prev, rb) // the rollback point of the apply before it
+	case hasPrev:
+		err = f.RemoveAll(prev) // cut after it was whole, before this was tidied
+	}
+	return undone, err
+}
+
 // Options are apply's and rollback's flags.
 type Options struct {
 	NoStart bool
@@ -108,6 +182,12 @@ type Options struct {
 // in the daily order, and started and health-checked unless NoStart. One that does not come
 // back healthy is rolled back by itself; Apply then stops and says so.
 func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) error {
+	if err := d.checkSelection(selected); err != nil {
+		return err
+	}
+	if err := d.recoverInterrupted(ctx, selected); err != nil {
+		return err
+	}
 	gs, err := d.groups(ctx, selected)
 	if err != nil {
 		return err
@@ -339,6 +419,11 @@ func (d *Deployer) applyGroup(ctx context.Context, g group, bin Binary) (err err
 	if err := f.WriteFile(newRB+"/state.json", js, 0o600); err != nil {
 		return err
 	}
+	// Removed once the apply of this component is whole: found at the next apply, it says this
+	// one was cut short (kill -9, power) and is undone first.
+	if err := f.WriteFile(newRB+"/"+incomplete, []byte("an apply was cut short here; the next apply undoes it first\n"), 0o600); err != nil {
+		return err
+	}
 	// The last apply's rollback point is kept aside until this one has succeeded: an apply
 	// that is undone leaves the one before it to roll back to.
 	prevRB := opt + "/rollback.prev"
@@ -356,8 +441,10 @@ func (d *Deployer) applyGroup(ctx context.Context, g group, bin Binary) (err err
 	}
 	defer func() {
 		if err == nil {
-			f.RemoveAll(prevRB)
-			return
+			if err = f.RemoveAll(opt + "/rollback/" + incomplete); err == nil {
+				f.RemoveAll(prevRB)
+				return
+			}
 		}
 		uerr := restore(f, opt, st)
 		if uerr == nil {
@@ -597,6 +684,16 @@ func (d *Deployer) rollback(ctx context.Context, comp, host string, opts Options
 		return err
 	}
 	opt := d.optOf(host, comp)
+	if undone, err := recoverOne(f, opt); err != nil || undone {
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: undoing an apply that was cut short: %w", g.name(), err)
+		}
+		// The last apply never finished: undoing it is the rollback.
+		d.record(ctx, "deploy "+g.name(), "undo an apply cut short", "ok", 0)
+		d.say("%s: the last apply was cut short; undone, back to what was there before it", g.name())
+		return nil
+	}
 	st, err := readState(f, opt)
 	if err != nil {
 		f.Close()
