@@ -114,6 +114,10 @@ type reading struct {
 	parser *Parser
 	lines  fileLines
 	done   bool // a compressed file, read to its end
+	// seen, for a live file that was empty when opened: the starts of the files there were
+	// then. A rotated file that appears with another start held lines this file received and
+	// lost (copytruncate) before a byte of it was read: they are read from there first.
+	seen map[string]bool
 }
 
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
@@ -317,6 +321,12 @@ func (f *Follower) step() error {
 		if f.cur == nil && !f.pickNext() {
 			break
 		}
+		if lf := f.missedCopy(); lf != nil {
+			f.Log.Info("P2Pool log emptied and rotated before it was read: reading its copy first", "path", lf.path)
+			if f.open(lf, 0) {
+				continue
+			}
+		}
 		// Truncation is looked for before reading: read after it, the offset would point into
 		// the new content, and the copy would be read from the wrong place.
 		if f.curState() == stateTruncated {
@@ -385,6 +395,32 @@ func (f *Follower) curState() curState {
 		}
 	}
 	return stateLive
+}
+
+// startOf identifies a file's content by its first bytes, whatever its name or compression.
+func startOf(lf *logFile) string { return headHash(lf.head[:min(len(lf.head), headLen)]) }
+
+// missedCopy is, while the live file opened empty has given nothing yet, a rotated file that
+// appeared since with a start not seen before: what P2Pool wrote to the live file and logrotate
+// copied and truncated away before the follower read it (two rotations within its lag).
+func (f *Follower) missedCopy() *logFile {
+	c := f.cur
+	if c == nil || c.seen == nil || c.mark.Offset > 0 {
+		return nil
+	}
+	if st, err := c.fd.Stat(); err != nil || st.Size() == 0 {
+		return nil // nothing to read yet: whatever was missed is still there when something is
+	}
+	files, err := f.set.files()
+	if err != nil {
+		return nil
+	}
+	for _, lf := range files {
+		if !lf.live && !lf.empty() && !c.seen[startOf(lf)] {
+			return lf
+		}
+	}
+	return nil
 }
 
 // truncated handles the live file emptied in place: logrotate's copytruncate copied it first,
@@ -575,6 +611,22 @@ func (f *Follower) open(lf *logFile, offset int64) bool {
 	if offset > 0 {
 		c.mark.HeadLen = int(min(int64(headLen), offset, int64(len(lf.head))))
 		c.mark.Head = headHash(lf.head[:c.mark.HeadLen])
+	} else if !lf.compressed {
+		// What the file holds now, before a line of it is read: should it be emptied and
+		// rewritten before the first read (copytruncate twice while the follower lagged), its
+		// start no longer matches, the truncation is seen, and this content is read from its
+		// copy instead of being skipped.
+		head := make([]byte, headLen)
+		if n, _ := fd.ReadAt(head, 0); n > 0 {
+			c.mark.HeadLen, c.mark.Head = n, headHash(head[:n])
+		} else if lf.live {
+			c.seen = map[string]bool{}
+			if files, err := f.set.files(); err == nil {
+				for _, o := range files {
+					c.seen[startOf(o)] = true
+				}
+			}
+		}
 	}
 	f.cur = c
 	for key, w := range f.waiting { // being read: no longer waiting

@@ -73,6 +73,9 @@ type followRun struct {
 	done   chan error
 	once   sync.Once
 	err    error
+	// stored is closed when the follower has stored its first batch: it has the live file open.
+	stored     chan struct{}
+	storedOnce sync.Once
 }
 
 // startFollower runs a follower until stop, or until the test ends: one left running would
@@ -82,7 +85,8 @@ func startFollower(t *testing.T, s *store.Store, path string, poll bool) *follow
 	cfg.Poll = poll
 	f := &Follower{Path: path, Store: s, Cfg: cfg, Log: testLogger(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &followRun{f: f, cancel: cancel, done: make(chan error, 1)}
+	r := &followRun{f: f, cancel: cancel, done: make(chan error, 1), stored: make(chan struct{})}
+	f.Applied = func(store.Applied) { r.storedOnce.Do(func() { close(r.stored) }) }
 	go func() { r.done <- f.Run(ctx) }()
 	t.Cleanup(func() { r.halt() })
 	return r

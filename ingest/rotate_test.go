@@ -283,6 +283,13 @@ func TestRotationWhileCatchingUp(t *testing.T) {
 	s := openStore(t)
 	w.write(30000)
 	r := startFollower(t, s, path, false)
+	// A follower's first start reads the live log only (older files are import's): it has
+	// opened this one once it has stored a batch of it, still far from its end.
+	select {
+	case <-r.stored:
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing stored in 10 s")
+	}
 	for range 2 {
 		logrotate(t, path, "create\nrotate 100\ncompress\ndelaycompress")
 		w.reopen()
