@@ -623,7 +623,9 @@ func (f *Follower) open(lf *logFile, offset int64) bool {
 			c.seen = map[string]bool{}
 			if files, err := f.set.files(); err == nil {
 				for _, o := range files {
-					c.seen[startOf(o)] = true
+					if !o.live { // what the live file holds by now is what is not to be skipped
+						c.seen[startOf(o)] = true
+					}
 				}
 			}
 		}
