@@ -96,8 +96,8 @@ func xmrigRelease(t *testing.T, dir, version string, program []byte) Release {
 
 // A rig deployed for real: the xmrig archive checked on the node, copied over SFTP to a real
 // sshd on 127.0.0.1 as a second user, configured and started there; db4e's own xmrig
-// collector then reads its HTTP API with the rendered token, and xmrig mines to the pool and
-// worker name it was given.
+// collector then reads its HTTP API with the rendered token, and xmrig logs in to the pool it
+// was given with its rig's name as the worker (it runs without a CPU backend: no hashing).
 func TestRigDeployOverSSH(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	bin, err := os.ReadFile(testtool.Xmrig(t))
