@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -307,21 +309,69 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// unreadableChild names the log a child of TestFollowUnreadableLog follows as another user.
+const unreadableChild = "DB4E_TEST_UNREADABLE_LOG"
+
 // A log the service may not read stops it with a message that names the file and the reason
-// (systemd then retries it, and the journal says why).
+// (systemd then retries it, and the journal says why). Root reads any file: as root the
+// follower runs in a child of this test binary as uid 65534 (nobody).
 func TestFollowUnreadableLog(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads any file")
+	if path := os.Getenv(unreadableChild); path != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // a log it may read: followed until then
+		defer cancel()
+		err := (&Follower{Path: path, Store: openStore(t), Cfg: DefaultConfig()}).Run(ctx)
+		fmt.Printf("RESULT: %v\n", err)
+		return
 	}
 	w := newWriter(t)
-	path := w.path
 	w.write(50)
-	os.Chmod(path, 0o000)
-	f := &Follower{Path: path, Store: openStore(t), Cfg: DefaultConfig()}
-	err := f.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "permission denied") {
-		t.Fatalf("%v", err)
+	check := func(err string) {
+		t.Helper()
+		if !strings.Contains(err, "p2pool.log") || !strings.Contains(err, "permission denied") {
+			t.Fatalf("%s", err)
+		}
 	}
+	if os.Geteuid() != 0 {
+		os.Chmod(w.path, 0o000)
+		err := (&Follower{Path: w.path, Store: openStore(t), Cfg: DefaultConfig()}).Run(context.Background())
+		if err == nil {
+			t.Fatal("followed a log it may not read")
+		}
+		check(err.Error())
+		return
+	}
+	// Not t.TempDir(): its parent is 0700, and the child must reach the directory.
+	dir, err := os.MkdirTemp("", "db4e-unreadable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	log, _ := os.ReadFile(w.path)
+	path := filepath.Join(dir, "p2pool.log")
+	if err := os.WriteFile(path, log, 0o600); err != nil { // root's, and only root's
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(os.Args[0]) // the test binary, where nobody may run it
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(dir, "ingest.test")
+	os.WriteFile(self, bin, 0o755)
+	cmd := exec.Command(self, "-test.run=^TestFollowUnreadableLog$")
+	cmd.Env = append(os.Environ(), unreadableChild+"="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.CombinedOutput()
+	line := ""
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "RESULT: ") {
+			line = l
+		}
+	}
+	if line == "" || line == "RESULT: <nil>" {
+		t.Fatalf("the follower run as nobody did not stop on the unreadable log:\n%s", out)
+	}
+	check(line)
 }
 
 // A log whose directory does not exist yet is said so, by name, not blamed on inotify; the log
