@@ -22,8 +22,13 @@ import (
 	"time"
 )
 
-// maxArchive bounds a download and an unpacked binary: monero's archive is ~70 MB.
-const maxArchive = 1 << 30
+// maxArchive bounds a download, maxProgram the program unpacked from it: Monero's archive is
+// about 70 MB and its monerod under 100 MB; anything far larger is not a release, and both are
+// held in memory while they are checked.
+const (
+	maxArchive = 512 << 20
+	maxProgram = 256 << 20
+)
 
 // Binary is a program taken from a verified archive, ready to install.
 type Binary struct {
@@ -37,6 +42,9 @@ type Binary struct {
 // fetch reads a release file: a local path, or an http(s) URL.
 func fetch(ctx context.Context, src string) ([]byte, error) {
 	if !strings.Contains(src, "://") {
+		if fi, err := os.Stat(src); err == nil && fi.Size() > maxArchive {
+			return nil, fmt.Errorf("%s: %d MB, larger than any release (%d MB at most)", src, fi.Size()>>20, maxArchive>>20)
+		}
 		b, err := os.ReadFile(src)
 		if err != nil {
 			return nil, err
@@ -199,6 +207,9 @@ func extract(data []byte, name, program string) ([]byte, error) {
 		}
 		for _, f := range zr.File {
 			if path.Base(f.Name) == program && f.Mode().IsRegular() {
+				if f.UncompressedSize64 > maxProgram {
+					return nil, fmt.Errorf("%s unpacks to more than %d MB: not a release's program", program, maxProgram>>20)
+				}
 				rc, err := f.Open()
 				if err != nil {
 					return nil, err
@@ -233,6 +244,9 @@ func extract(data []byte, name, program string) ([]byte, error) {
 			return nil, fmt.Errorf("the archive is damaged or truncated: %w", err)
 		}
 		if path.Base(h.Name) == program && h.Typeflag == tar.TypeReg {
+			if h.Size > maxProgram { // said before a byte of it is unpacked
+				return nil, fmt.Errorf("%s unpacks to %d MB, more than %d MB: not a release's program", program, h.Size>>20, maxProgram>>20)
+			}
 			b, err := readAllMax(tr, program)
 			if err != nil {
 				return nil, fmt.Errorf("the archive is damaged or truncated: %w", err)
@@ -243,12 +257,12 @@ func extract(data []byte, name, program string) ([]byte, error) {
 }
 
 func readAllMax(r io.Reader, program string) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxArchive+1))
+	b, err := io.ReadAll(io.LimitReader(r, maxProgram+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxArchive {
-		return nil, fmt.Errorf("%s is larger than %d MB", program, maxArchive>>20)
+	if len(b) > maxProgram {
+		return nil, fmt.Errorf("%s unpacks to more than %d MB: not a release's program", program, maxProgram>>20)
 	}
 	return b, nil
 }

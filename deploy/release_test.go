@@ -1,7 +1,13 @@
 package deploy
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,3 +103,27 @@ func TestSignedHashes(t *testing.T) {
 		}
 	}
 }
+
+// An archive whose program would unpack to more than any release's is refused from its header,
+// before it is unpacked into memory (a decompression bomb: 300 MB of zeros in 300 KB).
+func TestHugeProgramRefused(t *testing.T) {
+	var b bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	tw := tar.NewWriter(gz)
+	const size = 300 << 20
+	tw.WriteHeader(&tar.Header{Name: "xmrig-6.24.0/xmrig", Mode: 0o755, Size: size, Typeflag: tar.TypeReg})
+	io.CopyN(tw, zeros{}, size)
+	tw.Close()
+	gz.Close()
+	p := filepath.Join(t.TempDir(), "xmrig-6.24.0-linux-static-x64.tar.gz")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	sum := sha256.Sum256(b.Bytes())
+	_, err := Load(context.Background(), Xmrig, "xmrig", Release{Release: p, SHA256: hex.EncodeToString(sum[:])})
+	if err == nil || !strings.Contains(err.Error(), "unpacks to 300 MB") {
+		t.Fatalf("%v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
