@@ -226,8 +226,26 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 			}
 		}
 	}
+	// All of the apply or none of it: each component keeps its marker until every component is
+	// written and the hosts have reloaded their units; a failure before then undoes them all.
 	reload := map[string]bool{}
 	var started []group
+	undoAll := func(cause error) error {
+		var failed []string
+		for i := len(started) - 1; i >= 0; i-- {
+			g := started[i]
+			if err := d.undo(ctx, g); err != nil {
+				failed = append(failed, fmt.Sprintf("%s: %v", g.name(), err))
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("%w; undoing the apply failed too: %s", cause, strings.Join(failed, "; "))
+		}
+		if len(started) > 0 {
+			return fmt.Errorf("%w; every change of this apply was undone", cause)
+		}
+		return cause
+	}
 	for _, g := range todo {
 		start := time.Now()
 		if err := d.applyGroup(ctx, g, bins[g.Component]); err != nil {
@@ -236,7 +254,7 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 			if errors.Is(err, fs.ErrPermission) && g.Host == "" {
 				hint = " (the node's files are root's: sudo db4e deploy apply)"
 			}
-			return fmt.Errorf("%s: %w; its changes were undone%s%s", g.name(), err, d.appliedBefore(todo, g), hint)
+			return undoAll(fmt.Errorf("%s: %w%s", g.name(), err, hint))
 		}
 		d.record(ctx, "deploy "+g.name(), summary(g), "ok", time.Since(start))
 		d.say("%s: %s", g.name(), summary(g))
@@ -249,7 +267,16 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 	}
 	for host := range reload {
 		if err := d.reload(ctx, host); err != nil {
+			err = undoAll(err)
+			for h := range reload {
+				d.reload(ctx, h) // the units as they were
+			}
 			return err
+		}
+	}
+	for _, g := range started {
+		if err := d.finish(ctx, g); err != nil {
+			return fmt.Errorf("%s: %w", g.name(), err)
 		}
 	}
 	if opts.NoStart {
@@ -272,19 +299,6 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 	return nil
 }
 
-func (d *Deployer) appliedBefore(todo []group, failed group) string {
-	var done []string
-	for _, g := range todo {
-		if g.name() == failed.name() {
-			break
-		}
-		done = append(done, g.name())
-	}
-	if len(done) == 0 {
-		return ""
-	}
-	return " (applied before it: " + strings.Join(done, ", ") + ")"
-}
 
 func changed(g group, it Item) bool {
 	for _, c := range g.Changes {
@@ -441,10 +455,7 @@ func (d *Deployer) applyGroup(ctx context.Context, g group, bin Binary) (err err
 	}
 	defer func() {
 		if err == nil {
-			if err = f.RemoveAll(opt + "/rollback/" + incomplete); err == nil {
-				f.RemoveAll(prevRB)
-				return
-			}
+			return // whole; the marker goes once the whole apply is (finish)
 		}
 		uerr := restore(f, opt, st)
 		if uerr == nil {
@@ -504,6 +515,35 @@ func hasBinaryChange(g group) bool {
 		}
 	}
 	return false
+}
+
+// finish makes an applied component's rollback point an ordinary one: the marker goes, and the
+// point of the apply before it.
+func (d *Deployer) finish(ctx context.Context, g group) error {
+	f, err := d.fsFor(ctx, g.Host)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	opt := d.optOf(g.Host, g.Component)
+	if err := f.RemoveAll(opt + "/rollback/" + incomplete); err != nil {
+		return err
+	}
+	return f.RemoveAll(opt + "/rollback.prev")
+}
+
+// undo puts an applied, not yet finished component back as it was before this apply.
+func (d *Deployer) undo(ctx context.Context, g group) error {
+	f, err := d.fsFor(ctx, g.Host)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = recoverOne(f, d.optOf(g.Host, g.Component))
+	if err == nil {
+		d.record(ctx, "deploy "+g.name(), "undo: the apply did not finish", "ok", 0)
+	}
+	return err
 }
 
 // restore puts back the files and the version a rollback state names.

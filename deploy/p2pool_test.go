@@ -67,3 +67,32 @@ func TestP2PoolStartFIFOStop(t *testing.T) {
 		t.Errorf("the stop is not recorded:\n%s", ev.lines())
 	}
 }
+
+// A reload that fails after the files are written undoes the whole apply: nothing half-done
+// (the units on disk and the units systemd knows would disagree).
+func TestFailedReloadUndoesTheApply(t *testing.T) {
+	standIn, _ := os.ReadFile("testdata/p2pool-stand-in.sh")
+	cfg := DefaultConfig()
+	cfg.Root = t.TempDir()
+	cfg.P2Pool.Wallet = testWallet
+	p, sum := archive(t, t.TempDir(), "p2pool-v4.18-linux-x64.tar.gz", map[string][]byte{"p2pool-v4.18-linux-x64/p2pool": standIn})
+	cfg.P2Pool.Release = Release{Release: p, SHA256: sum}
+	cfg.Commands = withRestart(testCommands(cfg.Root))
+	cfg.Commands.Reload = "echo 'Failed to reload daemon: Access denied' >&2; exit 3"
+	ev := &events{}
+	d := deployer(t, cfg, ev)
+	before := planJSON(t, d)
+	err := d.Apply(context.Background(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "Access denied") || !strings.Contains(err.Error(), "every change of this apply was undone") {
+		t.Fatalf("apply: %v", err)
+	}
+	if after := planJSON(t, d); after != before {
+		t.Fatalf("plan after a failed reload:\n%s\n%s", before, after)
+	}
+	if _, err := os.Lstat(Opt(cfg.Root, P2Pool) + "/current"); err == nil {
+		t.Fatal("current left in place")
+	}
+	if !strings.Contains(ev.lines(), "deploy p2pool | undo: the apply did not finish | ok") {
+		t.Errorf("events:\n%s", ev.lines())
+	}
+}
