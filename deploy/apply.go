@@ -299,7 +299,6 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 	return nil
 }
 
-
 func changed(g group, it Item) bool {
 	for _, c := range g.Changes {
 		if c.Path == it.Path {
