@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/google/renameio/v2"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Answers are what `db4e setup` asks a new miner: what they know, each with a default.
