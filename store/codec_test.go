@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -120,5 +121,23 @@ func TestEventsOfEitherEncoding(t *testing.T) {
 	}
 	if r, err := s.Check(context.Background()); err != nil || len(r.Problems) > 0 {
 		t.Fatalf("check: %+v %v", r, err)
+	}
+}
+
+// Every field of model.Event is set in one of codecEvents, so that TestEventCodecRoundTrips
+// covers it: a field added to the event and not to the codec fails one test or the other.
+func TestCodecEventsSetEveryField(t *testing.T) {
+	typ := reflect.TypeFor[model.Event]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		set := false
+		for _, e := range codecEvents() {
+			if !reflect.ValueOf(e).Field(i).IsZero() {
+				set = true
+			}
+		}
+		if !set {
+			t.Errorf("model.Event.%s is set in no event of codecEvents: add it there, and to the codec (a new tag)", f.Name)
+		}
 	}
 }
