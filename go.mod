@@ -48,6 +48,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/google/flatbuffers => ./third_party/flatbuffers
-
 replace github.com/dgraph-io/badger/v4 => ./third_party/badger

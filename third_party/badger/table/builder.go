@@ -524,7 +524,10 @@ func (b *Builder) compressData(data []byte) ([]byte, error) {
 }
 
 func (b *Builder) buildIndex(bloom []byte) ([]byte, uint32) {
-	builder := fbs.NewBuilder(3 << 20)
+	// db4e patch: flatbuffers' buffer starts at 64 KB and doubles as the index grows, instead
+	// of 3 MB for every table whatever its size (a 512 KB table's index is ~22 KB; Go zeroes
+	// each 3 MB buffer, and a compaction writes up to 8 tables at once). See README.md.
+	builder := fbs.NewBuilder(64 << 10)
 
 	boList, dataSize := b.writeBlockOffsets(builder)
 	// Write block offset vector the the idxBuilder.
