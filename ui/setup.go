@@ -53,6 +53,11 @@ func (s Setup) build(th theme) *setupView {
 		AddCheckbox("Pruned chain (~95 GB, not ~230 GB)", a.Prune, nil).
 		AddInputField("Rigs (user@host, space-separated)", a.Rigs, 0, nil, nil).
 		AddInputField("This node's address, for the rigs", a.NodeAddress, 0, nil, nil)
+	// The form redraws its fields with colours only: an empty field shows where to type by a
+	// placeholder, dim, which tells it apart with colours and without.
+	hint := th.normal.Dim(true)
+	f.GetFormItem(0).(*tview.InputField).SetPlaceholder("paste the wallet's main address").SetPlaceholderStyle(hint)
+	f.GetFormItem(4).(*tview.InputField).SetPlaceholder("e.g. root@10.0.0.21 root@10.0.0.22:2222, or none").SetPlaceholderStyle(hint)
 	if dd, ok := f.GetFormItem(1).(*tview.DropDown); ok {
 		dd.SetListStyles(th.normal, th.selected).SetFocusedStyle(th.selected)
 	}
