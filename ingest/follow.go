@@ -397,6 +397,22 @@ func (f *Follower) curState() curState {
 	return stateLive
 }
 
+// copyAttempts and copyRetry bound the wait for logrotate to finish the copy of a truncated log.
+const (
+	copyAttempts = 40
+	copyRetry    = 50 * time.Millisecond
+)
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
 // startOf identifies a file's content by its first bytes, whatever its name or compression.
 func startOf(lf *logFile) string { return headHash(lf.head[:min(len(lf.head), headLen)]) }
 
@@ -427,17 +443,32 @@ func (f *Follower) missedCopy() *logFile {
 // so what was not read yet is read from the copy; without a copy it is lost, and said so.
 func (f *Follower) truncated() {
 	old := f.cur.mark
-	files, err := f.set.files()
-	if err != nil {
-		f.problem(err)
-	}
-	for _, lf := range files {
-		if lf.live || (lf.dev == old.Dev && lf.ino == old.Ino) || !lf.holds(old) {
-			continue
+	// logrotate may be in the middle of it: compressing the copy (p2pool.log.1 is removed once
+	// p2pool.log.1.gz is whole). The plain copy is taken first, a copy gone before it could be
+	// opened is looked for again, and a truncation with no copy at all is given a moment.
+	for attempt := 0; attempt < copyAttempts; attempt++ {
+		if attempt > 0 {
+			time.Sleep(copyRetry)
 		}
-		f.Log.Info("P2Pool log truncated (copytruncate): reading the rest from the copy", "path", lf.path, "offset", old.Offset)
-		if f.open(lf, old.Offset) {
-			return
+		files, err := f.set.files()
+		if err != nil {
+			f.problem(err)
+		}
+		var copies []*logFile
+		for _, lf := range files {
+			if !lf.live && (lf.dev != old.Dev || lf.ino != old.Ino) && lf.holds(old) {
+				copies = append(copies, lf)
+			}
+		}
+		slices.SortStableFunc(copies, func(a, b *logFile) int { return boolCmp(a.compressed, b.compressed) })
+		for _, lf := range copies {
+			if f.open(lf, old.Offset) {
+				f.Log.Info("P2Pool log truncated (copytruncate): reading the rest from the copy", "path", lf.path, "offset", old.Offset)
+				return
+			}
+		}
+		if len(copies) == 0 && attempt >= 2 {
+			break // no copy made (a plain truncation), not one being made
 		}
 	}
 	if old.Offset > 0 {
@@ -446,6 +477,8 @@ func (f *Follower) truncated() {
 	}
 	c := f.cur
 	c.mark = fileMark{Path: f.Path, Dev: old.Dev, Ino: old.Ino}
+	// The file's start as listed is the old content's: the new content's is read from it.
+	c.lf = &logFile{path: c.lf.path, dev: c.lf.dev, ino: c.lf.ino, live: c.lf.live}
 	c.first, c.lines = time.Time{}, fileLines{}
 	c.parser = NewParser(f.Cfg.Location(), f.Path)
 }
