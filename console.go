@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/api"
-	"github.com/db4e/db4e/config"
 	"github.com/db4e/db4e/deploy"
 	"github.com/db4e/db4e/ops"
 	"github.com/db4e/db4e/restart"
@@ -93,14 +92,7 @@ func runEmbedded(ctx context.Context, e *env, l *ops.Local) error {
 func uiOptions(e *env) ui.Options {
 	var setup *ui.Setup
 	if !e.demo {
-		path := e.cfgPath
-		if path == "" {
-			path = e.cfg.Path
-		}
-		if path == "" {
-			path = config.WritePath()
-		}
-		s := setupFor(e, path)
+		s := setupFor(e, e.setupPath())
 		setup = &s
 	}
 	return ui.Options{

@@ -141,24 +141,11 @@ func deployRollback(ctx context.Context, e *env, args []string) error {
 	name := fs.Arg(0)
 	return withConsole(ctx, e, func(c api.Console) error {
 		d := newDeployer(e, c, "cli")
-		comp, hosts := name, []string{""}
-		switch name {
-		case deploy.Monerod, deploy.P2Pool, deploy.DB4E:
-		case deploy.Xmrig:
-			hosts = nil
-			for _, r := range e.cfg.Deploy.Xmrig.Rigs {
-				hosts = append(hosts, r.Name)
-			}
-		default:
-			comp, hosts = deploy.Xmrig, []string{name}
+		text, err := d.RollbackPlan(ctx, name)
+		if err != nil {
+			return fmt.Errorf("deploy rollback: %w", err)
 		}
-		for _, h := range hosts {
-			text, err := d.RollbackPlan(ctx, comp, h)
-			if err != nil {
-				return fmt.Errorf("deploy rollback: %w", err)
-			}
-			fmt.Fprint(e.stdout, text)
-		}
+		fmt.Fprint(e.stdout, text)
 		if !*yes && !e.confirm("Roll back?") {
 			return errNotConfirmed
 		}

@@ -29,13 +29,7 @@ func cmdSetup(ctx context.Context, e *env, args []string) error {
 		}
 		e.cfg = config.Default()
 	}
-	path := e.cfgPath
-	if path == "" {
-		path = e.cfg.Path
-	}
-	if path == "" {
-		path = config.WritePath()
-	}
+	path := e.setupPath()
 	ans := deploy.DefaultAnswers(e.cfg.Deploy)
 	for p, v := range map[*string]string{&ans.Wallet: *wallet, &ans.Sidechain: *sidechain, &ans.ChainDir: *chain, &ans.Rigs: *rigs, &ans.NodeAddress: *node} {
 		if v != "" {
@@ -72,6 +66,18 @@ func cmdSetup(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n%s", path, planText)
 	return nil
+}
+
+// setupPath is the file setup writes: --config, else the file the configuration came from,
+// else where a new one goes.
+func (e *env) setupPath() string {
+	switch {
+	case e.cfgPath != "":
+		return e.cfgPath
+	case e.cfg.Path != "":
+		return e.cfg.Path
+	}
+	return config.WritePath()
 }
 
 // setupFor is the form's work: write the answers into the deploy section of path, then read

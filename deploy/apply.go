@@ -259,7 +259,7 @@ func (d *Deployer) Apply(ctx context.Context, opts Options, selected ...string) 
 		d.record(ctx, "deploy "+g.name(), summary(g), "ok", time.Since(start))
 		d.say("%s: %s", g.name(), summary(g))
 		for _, c := range g.Changes {
-			if c.Kind == "unit" || strings.Contains(c.Path, "/sysusers.d/") || strings.Contains(c.Path, "/tmpfiles.d/") {
+			if needsReload(c.Path) {
 				reload[g.Host] = true
 			}
 		}
@@ -573,6 +573,12 @@ func restore(f FS, opt string, st rollbackState) error {
 	return errors.Join(errs...)
 }
 
+// needsReload tells a file the host must be told of once written: a unit, a sysusers.d or a
+// tmpfiles.d file (for apply and rollback alike).
+func needsReload(p string) bool {
+	return strings.Contains(p, "/systemd/system/") || strings.Contains(p, "/sysusers.d/") || strings.Contains(p, "/tmpfiles.d/")
+}
+
 // reload runs the reload command on a host after its units changed.
 func (d *Deployer) reload(ctx context.Context, host string) error {
 	cmd := d.Cfg.Commands.Reload
@@ -646,20 +652,9 @@ func (d *Deployer) stop(ctx context.Context, g group) error {
 // Rollback puts a component (on every rig, for xmrig; or one rig by name) back to the version
 // and files it had before the last apply, and starts it unless NoStart.
 func (d *Deployer) Rollback(ctx context.Context, opts Options, name string) error {
-	if err := d.checkSelection([]string{name}); err != nil {
+	comp, hosts, err := d.rollbackPlaces(name)
+	if err != nil {
 		return err
-	}
-	var hosts []string
-	comp := name
-	switch {
-	case name == Xmrig:
-		for _, r := range d.Cfg.Xmrig.Rigs {
-			hosts = append(hosts, r.Name)
-		}
-	case name == Monerod || name == P2Pool || name == DB4E:
-		hosts = []string{""}
-	default:
-		comp, hosts = Xmrig, []string{name}
 	}
 	for _, h := range hosts {
 		if err := d.rollback(ctx, comp, h, opts); err != nil {
@@ -669,29 +664,60 @@ func (d *Deployer) Rollback(ctx context.Context, opts Options, name string) erro
 	return nil
 }
 
-// RollbackPlan says what Rollback would do, and changes nothing.
-func (d *Deployer) RollbackPlan(ctx context.Context, comp, host string) (string, error) {
-	f, err := d.fsFor(ctx, host)
+// rollbackPlaces is what a rollback of name acts on: a node component, every rig for xmrig,
+// or one rig by its name.
+func (d *Deployer) rollbackPlaces(name string) (comp string, hosts []string, err error) {
+	if err := d.checkSelection([]string{name}); err != nil {
+		return "", nil, err
+	}
+	switch name {
+	case Xmrig:
+		for _, r := range d.Cfg.Xmrig.Rigs {
+			hosts = append(hosts, r.Name)
+		}
+		return Xmrig, hosts, nil
+	case Monerod, P2Pool, DB4E:
+		return name, []string{""}, nil
+	}
+	return Xmrig, []string{name}, nil
+}
+
+// RollbackPlan says what Rollback of name would do, and changes nothing.
+func (d *Deployer) RollbackPlan(ctx context.Context, name string) (string, error) {
+	comp, hosts, err := d.rollbackPlaces(name)
 	if err != nil {
 		return "", err
+	}
+	var b strings.Builder
+	for _, host := range hosts {
+		if err := d.rollbackPlanOf(ctx, &b, comp, host); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+func (d *Deployer) rollbackPlanOf(ctx context.Context, b *strings.Builder, comp, host string) error {
+	f, err := d.fsFor(ctx, host)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	st, err := readState(f, d.optOf(host, comp))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", (group{Component: comp, Host: host}).name(), err)
+		return fmt.Errorf("%s: %w", (group{Component: comp, Host: host}).name(), err)
 	}
-	var b strings.Builder
 	if st.VersionBefore != st.VersionAfter {
-		fmt.Fprintf(&b, "%s %s: %s -> %s\n", hostName(host), comp, st.VersionAfter, orNone(st.VersionBefore))
+		fmt.Fprintf(b, "%s %s: %s -> %s\n", hostName(host), comp, st.VersionAfter, orNone(st.VersionBefore))
 	}
 	for _, sf := range st.Files {
 		if sf.Existed {
-			fmt.Fprintf(&b, "%s %s: restore %s as it was before %s\n", hostName(host), comp, sf.Path, st.Time.Local().Format("2006-01-02 15:04"))
+			fmt.Fprintf(b, "%s %s: restore %s as it was before %s\n", hostName(host), comp, sf.Path, st.Time.Local().Format("2006-01-02 15:04"))
 		} else {
-			fmt.Fprintf(&b, "%s %s: remove %s (created by that apply)\n", hostName(host), comp, sf.Path)
+			fmt.Fprintf(b, "%s %s: remove %s (created by that apply)\n", hostName(host), comp, sf.Path)
 		}
 	}
-	return b.String(), nil
+	return nil
 }
 
 func orNone(s string) string {
@@ -752,13 +778,7 @@ func (d *Deployer) rollback(ctx context.Context, comp, host string, opts Options
 	}
 	d.record(ctx, "deploy "+g.name(), what, "ok", time.Since(start))
 	d.say("%s: %s", g.name(), what)
-	unitsChanged := false
-	for _, sf := range st.Files {
-		if strings.Contains(sf.Path, "/systemd/") || strings.Contains(sf.Path, "/sysusers.d/") || strings.Contains(sf.Path, "/tmpfiles.d/") {
-			unitsChanged = true
-		}
-	}
-	if unitsChanged {
+	if slices.ContainsFunc(st.Files, func(sf savedFile) bool { return needsReload(sf.Path) }) {
 		if err := d.reload(ctx, host); err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -43,13 +42,8 @@ func (c Config) Targets() []restart.TargetConfig {
 	}
 	out = append(out, cmds(restart.TargetConfig{Name: DB4E, Kind: restart.KindDB4E}, "db4e.service", "/usr/local/bin/db4e --headless"))
 	for _, r := range c.Xmrig.Rigs {
-		d, err := runner.ParseDest(r.Host, "root")
-		host := r.Host
-		if err == nil {
-			host = d.Host
-		}
 		out = append(out, cmds(restart.TargetConfig{Name: r.Name, Kind: restart.KindMiner, Host: r.Host,
-			Health: restart.HealthConfig{URL: "http://" + net.JoinHostPort(host, strconv.Itoa(c.Xmrig.HTTPPort)), Token: c.Xmrig.Token}},
+			Health: restart.HealthConfig{URL: c.rigAPI(r), Token: c.Xmrig.Token}},
 			"xmrig.service", v.Xmrig.Exec))
 	}
 	return out
@@ -59,11 +53,16 @@ func (c Config) Targets() []restart.TargetConfig {
 func (c Config) XmrigAPIs() [][3]string {
 	var out [][3]string
 	for _, r := range c.Xmrig.Rigs {
-		host := r.Host
-		if d, err := runner.ParseDest(r.Host, "root"); err == nil {
-			host = d.Host
-		}
-		out = append(out, [3]string{r.Name, fmt.Sprintf("http://%s", net.JoinHostPort(host, strconv.Itoa(c.Xmrig.HTTPPort))), c.Xmrig.Token})
+		out = append(out, [3]string{r.Name, c.rigAPI(r), c.Xmrig.Token})
 	}
 	return out
+}
+
+// rigAPI is a rig's xmrig HTTP API as db4e reaches it: the rig's host, the configured port.
+func (c Config) rigAPI(r Rig) string {
+	host := r.Host
+	if d, err := runner.ParseDest(r.Host, "root"); err == nil {
+		host = d.Host
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(c.Xmrig.HTTPPort))
 }

@@ -64,8 +64,8 @@ func (t Target) Command(action string) string {
 	return t.Restart
 }
 
-// ing is the action's progress word: restarting, starting, stopping.
-func ing(action string) string {
+// Ing is the action's progress word: restarting, starting, stopping.
+func Ing(action string) string {
 	switch action {
 	case Start:
 		return "starting"
@@ -75,8 +75,8 @@ func ing(action string) string {
 	return "restarting"
 }
 
-// past is the action done: restarted, started, stopped.
-func past(action string) string {
+// Past is the action done: restarted, started, stopped.
+func Past(action string) string {
 	if action == Stop {
 		return "stopped"
 	}
@@ -122,7 +122,7 @@ func (r *Restarter) Run(ctx context.Context, targets []Target) error {
 		}
 		if err := r.parallel(ctx, targets[i:j]); err != nil {
 			if rest := len(targets) - j; rest > 0 {
-				return fmt.Errorf("%w; stopped, %d target(s) after it not %s", err, rest, past(r.action()))
+				return fmt.Errorf("%w; stopped, %d target(s) after it not %s", err, rest, Past(r.action()))
 			}
 			return err
 		}
@@ -184,7 +184,7 @@ func (r *Restarter) One(ctx context.Context, t Target) error {
 		r.progress(t, "failed", err.Error())
 		return err
 	}
-	r.progress(t, ing(act), fmt.Sprintf("%s: %s", t.where(), command))
+	r.progress(t, Ing(act), fmt.Sprintf("%s: %s", t.where(), command))
 	var err error
 	if t.Local {
 		_, err = runner.Run(ctx, runner.Command{Shell: command, Timeout: t.Timeout})
@@ -244,9 +244,9 @@ func DoneAction(action string, targets []Target) string {
 	}
 	switch {
 	case unchecked == 0:
-		return fmt.Sprintf("%d target(s) %s and healthy", len(targets), past(action))
+		return fmt.Sprintf("%d target(s) %s and healthy", len(targets), Past(action))
 	case unchecked == len(targets):
-		return fmt.Sprintf("%d target(s) %s; no health check configured", len(targets), past(action))
+		return fmt.Sprintf("%d target(s) %s; no health check configured", len(targets), Past(action))
 	}
-	return fmt.Sprintf("%d target(s) %s: %d healthy, %d with no health check configured", len(targets), past(action), len(targets)-unchecked, unchecked)
+	return fmt.Sprintf("%d target(s) %s: %d healthy, %d with no health check configured", len(targets), Past(action), len(targets)-unchecked, unchecked)
 }

@@ -181,7 +181,7 @@ func (a *App) confirmAction(action, what string, targets []restart.Target) {
 // runAction runs in the background; each step is posted to the progress dialog.
 func (a *App) runAction(action, what string, targets []restart.Target) {
 	a.dialog.Clear()
-	a.dialog.SetTitle(" " + title(ingOf(action)) + " " + tview.Escape(what) + " ")
+	a.dialog.SetTitle(" " + title(restart.Ing(action)) + " " + tview.Escape(what) + " ")
 	a.busy = true
 	a.pages.ShowPage("progress")
 	a.app.SetFocus(a.dialog)
@@ -210,16 +210,6 @@ func (a *App) runAction(action, what string, targets []restart.Target) {
 		})
 		a.requestRefresh()
 	}()
-}
-
-func ingOf(action string) string {
-	switch action {
-	case restart.Start:
-		return "starting"
-	case restart.Stop:
-		return "stopping"
-	}
-	return "restarting"
 }
 
 func (a *App) confirmBackup() {
