@@ -23,6 +23,9 @@ const (
 	KindAction  = "action"
 	KindMiner   = "miner"
 	KindAlert   = "alert"
+	// KindPayout is what db4e found when it checked a payment against the chain or the wallet
+	// (payout.go): the payment event stays P2Pool's claim, these say what became of it.
+	KindPayout = "payout"
 )
 
 // Event is one fact in the append-only log. Only the fields of its kind are set.
@@ -53,6 +56,10 @@ type Event struct {
 	Command    string `json:"command,omitempty"`
 	Result     string `json:"result,omitempty"`
 	DurationMS int64  `json:"duration_ms,omitempty"`
+
+	// payout (with Height, State, Piconero and Result): the id of the main-chain block at
+	// Height when it was checked, hex.
+	BlockID string `json:"block_id,omitempty"`
 
 	// alert (with Target, State and Result)
 	Rule string `json:"rule,omitempty"`
@@ -117,6 +124,9 @@ func (p Piconero) Add(q Piconero) Piconero {
 	}
 	return Piconero{r}
 }
+
+// Sub returns p-q; it may be negative, for a difference only (a view's old share taken out).
+func (p Piconero) Sub(q Piconero) Piconero { return Piconero{new(big.Int).Sub(p.int(), q.int())} }
 
 // Cmp compares like big.Int.Cmp.
 func (p Piconero) Cmp(q Piconero) int { return p.int().Cmp(q.int()) }

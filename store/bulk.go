@@ -44,14 +44,14 @@ const bulkMarker = "db4e-bulk-load"
 // maxHeld bounds the samples and bad records a bulk load keeps in memory.
 const maxHeld = 100_000
 
-// startBulk begins a bulk load if the store holds nothing yet but its meta key.
+// startBulk begins a bulk load if the store holds nothing yet but its meta keys.
 func (s *Store) startBulk() error {
 	fresh := true
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			if string(it.Item().Key()) != keyMeta {
+			if k := string(it.Item().Key()); k != keyMeta && k != keyViews {
 				fresh = false
 				break
 			}
@@ -218,6 +218,9 @@ func (s *Store) endBulk() error {
 		return err
 	}
 	if err := s.writeSamples(w, bl.held.Samples); err != nil {
+		return err
+	}
+	if err := w.set([]byte(keyViews), []byte(viewsVersion)); err != nil {
 		return err
 	}
 	if err := w.set([]byte(keyMeta), []byte(zoneID(s.loc))); err != nil {

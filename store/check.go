@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 	admitted := map[string]bool{}
 	storedDays := map[string]DayTotals{}
 	storedHosts := map[string]HostTotals{}
+	storedPayouts := map[uint64]model.Payout{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
 		defer it.Close()
@@ -67,6 +69,12 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 				if host != OtherHost {
 					admitted[host] = true
 				}
+			case bytes.HasPrefix(k, []byte(prefixPayout)) && len(k) == len(prefixPayout)+8:
+				var p model.Payout
+				if err := json.Unmarshal(v, &p); err != nil {
+					r.Add("payout view %x: does not decode: %v", k, err)
+				}
+				storedPayouts[binary.BigEndian.Uint64(k[len(prefixPayout):])] = p
 			case bytes.HasPrefix(k, []byte(prefixSeries)):
 				if err := checkSample(k, v); err != nil {
 					r.Add("time series %q: %v", k, err)
@@ -85,7 +93,7 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 	}
 
 	// What a rebuild would make, with the same hosts given rows.
-	days, hosts, n, err := s.viewsOf(ctx, func(host string) string {
+	v, err := s.viewsOf(ctx, func(host string) string {
 		if admitted[host] {
 			return host
 		}
@@ -94,7 +102,8 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 	if err != nil {
 		return r, fmt.Errorf("check %s: read the event log: %w", s.dir, err)
 	}
-	r.Events = n
+	days, hosts := v.days, v.hosts
+	r.Events = v.events
 	r.Days, r.Hosts = len(storedDays), len(storedHosts)
 	for date, want := range days {
 		got, ok := storedDays[date]
@@ -121,13 +130,30 @@ func (s *Store) Check(ctx context.Context) (model.CheckReport, error) {
 			r.Add("host %s: a view, but no share in the log", host)
 		}
 	}
+	for height, want := range v.payouts {
+		if got, ok := storedPayouts[height]; !ok || !samePayout(got, *want) {
+			r.Add("payout at height %d: the view says %s %s XMR, the log %s %s XMR", height, got.State, got.Piconero.XMR(), want.State, want.Piconero.XMR())
+		}
+	}
+	for height := range storedPayouts {
+		if v.payouts[height] == nil {
+			r.Add("payout at height %d: a view, but no payment or check in the log", height)
+		}
+	}
 	r.Incomplete = s.Incomplete()
 	return r, nil
 }
 
 func sameDay(a, b DayTotals) bool {
 	return a.Shares == b.Shares && a.Blocks == b.Blocks && a.Payments == b.Payments &&
-		a.Piconero.Cmp(b.Piconero) == 0 && maps.Equal(a.SharesByHost, b.SharesByHost) && maps.Equal(a.Kinds, b.Kinds)
+		a.Piconero.Cmp(b.Piconero) == 0 && a.Confirmed.Cmp(b.Confirmed) == 0 && a.Unlocked.Cmp(b.Unlocked) == 0 &&
+		a.Orphaned.Cmp(b.Orphaned) == 0 && maps.Equal(a.SharesByHost, b.SharesByHost) && maps.Equal(a.Kinds, b.Kinds)
+}
+
+func samePayout(a, b model.Payout) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
 }
 
 // checkSample says what is wrong with a time-series key and its value, if anything.

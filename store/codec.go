@@ -39,6 +39,7 @@ const (
 	tagMAC
 	tagState
 	tagFields
+	tagBlockID
 )
 
 // appendEvent appends e's value (everything but its time and id, which are its key) to b.
@@ -70,6 +71,7 @@ func appendEvent(b []byte, e *model.Event) []byte {
 	b = appendString(b, tagRule, e.Rule)
 	b = appendString(b, tagMAC, e.MAC)
 	b = appendString(b, tagState, e.State)
+	b = appendString(b, tagBlockID, e.BlockID)
 	if len(e.Fields) > 0 {
 		b = append(b, tagFields)
 		b = binary.AppendUvarint(b, uint64(len(e.Fields)))
@@ -162,6 +164,8 @@ func decodeEvent(k, v []byte, e *model.Event) error {
 			e.MAC, v, err = readString(v)
 		case tagState:
 			e.State, v, err = readString(v)
+		case tagBlockID:
+			e.BlockID, v, err = readString(v)
 		case tagFields:
 			var s string
 			if s, v, err = readString(v); err == nil {

@@ -25,6 +25,8 @@ func codecEvents() []model.Event {
 		{Time: at(6), Kind: model.KindMiner, ID: "00000000000000a6", Host: "rig-04", MAC: "aa:bb:cc:dd:ee:ff", State: "up"},
 		{Time: at(7), Kind: "hashrate", ID: "00000000000000a7", Fields: json.RawMessage(`{"ts":1530662402.523,"type":"hashrate","miner":"dmg-323","ths":10.93}`)},
 		{Time: at(8), Kind: model.KindAction, ID: "00000000000000a8", DurationMS: -5},
+		{Time: at(9), Kind: model.KindPayout, ID: "00000000000000a9", Height: 3350002, State: model.PayoutConfirmed,
+			BlockID: "66f8d6b4fb847756f4b1e5097b63fe24b6e75e79ec2d9d4017b16172ee2cadac", Result: "10 confirmations"},
 	}
 }
 

@@ -36,7 +36,9 @@ const (
 	prefixSeries     = "t/" // t/<YYYYMMDD>/<series>\x00<unix ns BE>[c] -> float64 bits, or a chunk (chunk.go)
 	prefixLatest     = "l/" // l/<series>                -> latest model.Sample JSON
 	prefixHost       = "h/" // h/<host>                  -> HostTotals JSON
+	prefixPayout     = "y/" // y/<height BE>             -> model.Payout JSON (payouts.go)
 	keyMeta          = "m/meta"
+	keyViews         = "m/views" // viewsVersion: which views the store keeps
 	keySkipped       = "m/skipped"
 	keyRebuilding    = "m/rebuilding"
 )
@@ -348,20 +350,29 @@ func (s *Store) Sync() error {
 	return s.db.Sync()
 }
 
+// viewsVersion names the views a store keeps; a store whose views an earlier db4e made (without
+// the payouts view: "") has them rebuilt at open.
+const viewsVersion = "2"
+
 // checkMeta rebuilds the views when they were cut in another time zone than the one configured
-// (one that cuts other days: zone.go): the log is the truth, so a changed zone only costs a
-// rebuild.
+// (one that cuts other days: zone.go), or made by an earlier db4e that kept fewer: the log is
+// the truth, so either only costs a rebuild.
 func (s *Store) checkMeta() error {
-	var zone string
+	var zone, views string
 	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get([]byte(keyMeta))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		for k, v := range map[string]*string{keyMeta: &zone, keyViews: &views} {
+			it, err := txn.Get([]byte(k))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := it.Value(func(b []byte) error { *v = string(b); return nil }); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		return it.Value(func(v []byte) error { zone = string(v); return nil })
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read store meta: %w", err)
@@ -373,7 +384,7 @@ func (s *Store) checkMeta() error {
 		return nil
 	})
 	if s.readOnly {
-		if pending || (zone != "" && !sameDays(zone, s.loc)) {
+		if pending || (zone != "" && (!sameDays(zone, s.loc) || views != viewsVersion)) {
 			s.log.Warn("the views need a rebuild, which needs free space: they may be out of date until then")
 		}
 		return nil
@@ -388,19 +399,28 @@ func (s *Store) checkMeta() error {
 		}
 	}
 	id := zoneID(s.loc)
-	if zone == id {
+	if zone == id && views == viewsVersion {
 		return nil
 	}
-	if zone != "" && !sameDays(zone, s.loc) {
+	switch {
+	case zone != "" && !sameDays(zone, s.loc):
 		was, _, _ := splitZoneID(zone)
 		s.log.Warn("views were cut in another time zone; rebuilding", "was", was, "now", s.loc.String())
 		if _, err := s.Rebuild(context.Background()); err != nil {
 			return err
 		}
+	case zone != "" && views != viewsVersion:
+		s.log.Warn("views of an earlier db4e (no payouts view); rebuilding them from the log, once")
+		if _, err := s.Rebuild(context.Background()); err != nil {
+			return err
+		}
 	}
-	return s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(keyMeta), []byte(id))
-	})
+	return s.db.Update(func(txn *badger.Txn) error { return setMeta(txn, id) })
+}
+
+// setMeta records the zone the views are cut in and which views they are.
+func setMeta(txn *badger.Txn, zone string) error {
+	return errors.Join(txn.Set([]byte(keyMeta), []byte(zone)), txn.Set([]byte(keyViews), []byte(viewsVersion)))
 }
 
 type badgerLogger struct{ log *slog.Logger }

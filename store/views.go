@@ -20,6 +20,11 @@ type DayTotals struct {
 	Blocks       uint64            `json:"blocks"`
 	Payments     uint64            `json:"payments"`
 	Piconero     model.Piconero    `json:"piconero"`
+	// Of the day's payouts (by their claim's day): what the node has confirmed (unlocked
+	// included), unlocked, and found orphaned (payouts.go). Piconero is what P2Pool claimed.
+	Confirmed model.Piconero `json:"confirmed,omitzero"`
+	Unlocked  model.Piconero `json:"unlocked,omitzero"`
+	Orphaned  model.Piconero `json:"orphaned,omitzero"`
 	// Kinds counts every event of the day by kind, imported kinds included.
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 }
@@ -276,7 +281,7 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	admitted := map[string]bool{}
 	var old [][]byte
 	err := s.db.View(func(txn *badger.Txn) error {
-		for _, prefix := range []string{prefixDay, prefixHost} {
+		for _, prefix := range []string{prefixDay, prefixHost, prefixPayout} {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 			for it.Rewind(); it.Valid(); it.Next() {
 				k := it.Item().KeyCopy(nil)
@@ -302,7 +307,8 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 		admitted[host] = true
 		return host
 	}
-	days, hosts, n, err := s.viewsOf(ctx, row)
+	v, err := s.viewsOf(ctx, row)
+	days, hosts, n := v.days, v.hosts, v.events
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: read log: %w", err)
 	}
@@ -325,6 +331,12 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("rebuild: write host: %w", err)
 		}
 	}
+	for height, p := range v.payouts {
+		b, _ := json.Marshal(p)
+		if err := wb.Set(payoutKey(height), b); err != nil {
+			return 0, fmt.Errorf("rebuild: write payout: %w", err)
+		}
+	}
 	if err := wb.Delete([]byte(keyRebuilding)); err != nil {
 		return 0, err
 	}
@@ -338,33 +350,50 @@ func (s *Store) Rebuild(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// viewsOf computes the day and host views of the whole event log; row names the row a share's
-// host is counted under.
-func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (map[string]*DayTotals, map[string]*HostTotals, int, error) {
-	days := map[string]*DayTotals{}
-	hosts := map[string]*HostTotals{}
-	n := 0
+// views are every view of the whole event log, as a rebuild makes them.
+type views struct {
+	days    map[string]*DayTotals
+	hosts   map[string]*HostTotals
+	payouts map[uint64]*model.Payout
+	events  int
+}
+
+// viewsOf computes the views of the whole event log; row names the row a share's host is
+// counted under.
+func (s *Store) viewsOf(ctx context.Context, row func(host string) string) (views, error) {
+	v := views{days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}, payouts: map[uint64]*model.Payout{}}
 	cutter := dayCutter{loc: s.loc}
-	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
-		n++
-		date := cutter.date(e.Time)
-		d := days[date]
+	day := func(date string) (*DayTotals, error) {
+		d := v.days[date]
 		if d == nil {
 			d = &DayTotals{Date: date}
-			days[date] = d
+			v.days[date] = d
 		}
+		return d, nil
+	}
+	err := s.Events(ctx, time.Time{}, time.Time{}, func(e *model.Event) error {
+		v.events++
+		d, _ := day(cutter.date(e.Time))
 		r := e.Host
 		if e.Kind == model.KindShare && e.Host != "" {
 			r = row(e.Host)
-			h := hosts[r]
+			h := v.hosts[r]
 			if h == nil {
 				h = &HostTotals{Host: r}
-				hosts[r] = h
+				v.hosts[r] = h
 			}
 			h.add(e)
 		}
 		d.add(e, r)
+		if isPayoutEvent(e) {
+			p := v.payouts[e.Height]
+			if p == nil {
+				p = &model.Payout{}
+				v.payouts[e.Height] = p
+			}
+			return movePayout(p, e, &cutter, day)
+		}
 		return nil
 	})
-	return days, hosts, n, err
+	return v, err
 }

@@ -182,6 +182,7 @@ type txnWriter struct {
 	count    int64
 	days     map[string]*DayTotals
 	hosts    map[string]*HostTotals
+	payouts  map[uint64]*model.Payout
 	admitted int    // new hosts given a row in this transaction
 	skipped  uint64 // new bad records in it, added to the counter at commit
 	newest   []byte // the greatest event key in it
@@ -213,13 +214,14 @@ func (s *Store) newTxnWriter() *txnWriter { return s.writerOn(s.db.NewTransactio
 
 // writerOn is a writer on txn; nil for one that only sums views until it is given one.
 func (s *Store) writerOn(txn *badger.Txn) *txnWriter {
-	return &txnWriter{s: s, txn: txn, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{}, cutter: dayCutter{loc: s.loc}}
+	return &txnWriter{s: s, txn: txn, days: map[string]*DayTotals{}, hosts: map[string]*HostTotals{},
+		payouts: map[uint64]*model.Payout{}, cutter: dayCutter{loc: s.loc}}
 }
 
 // set writes k=v, first committing what is pending when it would make the transaction too big.
 func (w *txnWriter) set(k, v []byte) error {
 	n := int64(len(k) + len(v) + 32)
-	if (w.size+n+w.viewsSize() > w.s.db.MaxBatchSize()/2 || w.count+2+int64(len(w.days)+len(w.hosts)) > w.s.db.MaxBatchCount()/2) && w.count > 0 {
+	if (w.size+n+w.viewsSize() > w.s.db.MaxBatchSize()/2 || w.count+2+int64(len(w.days)+len(w.hosts)+len(w.payouts)) > w.s.db.MaxBatchCount()/2) && w.count > 0 {
 		if err := w.commit(); err != nil {
 			return err
 		}
@@ -234,7 +236,7 @@ func (w *txnWriter) set(k, v []byte) error {
 }
 
 func (w *txnWriter) viewsSize() int64 {
-	n := int64(160 * len(w.hosts))
+	n := int64(160*len(w.hosts) + 400*len(w.payouts))
 	for _, d := range w.days {
 		n += 200 + 40*int64(len(d.SharesByHost)+len(d.Kinds))
 	}
@@ -250,6 +252,11 @@ func (w *txnWriter) commit() error {
 	}
 	for _, h := range w.hosts {
 		if err := setJSON(w.txn, []byte(prefixHost+h.Host), h); err != nil {
+			return err
+		}
+	}
+	for height, p := range w.payouts {
+		if err := setJSON(w.txn, payoutKey(height), p); err != nil {
 			return err
 		}
 	}
@@ -272,6 +279,7 @@ func (w *txnWriter) commit() error {
 	w.admitted, w.skipped, w.size, w.count = 0, 0, 0, 0
 	clear(w.days)
 	clear(w.hosts)
+	clear(w.payouts)
 	return nil
 }
 
@@ -294,6 +302,9 @@ func (w *txnWriter) addToViews(e *model.Event) error {
 		h.add(e)
 	}
 	d.add(e, host)
+	if isPayoutEvent(e) {
+		return w.addPayout(e)
+	}
 	return nil
 }
 
