@@ -96,35 +96,43 @@ func (c MonerodConfig) Validate() error {
 			p.Add(fmt.Errorf("rpc: %s", model.Redact(err.Error())))
 		}
 	}
-	switch {
-	case c.Login != "" && c.LoginFile != "":
-		p.Add(fmt.Errorf("login_file: give login or login_file, not both"))
-	case c.Login != "" && !strings.Contains(c.Login, ":"):
-		p.Add(fmt.Errorf("login: want user:password, as monerod's --rpc-login"))
-	case c.LoginFile != "":
-		if _, _, err := c.login(); err != nil {
-			p.Add(fmt.Errorf("login_file: %w", err))
-		}
-	}
+	p.Add(CheckLogin(c.Login, c.LoginFile, c.RPC))
 	return p.Err()
 }
 
-// login is the user and password monerod wants: from login, login_file, or the RPC URL's
-// user:password@ (kept out of every message).
-func (c MonerodConfig) login() (user, password string, err error) {
-	s := c.Login
-	if c.LoginFile != "" {
-		b, err := os.ReadFile(c.LoginFile)
+// CheckLogin names what is wrong with an RPC's login and login_file keys (monerod's,
+// monero-wallet-rpc's), relative to the section.
+func CheckLogin(login, loginFile, rpc string) error {
+	switch {
+	case login != "" && loginFile != "":
+		return fmt.Errorf("login_file: give login or login_file, not both")
+	case login != "" && !strings.Contains(login, ":"):
+		return fmt.Errorf("login: want user:password, as the program's --rpc-login")
+	case loginFile != "":
+		if _, _, err := ReadLogin(login, loginFile, rpc); err != nil {
+			return fmt.Errorf("login_file: %w", err)
+		}
+	}
+	return nil
+}
+
+// ReadLogin is the user and password an RPC wants: from login, login_file (read each time, so a
+// changed password needs no restart), or the RPC URL's user:password@ (kept out of every
+// message).
+func ReadLogin(login, loginFile, rpc string) (user, password string, err error) {
+	s := login
+	if loginFile != "" {
+		b, err := os.ReadFile(loginFile)
 		if err != nil {
 			return "", "", err
 		}
 		s = strings.TrimSpace(string(b))
 		if !strings.Contains(s, ":") {
-			return "", "", fmt.Errorf("%s: want user:password on one line, as monerod's --rpc-login", c.LoginFile)
+			return "", "", fmt.Errorf("%s: want user:password on one line, as the program's --rpc-login", loginFile)
 		}
 	}
 	if s == "" {
-		if u, err := url.Parse(c.RPC); err == nil && u.User != nil {
+		if u, err := url.Parse(rpc); err == nil && u.User != nil {
 			p, _ := u.User.Password()
 			return u.User.Username(), p, nil
 		}

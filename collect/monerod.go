@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/db4e/db4e/model"
-	"github.com/icholy/digest"
 )
 
 // NodeInfo is what monerod's get_info says.
@@ -87,9 +86,8 @@ func (n NodeInfo) Fit(offlineOK bool) (bool, string) {
 type Monerod struct {
 	Config MonerodConfig
 
-	mu     sync.Mutex
-	client *http.Client
-	login  string // the login client was made for
+	once sync.Once
+	rpc  *JSONRPC
 }
 
 // Name is monerod.
@@ -114,7 +112,7 @@ func (m *Monerod) Collect(ctx context.Context, now time.Time) (Result, error) {
 func (m *Monerod) Ask(ctx context.Context, now time.Time) (NodeInfo, []model.Sample, error) {
 	c, hasLogin, err := m.httpClient()
 	if err != nil {
-		return NodeInfo{}, nil, model.RedactErr(fmt.Errorf("monerod login: %w", err))
+		return NodeInfo{}, nil, err
 	}
 	info, samples, err := PollMonerod(ctx, c, m.Config.RPC, now)
 	var se *StatusError
@@ -128,20 +126,10 @@ func (m *Monerod) Ask(ctx context.Context, now time.Time) (NodeInfo, []model.Sam
 	return info, samples, model.RedactErr(err)
 }
 
-// httpClient answers monerod's Digest challenge when a login is configured; the client is kept
-// while the login stays the same, so the challenge is reused.
+// httpClient is the section's JSONRPC's: made once, it follows a changed login_file itself.
 func (m *Monerod) httpClient() (*http.Client, bool, error) {
-	user, password, err := m.Config.login()
-	if err != nil {
-		return nil, false, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if key := user + ":" + password; m.client == nil || key != m.login {
-		m.client, m.login = client(m.Config.Timeout), key
-		if user != "" {
-			m.client.Transport = &digest.Transport{Username: user, Password: password}
-		}
-	}
-	return m.client, user != "", nil
+	m.once.Do(func() {
+		m.rpc = &JSONRPC{Name: "monerod", URL: m.Config.RPC, Login: m.Config.Login, LoginFile: m.Config.LoginFile, Timeout: m.Config.Timeout}
+	})
+	return m.rpc.HTTPClient()
 }
