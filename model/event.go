@@ -98,6 +98,9 @@ func ParseXMR(s string) (Piconero, error) {
 	return Piconero{v}, nil
 }
 
+// PiconeroFromUint is an amount as an RPC gives it (monerod's and the wallet's uint64).
+func PiconeroFromUint(n uint64) Piconero { return Piconero{new(big.Int).SetUint64(n)} }
+
 // PiconeroFromInt is for tests and generators.
 func PiconeroFromInt(n int64) Piconero { return Piconero{big.NewInt(n)} }
 
