@@ -42,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"import", cmdImport, []usageLine{{"[--format p2pool|jsonseq] FILE...", "backfill (P2Pool logs oldest first); plain, gz, bz2, zst; '-' is stdin"}}},
 		{"report", cmdReport, []usageLine{{"[--json] [--days N] [--from D --to D]", "daily totals"}}},
+		{"payouts", cmdPayouts, []usageLine{{"[--json]", "each payout: claimed, confirmed, unlocked or orphaned; in the wallet?"}}},
 		{"export", cmdExport, []usageLine{{"csv [--legacy] DIR", "the daily-total CSV files"},
 			{"jsonseq [--from T --to T]", "the event log as RFC 7464 on stdout"},
 			{"site DIR", "the web page as a static site, with its data"}}},

@@ -31,6 +31,12 @@ const (
 	// RuleWatchdogGaveUp: the watchdog restarted a target as often as it may and its alert
 	// still fires.
 	RuleWatchdogGaveUp = "watchdog_gave_up"
+	// RulePayoutOrphaned: a payout P2Pool claimed left the chain (its block was replaced);
+	// it fires for After from the check that found it.
+	RulePayoutOrphaned = "payout_orphaned"
+	// RulePayoutMissing: the node confirmed a payout but the wallet (wallet_rpc) did not
+	// receive it; it holds until a later payout arrives in the wallet.
+	RulePayoutMissing = "payout_missing"
 )
 
 // Alert states, as recorded and as given to hooks.
@@ -108,6 +114,8 @@ type Rules struct {
 	RigSlow     RuleConfig `yaml:"rig_slow"`
 	RigRejected RuleConfig `yaml:"rig_rejected"`
 	GaveUp      RuleConfig `yaml:"watchdog_gave_up"`
+	Orphaned    RuleConfig `yaml:"payout_orphaned"`
+	Missing     RuleConfig `yaml:"payout_missing"`
 }
 
 // Map is the rules by name.
@@ -116,6 +124,7 @@ func (r Rules) Map() map[string]RuleConfig {
 		RuleMinerSilent: r.MinerSilent, RuleHashrateLow: r.HashrateLow, RuleNodeDown: r.NodeDown, RuleLogSilent: r.LogSilent, RuleLogUnread: r.LogUnread,
 		RuleNoShares: r.NoShares, RuleDiskLow: r.DiskLow, RuleCSVFailing: r.CSVFailing, RuleBlockFound: r.BlockFound, RulePayout: r.Payout,
 		RuleRigSlow: r.RigSlow, RuleRigRejected: r.RigRejected, RuleWatchdogGaveUp: r.GaveUp,
+		RulePayoutOrphaned: r.Orphaned, RulePayoutMissing: r.Missing,
 	}
 }
 
@@ -136,6 +145,8 @@ func Defaults() Config {
 			RigSlow:     RuleConfig{Enabled: true, Percent: 50, For: 5 * time.Minute, Clear: 5 * time.Minute},
 			RigRejected: RuleConfig{Enabled: true, Percent: 5, Floor: 20, For: 15 * time.Minute, Clear: 15 * time.Minute},
 			GaveUp:      RuleConfig{Enabled: true},
+			Orphaned:    RuleConfig{Enabled: true, After: 24 * time.Hour},
+			Missing:     RuleConfig{Enabled: true},
 		},
 		Watchdog: WatchdogConfig{MaxRestarts: 3, Window: time.Hour, Settle: 10 * time.Minute},
 	}
@@ -156,7 +167,7 @@ func (c Config) Validate() error {
 		p.Check(r.Percent > 100, "rules.%s.percent: want 0 to 100, got %g", name, r.Percent)
 		switch {
 		case r.Restart == "":
-		case name == RuleBlockFound || name == RulePayout || name == RuleWatchdogGaveUp:
+		case name == RuleBlockFound || name == RulePayout || name == RuleWatchdogGaveUp || name == RulePayoutOrphaned || name == RulePayoutMissing:
 			p.Check(true, "rules.%s.restart: only a rule about something that fails can restart it", name)
 		case !r.Enabled:
 			p.Check(true, "rules.%s.restart: the rule is not enabled, so nothing would restart %s", name, r.Restart)

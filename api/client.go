@@ -162,6 +162,11 @@ func (r *Remote) Miner(ctx context.Context, q MinerQuery) (MinerDetail, error) {
 }
 
 // Yield asks the db4e on the socket to hand over its store.
+// Payouts asks the service.
+func (r *Remote) Payouts(ctx context.Context) (Payouts, error) {
+	return call[none, Payouts](ctx, r, RoutePayouts, none{})
+}
+
 // Acknowledge asks the service.
 func (r *Remote) Acknowledge(ctx context.Context, rule string) error {
 	_, err := call[ackRequest, none](ctx, r, RouteAcknowledge, ackRequest{Rule: rule})

@@ -43,6 +43,8 @@ type Console interface {
 	// Acknowledge resolves an alert that waits for an operator's word (log_unread: part of the
 	// log was lost unread); ErrInvalid for any other rule.
 	Acknowledge(ctx context.Context, rule string) error
+	// Payouts lists every payout with what the node and the wallet say of it.
+	Payouts(ctx context.Context) (Payouts, error)
 	// Yield asks an embedded console to hand its store to a service that is starting: it
 	// stops following the log, closes the store and attaches to the service. Anything else
 	// (the service itself) answers ErrInvalid.
@@ -84,6 +86,8 @@ type Snapshot struct {
 	Components []Component `json:"components,omitempty"`
 	// Inventory is the miners known from DHCP leases.
 	Inventory []InventoryMiner `json:"inventory,omitempty"`
+	// PayoutCheck is how the checks of the payouts on the chain go (the header's "unchecked").
+	PayoutCheck PayoutCheck `json:"payout_check"`
 }
 
 // MinerRow is one line of the miners table.

@@ -36,14 +36,30 @@ type ReportDay struct {
 	SharesByHost map[string]uint64 `json:"shares_by_host"`
 	Blocks       uint64            `json:"blocks"`
 	Payments     uint64            `json:"payments"`
-	XMR          string            `json:"xmr"`
+	// XMR is what counts: the day's payouts monerod confirmed (unlocked ones included). Beside
+	// it, what P2Pool's log claimed, what is spendable, and what left the chain. Each payout is
+	// counted on the day P2Pool logged it.
+	XMR         string `json:"xmr"`
+	ClaimedXMR  string `json:"claimed_xmr"`
+	UnlockedXMR string `json:"unlocked_xmr"`
+	OrphanedXMR string `json:"orphaned_xmr"`
 	// Kinds counts the day's events of kinds other than share, block and payment (imported
 	// records, actions, miner changes).
 	Kinds map[string]uint64 `json:"kinds,omitempty"`
 
-	// Piconero is XMR as an exact integer, what sums and charts use. On the wire it is the XMR
-	// string (report --json's stable format), read back exactly by UnmarshalJSON.
+	// Piconero is XMR as an exact integer, what sums and charts use, and so are the others of
+	// their XMR strings. On the wire they are the strings (report --json's stable format), read
+	// back exactly by UnmarshalJSON.
 	Piconero model.Piconero `json:"-"`
+	Claimed  model.Piconero `json:"-"`
+	Unlocked model.Piconero `json:"-"`
+	Orphaned model.Piconero `json:"-"`
+}
+
+// SetMoney sets the day's amounts and their XMR strings.
+func (d *ReportDay) SetMoney(confirmed, claimed, unlocked, orphaned model.Piconero) {
+	d.Piconero, d.Claimed, d.Unlocked, d.Orphaned = confirmed, claimed, unlocked, orphaned
+	d.XMR, d.ClaimedXMR, d.UnlockedXMR, d.OrphanedXMR = confirmed.XMR(), claimed.XMR(), unlocked.XMR(), orphaned.XMR()
 }
 
 // UnmarshalJSON reads a day and its exact amount from the XMR string.
@@ -52,15 +68,20 @@ func (d *ReportDay) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
 		return err
 	}
-	if d.XMR == "" {
-		d.Piconero = model.Piconero{}
-		return nil
+	for _, m := range []struct {
+		s string
+		p *model.Piconero
+	}{{d.XMR, &d.Piconero}, {d.ClaimedXMR, &d.Claimed}, {d.UnlockedXMR, &d.Unlocked}, {d.OrphanedXMR, &d.Orphaned}} {
+		*m.p = model.Piconero{}
+		if m.s == "" {
+			continue
+		}
+		p, err := model.ParseXMR(m.s)
+		if err != nil {
+			return fmt.Errorf("day %s: %w", d.Date, err)
+		}
+		*m.p = p
 	}
-	p, err := model.ParseXMR(d.XMR)
-	if err != nil {
-		return fmt.Errorf("day %s: %w", d.Date, err)
-	}
-	d.Piconero = p
 	return nil
 }
 
@@ -101,19 +122,20 @@ func (q ReportQuery) Range(now time.Time, loc *time.Location) (from, to string) 
 // WriteText prints the report as a table an operator reads in a terminal.
 func (r Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "DATE\tSHARES\tBLOCKS\tPAYMENTS\tXMR\t\tSHARES BY HOST")
+	fmt.Fprintln(tw, "DATE\tSHARES\tBLOCKS\tPAYMENTS\tXMR\tCLAIMED\tUNLOCKED\tORPHANED\t\tSHARES BY HOST")
 	var shares, blocks, payments uint64
-	var xmr model.Piconero
+	var xmr, claimed, unlocked, orphaned model.Piconero
 	for _, d := range r.Days {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\t%s\n", d.Date, d.Shares, d.Blocks, d.Payments, d.XMR, byHost(d.SharesByHost))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\t%s\n", d.Date, d.Shares, d.Blocks, d.Payments,
+			d.Piconero.XMR(), d.Claimed.XMR(), d.Unlocked.XMR(), d.Orphaned.XMR(), byHost(d.SharesByHost))
 		shares, blocks, payments = shares+d.Shares, blocks+d.Blocks, payments+d.Payments
-		xmr = xmr.Add(d.Piconero)
+		xmr, claimed, unlocked, orphaned = xmr.Add(d.Piconero), claimed.Add(d.Claimed), unlocked.Add(d.Unlocked), orphaned.Add(d.Orphaned)
 	}
-	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%s\t\t\n", shares, blocks, payments, xmr.XMR())
+	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\t\n", shares, blocks, payments, xmr.XMR(), claimed.XMR(), unlocked.XMR(), orphaned.XMR())
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d day(s); %d bad record(s) skipped\n", len(r.Days), r.Skipped)
+	_, err := fmt.Fprintf(w, "%d day(s); %d bad record(s) skipped\nXMR: payouts monerod confirmed (db4e payouts lists each); CLAIMED: what P2Pool's log says it paid\n", len(r.Days), r.Skipped)
 	return err
 }
 

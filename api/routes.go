@@ -33,11 +33,12 @@ var (
 	RouteMiner        = Route{Method: "Miner", Path: "/v1/miner"}
 	// Acknowledge is the operators': the service's group may acknowledge an alert.
 	RouteAcknowledge = Route{Method: "Acknowledge", Path: "/v1/acknowledge"}
+	RoutePayouts     = Route{Method: "Payouts", Path: "/v1/payouts"}
 )
 
 // Routes is every route; the server registers exactly these.
 var Routes = []Route{RouteSnapshot, RouteReport, RouteRebuild, RouteImport, RouteExportJSONSeq, RouteWatch,
-	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield, RouteMiner, RouteAcknowledge}
+	RouteRecord, RouteBackup, RouteBackupStream, RouteStatus, RouteCheck, RouteYield, RouteMiner, RouteAcknowledge, RoutePayouts}
 
 // pathPing answers whether a service is there; it is not a Console method.
 const pathPing = "/v1/ping"

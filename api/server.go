@@ -51,6 +51,7 @@ func Handler(c Console, backupDir string) http.Handler {
 	serve(mux, RouteYield, func(ctx context.Context, _ none) (none, error) { return none{}, c.Yield(ctx) })
 	serve(mux, RouteMiner, c.Miner)
 	serve(mux, RouteAcknowledge, func(ctx context.Context, q ackRequest) (none, error) { return none{}, c.Acknowledge(ctx, q.Rule) })
+	serve(mux, RoutePayouts, func(ctx context.Context, _ none) (Payouts, error) { return c.Payouts(ctx) })
 
 	mux.HandleFunc("POST "+RouteImport.Path, guard(RouteImport, func(w http.ResponseWriter, r *http.Request) {
 		source := r.URL.Query().Get("source")

@@ -26,6 +26,8 @@ type StatusReport struct {
 	Skipped   uint64           `json:"skipped"`
 	DataDir   string           `json:"data_dir"`
 	Alerts    []alert.Alert    `json:"alerts,omitempty"`
+	// Payouts is how the checks of the payouts on the chain go.
+	Payouts PayoutCheck `json:"payouts"`
 }
 
 // Problems is what makes `db4e status` exit 1, shortest first: the polled targets that are
@@ -163,6 +165,7 @@ func (s StatusReport) WriteText(w io.Writer) error {
 	if len(s.Inventory) > 0 {
 		fmt.Fprintf(w, "leases: %d miner(s) present of %d known\n", present, len(s.Inventory))
 	}
+	fmt.Fprintf(w, "payouts: %s\n", s.Payouts.Words())
 	fmt.Fprintf(w, "store: %s, %d events, %d bad records skipped\n", s.DataDir, s.Events, s.Skipped)
 	_, err := fmt.Fprintf(w, "log: %s", s.Ingest.Path)
 	if s.Ingest.Following {

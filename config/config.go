@@ -167,7 +167,7 @@ func (c *File) validate() error {
 		key string
 		v   interface{ Validate() error }
 	}{{"p2pool", o.P2Pool}, {"miners", o.Miners}, {"monerod", o.Monerod}, {"backup", o.Backup}, {"csv", o.CSV},
-		{"alerts", o.Alerts}, {"store", c.Store}, {"ssh", c.SSH}, {"restart", c.Restart}} {
+		{"alerts", o.Alerts}, {"payouts", o.Payouts}, {"wallet_rpc", o.WalletRPC}, {"store", c.Store}, {"ssh", c.SSH}, {"restart", c.Restart}} {
 		model.Each(s.v.Validate(), func(err error) { p.Add(fmt.Errorf("%s.%w", s.key, err)) })
 	}
 	targets, err := restart.BuildTargets(c.Targets, c.SSH.User, c.Socket)

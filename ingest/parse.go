@@ -246,10 +246,11 @@ const (
 	// maxHeight is a main chain height Monero will not reach for centuries (3.3 million in 2025,
 	// 262,800 a year).
 	maxHeight = 100_000_000
-	// maxPayoutPiconero is 10 XMR: more than any Monero block has paid since P2Pool began
-	// (2021; the reward has been under 1 XMR, fees included, ever since), so more than any
-	// P2Pool payout can be.
-	maxPayoutPiconero = 10_000_000_000_000
+	// maxPayoutPiconero is 36 XMR: more than any Monero block can pay. The emission's largest
+	// reward is its first, (2^64-1) >> 19 piconero = 35.18 XMR at 2-minute blocks (what a
+	// fresh regtest chain pays: db4e's tests check payouts on one); mainnet's reward has been
+	// under 1 XMR, fees included, since P2Pool began (2021).
+	maxPayoutPiconero = 36_000_000_000_000
 )
 
 // eventID hashes the record without its level tag, so that P2Pool's file and its console output

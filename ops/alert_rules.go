@@ -224,6 +224,7 @@ func (l *Local) conditions(now time.Time) []alert.Condition {
 	if on(alert.RuleWatchdogGaveUp) {
 		out = append(out, l.watchdogConditions()...)
 	}
+	out = append(out, l.payoutAlertConditions()...)
 	if on(alert.RuleDiskLow) {
 		var fs syscall.Statfs_t
 		if err := syscall.Statfs(l.Store.Dir(), &fs); err == nil {

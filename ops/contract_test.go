@@ -28,6 +28,9 @@ func contractLocal(t *testing.T) *Local {
 	t.Cleanup(func() { l.Store.Close() })
 	l.Cfg.Backup.Dir = filepath.Join(dir, "backups")
 	l.Now = func() time.Time { return contractClock }
+	hs := payoutHeights(t, l) // one payout unlocked, one confirmed: every amount crosses
+	judge(t, l, model.PayoutUnlocked, hs[0])
+	judge(t, l, model.PayoutConfirmed, hs[1])
 	return l
 }
 
@@ -72,12 +75,13 @@ func contractCases() []contractCase {
 		{"Report", func(t *testing.T, c api.Console) any {
 			r, err := c.Report(ctx, api.ReportQuery{})
 			must(t, err)
-			var total model.Piconero
+			var total, claimed, unlocked model.Piconero
 			for _, d := range r.Days {
-				total = total.Add(d.Piconero)
+				total, claimed, unlocked = total.Add(d.Piconero), claimed.Add(d.Claimed), unlocked.Add(d.Unlocked)
 			}
-			if total.XMR() != "0.001611286503" { // money in piconero crosses the socket
-				t.Errorf("total %s XMR, want 0.001611286503", total.XMR())
+			// money in piconero crosses the socket
+			if total.XMR() != "0.001611286503" || claimed.XMR() != "0.001611286503" || unlocked.XMR() != "0.000531220018" {
+				t.Errorf("total %s XMR, claimed %s, unlocked %s; want 0.001611286503 both, 0.000531220018 unlocked", total.XMR(), claimed.XMR(), unlocked.XMR())
 			}
 			_, bad := c.Report(ctx, api.ReportQuery{From: "yesterday"})
 			return []any{r, errors.Is(bad, model.ErrInvalid), errText(bad)}
@@ -146,6 +150,14 @@ func contractCases() []contractCase {
 			must(t, c.Acknowledge(ctx, "log_unread"))
 			bad := c.Acknowledge(ctx, "node_down") // only log_unread waits for a word
 			return []any{errors.Is(bad, model.ErrInvalid), errText(bad)}
+		}},
+		{"Payouts", func(t *testing.T, c api.Console) any {
+			p, err := c.Payouts(ctx)
+			must(t, err)
+			if len(p.Payouts) != 2 || p.Payouts[0].State != model.PayoutUnlocked || p.Payouts[1].State != model.PayoutConfirmed {
+				t.Errorf("payouts %+v", p.Payouts)
+			}
+			return p
 		}},
 		{"Rebuild", func(t *testing.T, c api.Console) any {
 			n, err := c.Rebuild(ctx)

@@ -72,7 +72,8 @@ func currentFiles(r api.Report) map[string][]byte {
 	shares := [][]string{{"date", "shares"}}
 	byHost := [][]string{{"date", "host", "shares"}}
 	blocks := [][]string{{"date", "blocks"}}
-	payments := [][]string{{"date", "payments", "xmr"}}
+	// xmr is what counts (confirmed on the chain), as in report; the others beside it.
+	payments := [][]string{{"date", "payments", "xmr", "claimed_xmr", "unlocked_xmr", "orphaned_xmr"}}
 	for _, d := range r.Days {
 		shares = append(shares, []string{d.Date, u(d.Shares)})
 		hosts := make([]string, 0, len(d.SharesByHost))
@@ -84,7 +85,7 @@ func currentFiles(r api.Report) map[string][]byte {
 			byHost = append(byHost, []string{d.Date, csvText(h), u(d.SharesByHost[h])})
 		}
 		blocks = append(blocks, []string{d.Date, u(d.Blocks)})
-		payments = append(payments, []string{d.Date, u(d.Payments), d.XMR})
+		payments = append(payments, []string{d.Date, u(d.Payments), d.Piconero.XMR(), d.Claimed.XMR(), d.Unlocked.XMR(), d.Orphaned.XMR()})
 	}
 	files := map[string][]byte{}
 	for name, rows := range map[string][][]string{"shares.csv": shares, "shares_by_host.csv": byHost, "blocks.csv": blocks, "payments.csv": payments} {

@@ -18,6 +18,7 @@ import (
 	"github.com/db4e/db4e/collect"
 	"github.com/db4e/db4e/ingest"
 	"github.com/db4e/db4e/model"
+	"github.com/db4e/db4e/payout"
 	"github.com/db4e/db4e/store"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	MetricsListen string       `yaml:"metrics_listen"`
 	CSV           CSVConfig    `yaml:"csv"`
 	Alerts        alert.Config `yaml:"alerts"`
+	// Payouts and WalletRPC are how payouts are proven on the chain (payout package).
+	Payouts   payout.Config       `yaml:"payouts"`
+	WalletRPC payout.WalletConfig `yaml:"wallet_rpc"`
 }
 
 // DefaultConfig is every section's defaults.
@@ -46,6 +50,8 @@ func DefaultConfig() Config {
 		Backup:  DefaultBackupConfig(),
 		CSV:     DefaultCSVConfig(),
 		Alerts:  alert.Defaults(),
+		Payouts:   payout.DefaultConfig(),
+		WalletRPC: payout.DefaultWalletConfig(),
 	}
 }
 
@@ -90,6 +96,7 @@ type Local struct {
 	book     healthBook
 	unreadMu sync.Mutex // serialises the unread record's read-modify-write (unread.go)
 	csvState outcome
+	payouts  payoutState
 }
 
 var _ api.Console = (*Local)(nil)
@@ -258,6 +265,7 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 	snap.Health, snap.Node, snap.Inventory = l.healthRows()
 	snap.Alerts = l.OpenAlerts()
 	snap.Components = l.Components()
+	snap.PayoutCheck = l.PayoutCheck()
 	markMiners(snap.Miners, snap.Alerts, snap.Health)
 	snap.Earnings, err = l.earnings(ctx, now, snap.Today, snap.Miners)
 	return snap, err
@@ -374,7 +382,8 @@ func fillDays(have []api.ReportDay, today time.Time, n int) []api.ReportDay {
 		date := today.AddDate(0, 0, i-n+1).Format(time.DateOnly)
 		d, ok := byDate[date]
 		if !ok {
-			d = api.ReportDay{Date: date, SharesByHost: map[string]uint64{}, XMR: model.Piconero{}.XMR()}
+			d = api.ReportDay{Date: date, SharesByHost: map[string]uint64{}}
+			d.SetMoney(model.Piconero{}, model.Piconero{}, model.Piconero{}, model.Piconero{})
 		}
 		out[i] = d
 	}

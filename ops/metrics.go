@@ -27,12 +27,15 @@ type metrics struct {
 	collectorOK, collectorTime                      *prometheus.Desc
 	componentUp, alertsOpen                         *prometheus.Desc
 	unreadLosses, unreadBytes                       *prometheus.Desc
+	payoutsXMR, payoutCheckOK, payoutChecked        *prometheus.Desc
 
 	mu      sync.Mutex
 	version uint64
 	totals  struct {
 		blocks, payments uint64
 		xmr              float64
+		// by state: claimed, confirmed (unlocked included), unlocked, orphaned
+		payouts map[string]float64
 	}
 }
 
@@ -44,7 +47,10 @@ func newMetrics(l *Local) *metrics {
 		shares:        d("shares_total", "Shares found by our workers, by host.", "host"),
 		blocks:        d("blocks_total", "Monero blocks found by the P2Pool sidechain."),
 		payments:      d("payments_total", "Payouts to our wallet."),
-		xmr:           d("payments_xmr_total", "XMR paid to our wallet (a float: exact sums are in report and the CSV files)."),
+		xmr:           d("payments_xmr_total", "XMR paid to our wallet, as monerod confirmed it (a float: exact sums are in report and the CSV files)."),
+		payoutsXMR:    d("payouts_xmr", "XMR of the payouts by what the node says of them: claimed (every payout P2Pool logged), confirmed (unlocked included), unlocked, orphaned.", "state"),
+		payoutCheckOK: d("payouts_check_success", "1 when the last check of the payouts reached a synchronized monerod (and the wallet, when one is configured)."),
+		payoutChecked: d("payouts_checked_timestamp_seconds", "When the payouts were last checked on the chain."),
 		skipped:       d("skipped_records_total", "Bad records seen and skipped."),
 		hashrate:      d("miner_hashrate_hashes_per_second", "Hashrate of a miner, latest sample.", "miner", "source"),
 		poolHashrate:  d("pool_hashrate_hashes_per_second", "Hashrates P2Pool reports.", "scope"),
@@ -69,7 +75,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) { m.describeAll(ch) }
 func (m *metrics) describeAll(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.shares, m.blocks, m.payments, m.xmr, m.skipped, m.hashrate, m.poolHashrate,
 		m.height, m.targetHeight, m.synced, m.up, m.lag, m.lastPoll, m.collectorOK, m.collectorTime, m.componentUp, m.alertsOpen,
-		m.unreadLosses, m.unreadBytes} {
+		m.unreadLosses, m.unreadBytes, m.payoutsXMR, m.payoutCheckOK, m.payoutChecked} {
 		ch <- d
 	}
 }
@@ -94,6 +100,15 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.blocks, prometheus.CounterValue, float64(t.blocks))
 	ch <- prometheus.MustNewConstMetric(m.payments, prometheus.CounterValue, float64(t.payments))
 	ch <- prometheus.MustNewConstMetric(m.xmr, prometheus.CounterValue, t.xmr)
+	for _, s := range []string{model.PayoutClaimed, model.PayoutConfirmed, model.PayoutUnlocked, model.PayoutOrphaned} {
+		ch <- prometheus.MustNewConstMetric(m.payoutsXMR, prometheus.GaugeValue, t.payouts[s], s)
+	}
+	if pc := l.PayoutCheck(); pc.Enabled {
+		ch <- prometheus.MustNewConstMetric(m.payoutCheckOK, prometheus.GaugeValue, b2f(pc.Problem == "" && pc.WalletProblem == "" && !pc.Checked.IsZero()))
+		if !pc.Checked.IsZero() {
+			ch <- prometheus.MustNewConstMetric(m.payoutChecked, prometheus.GaugeValue, float64(pc.Checked.UnixMilli())/1000)
+		}
+	}
 	if n, err := l.Store.Skipped(); err == nil {
 		ch <- prometheus.MustNewConstMetric(m.skipped, prometheus.CounterValue, float64(n))
 	}
@@ -178,13 +193,15 @@ func (m *metrics) refreshTotals() error {
 		return err
 	}
 	var blocks, payments uint64
-	var pico model.Piconero
+	var claimed, confirmed, unlocked, orphaned model.Piconero
 	for _, d := range days {
 		blocks += d.Blocks
 		payments += d.Payments
-		pico = pico.Add(d.Piconero)
+		claimed, confirmed, unlocked, orphaned = claimed.Add(d.Piconero), confirmed.Add(d.Confirmed), unlocked.Add(d.Unlocked), orphaned.Add(d.Orphaned)
 	}
-	m.totals.blocks, m.totals.payments, m.totals.xmr = blocks, payments, pico.Float()
+	m.totals.blocks, m.totals.payments, m.totals.xmr = blocks, payments, confirmed.Float()
+	m.totals.payouts = map[string]float64{model.PayoutClaimed: claimed.Float(), model.PayoutConfirmed: confirmed.Float(),
+		model.PayoutUnlocked: unlocked.Float(), model.PayoutOrphaned: orphaned.Float()}
 	m.version = v
 	return nil
 }

@@ -24,14 +24,14 @@ func BuildReport(s *store.Store, q api.ReportQuery, now time.Time) (api.Report, 
 	}
 	r := api.Report{Days: make([]api.ReportDay, 0, len(days)), Skipped: skipped, Incomplete: s.Incomplete()}
 	for _, d := range days {
-		rd := api.ReportDay{Date: d.Date, Shares: d.Shares, SharesByHost: d.SharesByHost, Blocks: d.Blocks,
-			Payments: d.Payments, XMR: d.Piconero.XMR(), Piconero: d.Piconero}
+		rd := api.ReportDay{Date: d.Date, Shares: d.Shares, SharesByHost: d.SharesByHost, Blocks: d.Blocks, Payments: d.Payments}
+		rd.SetMoney(d.Confirmed, d.Piconero, d.Unlocked, d.Orphaned)
 		if rd.SharesByHost == nil {
 			rd.SharesByHost = map[string]uint64{}
 		}
 		for k, n := range d.Kinds {
 			switch k {
-			case model.KindShare, model.KindBlock, model.KindPayment:
+			case model.KindShare, model.KindBlock, model.KindPayment, model.KindPayout:
 			default:
 				if rd.Kinds == nil {
 					rd.Kinds = map[string]uint64{}

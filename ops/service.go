@@ -77,6 +77,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 	var loops sync.WaitGroup
 	loops.Go(func() { l.RunPollers(loopCtx) })
 	loops.Go(func() { l.RunAlerts(loopCtx) })
+	loops.Go(func() { l.RunPayoutChecks(loopCtx) })
 	loops.Go(func() { tick.Every(loopCtx, seriesUpkeep, true, func() { l.tidySeries(loopCtx) }) })
 	// The health model is looked at every few seconds, not only when someone asks: a state's
 	// SINCE is when it began (within componentsEvery), not when status was first run.

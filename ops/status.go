@@ -35,5 +35,5 @@ func (l *Local) Status(ctx context.Context) (api.StatusReport, error) {
 	}
 	markMiners(miners, alerts, rows)
 	return api.StatusReport{Now: now, Components: l.Components(), Health: rows, Miners: miners, Node: node, Inventory: inv, Ingest: ing, Events: n,
-		Skipped: skipped, DataDir: l.Store.Dir(), Alerts: alerts}, nil
+		Skipped: skipped, DataDir: l.Store.Dir(), Alerts: alerts, Payouts: l.PayoutCheck()}, nil
 }

@@ -141,6 +141,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	// miners.stale_after (30 min), and then no longer exported.
 	now := time.Date(2025, 3, 1, 9, 45, 0, 0, time.UTC)
 	l.Now = func() time.Time { return now }
+	hs := payoutHeights(t, l) // one confirmed by the node, one orphaned
+	judge(t, l, model.PayoutConfirmed, hs[0])
+	judge(t, l, model.PayoutOrphaned, hs[1])
 	srv := httptest.NewServer(MetricsHandler(l))
 	defer srv.Close()
 	text := scrape(t, srv.URL)
@@ -148,7 +151,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		`db4e_shares_total{host="rig-02"} 3`,
 		`db4e_blocks_total 2`,
 		`db4e_payments_total 2`,
-		`db4e_payments_xmr_total 0.001611286503`,
+		`db4e_payments_xmr_total 0.000531220018`,
+		`db4e_payouts_xmr{state="claimed"} 0.001611286503`,
+		`db4e_payouts_xmr{state="confirmed"} 0.000531220018`,
+		`db4e_payouts_xmr{state="orphaned"} 0.001080066485`,
+		`db4e_payouts_xmr{state="unlocked"} 0`,
 		`db4e_miner_hashrate_hashes_per_second{miner="rig-03",source="p2pool"} 788`,
 		`db4e_pool_hashrate_hashes_per_second{scope="sidechain"} 1.2291e+07`,
 		`# TYPE db4e_shares_total counter`,

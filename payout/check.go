@@ -208,8 +208,12 @@ func (c *Checker) walletRound(ctx context.Context, todo []model.Payout, tip uint
 		}
 		detail := fmt.Sprintf("the wallet received %s XMR in block %d", got.XMR(), p.Height)
 		if state == model.WalletMissing {
-			detail = fmt.Sprintf("P2Pool says %s XMR was paid in block %d; the wallet got %s XMR there: wrong wallet, or a payout to another address",
-				p.Piconero.XMR(), p.Height, got.XMR())
+			there := "nothing"
+			if !got.IsZero() {
+				there = got.XMR() + " XMR"
+			}
+			detail = fmt.Sprintf("P2Pool says %s XMR was paid in block %d; the wallet got %s there: a wrong wallet, or a payout to another address",
+				p.Piconero.XMR(), p.Height, there)
 		}
 		emit(p, state, "", got, detail)
 	}

@@ -215,7 +215,7 @@ const helpText = `[::b]Moving[::-]
   r  1 2 3 4     chart range 7, 30, 90, 365 days (r: the next)
   b              right chart: XMR ↔ blocks per day
   /              filter the events (Enter keeps, Esc clears)
-  h  p           health of each part, and why a figure is – · P2Pool's status
+  h  p  $        health, why a figure is – · P2Pool · payouts
   a  i           alert history · miners on the network (DHCP)
 [::b]Doing[::-]
   R  B  S        restart/start/stop · backup · setup
@@ -478,6 +478,13 @@ func (a *App) renderHeader() {
 	if !bad[api.ComponentMonerod] && !s.Node.At.IsZero() {
 		fmt.Fprintf(&b, " · node %d", s.Node.Height)
 	}
+	if pc := s.PayoutCheck; pc.Enabled && pc.Problem != "" {
+		since := ""
+		if !pc.Checked.IsZero() {
+			since = " since " + pc.Checked.In(s.Now.Location()).Format("15:04")
+		}
+		b.WriteString(a.th.paint(a.th.warn, " · payouts unchecked"+since+" ($)"))
+	}
 	e := s.Earnings
 	fmt.Fprintf(&b, " · miners %d up", e.MinersUp)
 	if e.MinersStale > 0 {
@@ -531,11 +538,20 @@ func (a *App) earningsText(s api.Snapshot) string {
 	line2 := fmt.Sprintf("PPLNS window: %s · effort %s (avg %s)", window,
 		fig(e.Effort, percent), fig(e.AverageEffort, percent))
 	about := func(f func(float64) string) func(float64) string { return func(v float64) string { return "~" + f(v) } }
-	line3 := fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block) · paid today %s",
-		fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr), t.XMR)
-	if tview.TaggedStringWidth(line3) > 80 {
-		line3 = fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block)",
-			fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr))
+	// Paid today is what monerod confirmed; what P2Pool claimed beside it while they differ.
+	paid := "paid " + xmrOf(t.Piconero)
+	if t.Claimed.Cmp(t.Piconero) != 0 {
+		paid += a.th.paint(a.th.warn, fmt.Sprintf(" (%s claimed)", xmrOf(t.Claimed)))
+	}
+	line3 := ""
+	for _, l := range []string{
+		fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block) · %s", fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr), paid),
+		fmt.Sprintf("Next share in %s · earning %s XMR/day · %s", fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), paid),
+		fmt.Sprintf("Next share in %s · earning %s XMR/day (%s per pool block)", fig(e.TimeToShare, about(span)), fig(e.PerDay, about(xmr)), fig(e.PerBlock, xmr)),
+	} {
+		if line3 = l; tview.TaggedStringWidth(l) <= 80 {
+			break
+		}
 	}
 	return line1 + "\n" + line2 + "\n" + line3
 }
@@ -574,7 +590,7 @@ func (a *App) renderCharts() {
 		a.right.style = a.th.xmrChart
 		a.right.format = func(v float64) string { return fmt.Sprintf("%.4f", v) }
 		a.right.integer = false
-		a.right.set("XMR/day · "+span, right, dates)
+		a.right.set("XMR/day confirmed · "+span, right, dates)
 	}
 }
 
@@ -716,6 +732,8 @@ func describe(e *model.Event) string {
 		return fmt.Sprintf("Monero block %d found %s", e.Height, by)
 	case model.KindPayment:
 		return fmt.Sprintf("%s XMR in block %d", e.Piconero.XMR(), e.Height)
+	case model.KindPayout:
+		return fmt.Sprintf("block %d %s: %s", e.Height, e.State, e.Result)
 	case model.KindAction:
 		return strings.TrimSpace(fmt.Sprintf("%s: %s · %s", e.Target, e.Result, e.Who))
 	case model.KindMiner:

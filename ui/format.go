@@ -81,6 +81,9 @@ func span(sec float64) string {
 func percent(v float64) string { return fmt.Sprintf("%.0f%%", v) }
 
 // xmr is an estimate in piconero as XMR with four significant digits: 0.001853.
+// xmrOf is an exact amount the way xmr shows a figure.
+func xmrOf(p model.Piconero) string { return xmr(p.Float() * 1e12) }
+
 func xmr(pico float64) string {
 	v := pico / 1e12
 	if v <= 0 {

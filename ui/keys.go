@@ -74,6 +74,8 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.showAlertHistory()
 	case 'i':
 		a.showInventory()
+	case '$':
+		a.showPayouts()
 	case 'h':
 		a.showHealth()
 	case 'm':

@@ -162,7 +162,7 @@ func row(screen, host string) string {
 
 func TestDashboardAt80x24(t *testing.T) {
 	h := start(t, fixtureConsole(t), 80, 24, Options{})
-	s := h.waitFor("db4e · embedded", "Today: 2 shares", "Shares/day · 30 d", "XMR/day · 30 d", "Miners (3", "Recent events")
+	s := h.waitFor("db4e · embedded", "Today: 2 shares", "Shares/day · 30 d", "XMR/day confirmed · 30 d", "Miners (3", "Recent events")
 	// the chart's y axis reaches the busiest day (4 shares) and its x axis ends today
 	if !strings.Contains(s, " 4.0┤") && !strings.Contains(s, " 4┤") { // the header grew (issue 13): fewer rows, whole labels
 		t.Errorf("no y label 4 on the shares chart:\n%s", s)
@@ -348,7 +348,7 @@ func TestFirstScreenAnswersEarnings(t *testing.T) {
 	l.PollOnce(context.Background()) // the recorded data-api, read at the fixture's clock
 	h := start(t, l, 80, 24, Options{})
 	s := h.waitFor("Today: 2 shares (usual", "last share", "PPLNS window: ", "of our shares in 2160 blocks", "effort 48% (avg 98%)",
-		"Next share in ~2h47m", "XMR/day", "per pool block", "miners 4 up", "farm 13.1 kH/s (24h 12.8)")
+		"Next share in ~2h47m", "XMR/day", "paid 0", "miners 4 up", "farm 13.1 kH/s (24h 12.8)")
 	for _, line := range strings.Split(s, "\n") {
 		if w := len([]rune(strings.TrimRight(line, " "))); w > 80 {
 			t.Errorf("a line of %d columns: %q", w, line)

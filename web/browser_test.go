@@ -93,7 +93,7 @@ func TestPageInChromium(t *testing.T) {
 				if canvases < 4 || rows != 3 {
 					t.Errorf("%d canvases (want a chart each for shares, by miner, blocks, XMR), %d miner rows", canvases, rows)
 				}
-				for _, host := range []string{"rig-01", "rig-02", "rig-03"} {
+				for _, host := range []string{"rig-01", "rig-02", "rig-03", "not checked: set monerod.rpc", "confirmed by monerod"} {
 					if !strings.Contains(body, host) {
 						t.Errorf("%s not on the page", host)
 					}

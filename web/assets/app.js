@@ -74,6 +74,13 @@
     } else {
       text("f-perblock", e.per_day ? e.per_day.why || "" : "");
     }
+    const t = s.today || {};
+    text("f-paid", (parseFloat(t.xmr) || 0).toFixed(6) + " XMR");
+    text("f-claimed", t.claimed_xmr && t.claimed_xmr !== t.xmr ? (parseFloat(t.claimed_xmr) || 0).toFixed(6) + " claimed by P2Pool" : "confirmed by monerod");
+    const pc = s.payout_check || {};
+    text("f-payouts", !pc.enabled ? "not checked" : pc.problem ? "unchecked" : pc.checked ? "checked" : "not yet");
+    $("f-payouts").className = pc.enabled && !pc.problem && !pc.wallet_problem ? "" : "warn";
+    text("f-payouts-why", pc.summary || "");
     text("f-miners", (e.miners_up || 0) + " up · " + (e.miners_stale || 0) + " stale · " + (e.miners_down || 0) + " down");
     const n = s.node || {};
     const node = (s.components || []).find((c) => c.name === "monerod");
@@ -186,7 +193,11 @@
     const x = ds.map((d) => Date.parse(d.date + "T00:00:00Z") / 1000);
     chart("c-shares", [{ label: "shares" }], [x, ds.map((d) => d.shares)], true);
     chart("c-blocks", [{ label: "blocks" }], [x, ds.map((d) => d.blocks)], true);
-    chart("c-xmr", [{ label: "XMR" }], [x, ds.map((d) => parseFloat(d.xmr) || 0)], true, (v) => v.toFixed(4));
+    // What counts is what monerod confirmed; what P2Pool claimed beside it.
+    // The claimed bar behind, the confirmed one in front: what is left of the claimed bar above
+    // the confirmed one is not (yet) confirmed.
+    chart("c-xmr", [{ label: "claimed" }, { label: "confirmed" }],
+      [x, ds.map((d) => parseFloat(d.claimed_xmr) || 0), ds.map((d) => parseFloat(d.xmr) || 0)], true, (v) => v.toFixed(4));
     // The busiest seven miners each, and the rest together: a phone has no room for fifty lines.
     const totals = {};
     for (const d of ds) for (const [h, n] of Object.entries(d.shares_by_host || {})) totals[h] = (totals[h] || 0) + n;
