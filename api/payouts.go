@@ -42,7 +42,7 @@ type PayoutRow struct {
 	Date          string    `json:"date,omitempty"`
 	BlockID       string    `json:"block_id,omitempty"`
 	Checked       time.Time `json:"checked,omitzero"`
-	Detail  string    `json:"detail,omitempty"`
+	Detail        string    `json:"detail,omitempty"`
 }
 
 // PayoutCheck is how the checks go.

@@ -44,12 +44,12 @@ type Config struct {
 // DefaultConfig is every section's defaults.
 func DefaultConfig() Config {
 	return Config{
-		P2Pool:  ingest.DefaultConfig(),
-		Miners:  collect.DefaultMinersConfig(),
-		Monerod: collect.DefaultMonerodConfig(),
-		Backup:  DefaultBackupConfig(),
-		CSV:     DefaultCSVConfig(),
-		Alerts:  alert.Defaults(),
+		P2Pool:    ingest.DefaultConfig(),
+		Miners:    collect.DefaultMinersConfig(),
+		Monerod:   collect.DefaultMonerodConfig(),
+		Backup:    DefaultBackupConfig(),
+		CSV:       DefaultCSVConfig(),
+		Alerts:    alert.Defaults(),
 		Payouts:   payout.DefaultConfig(),
 		WalletRPC: payout.DefaultWalletConfig(),
 	}

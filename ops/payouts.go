@@ -175,4 +175,3 @@ func (l *Local) payoutAlertConditions() []alert.Condition {
 	rules := l.Cfg.Alerts.Rules.Map()
 	return slices.DeleteFunc(slices.Clone(l.payouts.conds), func(c alert.Condition) bool { return !rules[c.Rule].Enabled })
 }
-
