@@ -93,8 +93,8 @@ func sameTotals(r api.Report, sim *farmsim.Sim) string {
 		if w == nil {
 			return "unexpected day " + d.Date
 		}
-		if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.XMR != model.PiconeroFromInt(w.Piconero).XMR() {
-			return fmt.Sprintf("%s: report %d shares %d blocks %d payments %s XMR; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.XMR, w)
+		if int(d.Shares) != w.Shares || int(d.Blocks) != w.Blocks || int(d.Payments) != w.Payments || d.ClaimedXMR != model.PiconeroFromInt(w.Piconero).XMR() {
+			return fmt.Sprintf("%s: report %d shares %d blocks %d payments %s XMR claimed; written %+v", d.Date, d.Shares, d.Blocks, d.Payments, d.ClaimedXMR, w)
 		}
 		for h, n := range w.ByHost {
 			if int(d.SharesByHost[h]) != n {
@@ -164,7 +164,11 @@ func TestImportReportFixture(t *testing.T) {
 			t.Fatalf("import said %q", out)
 		}
 	}
-	want := `{"days":[{"date":"2025-03-01","shares":4,"shares_by_host":{"rig-01":2,"rig-02":1,"rig-03":1},"blocks":2,"payments":2,"xmr":"0.001611286503"},{"date":"2025-03-02","shares":2,"shares_by_host":{"rig-02":2},"blocks":0,"payments":0,"xmr":"0.000000000000"}],"skipped":0}`
+	// No monerod checked the payouts: xmr (what counts) is 0, claimed_xmr what P2Pool logged.
+	want := `{"days":[{"date":"2025-03-01","shares":4,"shares_by_host":{"rig-01":2,"rig-02":1,"rig-03":1},"blocks":2,"payments":2,` +
+		`"xmr":"0.000000000000","claimed_xmr":"0.001611286503","unlocked_xmr":"0.000000000000","orphaned_xmr":"0.000000000000"},` +
+		`{"date":"2025-03-02","shares":2,"shares_by_host":{"rig-02":2},"blocks":0,"payments":0,` +
+		`"xmr":"0.000000000000","claimed_xmr":"0.000000000000","unlocked_xmr":"0.000000000000","orphaned_xmr":"0.000000000000"}],"skipped":0}`
 	out, _, _ := db4e(t, nil, "--data", data, "report", "--json")
 	if strings.TrimSpace(out) != want {
 		t.Fatalf("report --json\n got %s\nwant %s", out, want)

@@ -406,7 +406,7 @@ func TestSocketWritesOwnerOnly(t *testing.T) {
 		t.Logf("backup into %s by uid 65534: %s %s", mine, out, errs)
 		t.Fatalf("a group member's backup into its own directory: exit %d\n%s%s", code, out, errs)
 	}
-	if r := report(t, "--config", cfg); len(stripKinds(r.Days)) != 2 || r.Days[1].XMR != "0.000000000000" {
+	if r := report(t, "--config", cfg); len(stripKinds(r.Days)) != 2 || r.Days[1].ClaimedXMR != "0.000000000000" {
 		t.Fatalf("the fake payout counted: %+v", r)
 	}
 	// The owner may write, but a backup the service writes goes under backup.dir only.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -25,28 +27,75 @@ type JSONRPC struct {
 	Login     string
 	LoginFile string
 	Timeout   time.Duration
-
-	mu     sync.Mutex
-	client *http.Client
-	key    string // the login client was made for
 }
 
-// HTTPClient answers the Digest challenge when a login is configured; the client is kept while
-// the login stays the same, so the challenge is reused. It says whether there is a login.
+// HTTPClient answers the Digest challenge when a login is configured. It says whether there is
+// a login.
 func (r *JSONRPC) HTTPClient() (*http.Client, bool, error) {
 	user, password, err := ReadLogin(r.Login, r.LoginFile, r.URL)
 	if err != nil {
 		return nil, false, model.RedactErr(fmt.Errorf("%s login: %w", r.Name, err))
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if key := user + ":" + password; r.client == nil || key != r.key {
-		r.client, r.key = client(r.Timeout), key
-		if user != "" {
-			r.client.Transport = &digest.Transport{Username: user, Password: password}
+	c := client(r.Timeout)
+	if user != "" {
+		c.Transport = sharedDigest(r.URL, user, password)
+	}
+	return c, user != "", nil
+}
+
+// monerod and monero-wallet-rpc keep one Digest session per server: one nonce and one count
+// of requests (epee's http_server_auth). A request with another nonce, or out of count, is
+// answered 401 and the server makes a new nonce, which every other client then lacks. Two
+// clients of one process (the node's collector and the payout checker) took turns breaking
+// each other's session: "login refused" with the right login, now and then. So each process
+// has one Digest transport per server and login, its requests one at a time.
+var (
+	digestMu   sync.Mutex
+	digestByTo = map[string]*serialDigest{}
+)
+
+func sharedDigest(rpc, user, password string) http.RoundTripper {
+	host := rpc
+	if u, err := url.Parse(rpc); err == nil {
+		host = u.Host
+	}
+	key := host + "\x00" + user + "\x00" + password
+	digestMu.Lock()
+	defer digestMu.Unlock()
+	t := digestByTo[key]
+	if t == nil {
+		t = &serialDigest{t: &digest.Transport{Username: user, Password: password}}
+		digestByTo[key] = t
+	}
+	return t
+}
+
+// serialDigest sends one request at a time, and tries once more when the server says the nonce
+// was stale (another process, a db4e status say, took a new one meanwhile).
+type serialDigest struct {
+	mu sync.Mutex
+	t  *digest.Transport
+}
+
+func (s *serialDigest) RoundTrip(req *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.t.RoundTrip(req)
+	if err != nil || res.StatusCode != http.StatusUnauthorized || !strings.Contains(res.Header.Get("WWW-Authenticate"), "stale=true") {
+		return res, err
+	}
+	if req.Body != nil && req.GetBody == nil {
+		return res, nil // the body is spent
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	again := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
 		}
 	}
-	return r.client, user != "", nil
+	return s.t.RoundTrip(again)
 }
 
 // Call asks method with params (nil: none) and decodes the answer's result into result.

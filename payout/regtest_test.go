@@ -32,7 +32,7 @@ type farm struct {
 
 func newFarm(t *testing.T) *farm {
 	node := monerodtest.Start(t, "")
-	wallet := monerodtest.StartWallet(t, node, walletLogin)
+	wallet := monerodtest.StartWallet(t, node, "", walletLogin)
 	f := &farm{t: t, node: node, wallet: wallet, now: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), claimedAmounts: map[uint64]uint64{}}
 	f.other = monerodtest.NewWallet(t, wallet, walletLogin, "other")
 	f.mine = monerodtest.NewWallet(t, wallet, walletLogin, "miner")

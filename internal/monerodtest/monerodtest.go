@@ -69,10 +69,10 @@ func Start(t *testing.T, login string) string {
 	return ""
 }
 
-// StartWallet runs monero-wallet-rpc on loopback against the node at nodeRPC (Start's address),
-// with login (user:password, or "" for none), wallets kept in a temporary directory. It returns
-// its RPC address.
-func StartWallet(t *testing.T, nodeRPC, login string) string {
+// StartWallet runs monero-wallet-rpc on loopback against the node at nodeRPC (Start's address,
+// nodeLogin its login or ""), with login (user:password, or "" for none), wallets kept in a
+// temporary directory. It returns its RPC address.
+func StartWallet(t *testing.T, nodeRPC, nodeLogin, login string) string {
 	t.Helper()
 	bin := testtool.Need(t, "monero", "monero-wallet-rpc")
 	dir := t.TempDir()
@@ -84,6 +84,9 @@ func StartWallet(t *testing.T, nodeRPC, login string) string {
 		args = append(args, "--rpc-login", login)
 	} else {
 		args = append(args, "--disable-rpc-login")
+	}
+	if nodeLogin != "" {
+		args = append(args, "--daemon-login", nodeLogin)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "wallets"), 0o700); err != nil {
 		t.Fatal(err)
