@@ -108,7 +108,11 @@ func (p Payouts) WriteText(w io.Writer) error {
 		if r.State == model.PayoutOrphaned || r.Wallet == model.WalletMissing {
 			detail = r.Detail
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Height, when, r.XMR, r.Confirmations, r.State, wallet, detail)
+		conf := "-" // the node not asked yet
+		if r.Confirmations > 0 {
+			conf = fmt.Sprint(r.Confirmations)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Height, when, r.XMR, conf, r.State, wallet, detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

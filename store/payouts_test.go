@@ -120,3 +120,30 @@ func TestPayoutCheckBeforeItsClaim(t *testing.T) {
 		t.Fatalf("check: %v %v", r.Problems, err)
 	}
 }
+
+// A bulk load of years of payouts ends with every payout in the view: more than one Badger
+// transaction holds (a farm's import of a long log failed with "Txn is too big" before).
+func TestBulkLoadOfManyPayouts(t *testing.T) {
+	dir := t.TempDir()
+	const n = 60_000
+	var batches []Batch
+	start := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i += 5000 {
+		var b Batch
+		for j := i; j < i+5000; j++ {
+			b.Events = append(b.Events, model.Event{Time: start.Add(time.Duration(j) * 20 * time.Minute), Kind: model.KindPayment,
+				Height: uint64(2_500_000 + j), Piconero: model.PiconeroFromInt(int64(400_000_000 + j)), ID: fmt.Sprintf("%016x", j)})
+		}
+		batches = append(batches, b)
+	}
+	_, s := importBatches(t, dir, true, batches)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir, "Europe/Berlin")
+	defer s.Close()
+	ps, err := s.Payouts()
+	if err != nil || len(ps) != n || s.Incomplete() != "" {
+		t.Fatalf("%d payouts of %d, %v; %s", len(ps), n, err, s.Incomplete())
+	}
+}

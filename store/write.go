@@ -256,7 +256,18 @@ func (w *txnWriter) commit() error {
 		}
 	}
 	for height, p := range w.payouts {
-		if err := setJSON(w.txn, payoutKey(height), p); err != nil {
+		err := setJSON(w.txn, payoutKey(height), p)
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			// Only a bulk load's views, summed over a whole import, get here (Apply's set keeps
+			// a transaction's views small): its views go in several transactions, and a crash
+			// between them leaves its marker, so the next open rebuilds them.
+			if err = w.txn.Commit(); err != nil {
+				return fmt.Errorf("commit to store %s: %w", w.s.dir, err)
+			}
+			w.txn = w.s.db.NewTransaction(true)
+			err = setJSON(w.txn, payoutKey(height), p)
+		}
+		if err != nil {
 			return err
 		}
 	}
