@@ -225,8 +225,8 @@ func TestEmbeddedConsoleAnswersOtherCommands(t *testing.T) {
 }
 
 // The README's first command: the demo shows a living farm with no P2Pool at all, with its
-// earnings from a data-api, and a rig that stalls, is alerted on and restarted by the
-// watchdog; and it cleans up.
+// earnings from a data-api, its payouts checked on a stand-in node, and a rig that stalls, is
+// alerted on and restarted by the watchdog; and it cleans up.
 func TestDemo(t *testing.T) {
 	tm := newTmux(t)
 	tmp := t.TempDir()
@@ -241,6 +241,12 @@ func TestDemo(t *testing.T) {
 	// At 80 columns the events pane cuts the action's text: "rig-03: ok · watc…"
 	s = tm.waitWithin(90*time.Second, "demo", "rig_slow rig-03", "rig-03: ok · wat")
 	t.Logf("the stalled rig alerted on and restarted %v after the start:\n%s", time.Since(start).Round(time.Second), s)
+	// Its payouts are checked against its stand-in node: young ones claimed, older confirmed or
+	// unlocked, one orphaned (and alerted on).
+	tm.keys("demo", "$")
+	tm.waitFor("demo", "Payouts (", "checked", " claimed · ", " confirmed · ", " unlocked · 1 orphaned")
+	tm.keys("demo", "Escape")
+	time.Sleep(300 * time.Millisecond) // Escape then a key at once reads as Alt-key
 	tm.keys("demo", "R")
 	tm.waitFor("demo", "the daily sequence")
 	tm.keys("demo", "Escape") // alone: Escape then q at once reads as Alt-q

@@ -45,6 +45,7 @@ func runDemo(ctx context.Context, e *env) error {
 	sim := farmsim.New(uint64(time.Now().UnixNano()), 6, time.Now())
 	sim.Xmrig = sim.NewRigs(dir, time.Now())
 	sim.DataAPI = filepath.Join(dir, "data-api")
+	node := sim.NewNode()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("demo xmrig APIs: %w", err)
@@ -52,8 +53,16 @@ func runDemo(ctx context.Context, e *env) error {
 	srv := &http.Server{Handler: sim.Xmrig, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
+	nodeLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo monerod: %w", err)
+	}
+	nodeSrv := &http.Server{Handler: node, ReadHeaderTimeout: 5 * time.Second}
+	go nodeSrv.Serve(nodeLn)
+	defer nodeSrv.Close()
 
 	cfg := demoConfig(e.cfg, dir, sim, "http://"+ln.Addr().String())
+	cfg.Ops.Monerod.RPC = "http://" + nodeLn.Addr().String()
 	l, err := ops.OpenLocal(cfg.DataDir, cfg.Store, cfg.Ops, log)
 	if err != nil {
 		return err
@@ -63,6 +72,7 @@ func runDemo(ctx context.Context, e *env) error {
 	if _, err := l.Import(ctx, api.FormatP2Pool, "demo history", bytes.NewReader(history)); err != nil {
 		return err
 	}
+	node.Orphan(20) // one payout of the history that left the chain: what $ and the alerts show of it
 	if err := seedRigHour(l.Store, sim, time.Now()); err != nil {
 		return err
 	}
@@ -101,6 +111,7 @@ func demoConfig(cfg config.File, dir string, sim *farmsim.Sim, xmrigBase string)
 	cfg.Ops.Miners.StaleAfter, cfg.Ops.Miners.Interval = 10*time.Minute, 10*time.Second
 	cfg.Ops.Backup = ops.BackupConfig{Dir: filepath.Join(dir, "backups"), Keep: 3}
 	cfg.Ops.Alerts.Interval = 5 * time.Second
+	cfg.Ops.Payouts.Interval = 10 * time.Second
 	cfg.Ops.Alerts.Rules.RigSlow = alert.RuleConfig{Enabled: true, Percent: 50, For: 30 * time.Second, Clear: 30 * time.Second, Restart: alert.RestartMiner}
 	cfg.Ops.Alerts.Watchdog = alert.WatchdogConfig{MaxRestarts: 3, Window: time.Hour, Settle: 3 * time.Minute}
 	// Harmless stand-ins, so the restart menu can be tried: they only wait a moment. A rig's

@@ -76,7 +76,8 @@ func (c PayoutCheck) Words() string {
 	case c.Checked.IsZero():
 		return "not checked yet"
 	}
-	s := fmt.Sprintf("checked %s at height %d", c.Checked.Local().Format("15:04"), c.Tip)
+	// The chain's height as monerod and the header say it: blocks 0 to Tip.
+	s := fmt.Sprintf("checked %s at node height %d", c.Checked.Local().Format("15:04"), c.Tip+1)
 	if c.Pending > 0 {
 		s += fmt.Sprintf(", %d waiting for %d confirmations", c.Pending, c.Confirmations)
 	}

@@ -246,7 +246,8 @@ func (l *Local) Snapshot(ctx context.Context, q api.SnapshotQuery) (api.Snapshot
 	if snap.Miners, err = l.miners(now, snap.Today); err != nil {
 		return snap, err
 	}
-	if snap.Recent, err = l.Store.Recent(q.Events, nil); err != nil {
+	// A payout's first sight (its block's id remembered) is bookkeeping, not news.
+	if snap.Recent, err = l.Store.Recent(q.Events, func(e *model.Event) bool { return e.Kind != model.KindPayout || e.State != model.PayoutSeen }); err != nil {
 		return snap, err
 	}
 	status, err := l.Store.Latest("status/")

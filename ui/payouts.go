@@ -44,6 +44,25 @@ func (a *App) payoutsText(p api.Payouts) string {
 		b.WriteString("\nNo payout yet: P2Pool logs one when a block it finds pays this wallet.")
 		return b.String()
 	}
+	// One line counts them by state, so an orphaned or missing payout far down the list shows.
+	counts := map[string]int{}
+	for _, r := range p.Payouts {
+		counts[r.State]++
+		if r.Wallet != "" {
+			counts[r.Wallet]++
+		}
+	}
+	var parts []string
+	for _, s := range []string{model.PayoutClaimed, model.PayoutConfirmed, model.PayoutUnlocked, model.PayoutOrphaned, model.WalletReceived, model.WalletMissing} {
+		if n := counts[s]; n > 0 {
+			part := fmt.Sprintf("%d %s", n, s)
+			if s == model.PayoutOrphaned || s == model.WalletMissing {
+				part = a.th.paint(a.th.bad, part)
+			}
+			parts = append(parts, part)
+		}
+	}
+	fmt.Fprintf(&b, "%s\n", strings.Join(parts, " · "))
 	loc := a.snap.Now.Location()
 	if loc == nil {
 		loc = time.Local

@@ -28,6 +28,8 @@ type Sim struct {
 	// rig finds no share. DataAPI, when set, is a directory Live keeps P2Pool's data-api in.
 	Xmrig   *Rigs
 	DataAPI string
+	// node, when set, is the chain the payouts are on (NewNode).
+	node *Node
 
 	rng        *rand.Rand
 	now        time.Time
@@ -117,12 +119,14 @@ func (s *Sim) Block(b []byte) []byte {
 		by = "you"
 	}
 	b = fmt.Appendf(b, " P2Pool BLOCK FOUND: main chain block at height %d was mined by %s\n", s.mainHeight, by)
+	s.node.found(s.mainHeight, 0)
 	if s.rng.IntN(10) < 8 {
 		pico := int64(200_000_000 + s.rng.IntN(1_500_000_000))
 		s.Events++
 		d := s.day()
 		d.Payments++
 		d.Piconero += pico
+		s.node.found(s.mainHeight, pico)
 		b = s.stamp(b, "NOTICE  ")
 		b = fmt.Appendf(b, " P2Pool Your wallet 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge got a payout of %d.%012d XMR in block %d\n",
 			pico/1e12, pico%1e12, s.mainHeight)
