@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -118,6 +120,55 @@ type reading struct {
 	// then. A rotated file that appears with another start held lines this file received and
 	// lost (copytruncate) before a byte of it was read: they are read from there first.
 	seen map[string]bool
+	// head is the file's first bytes as read (up to headLen), of which mark.Head is the hash:
+	// what tells this content from another written into the same file after a copytruncate.
+	head []byte
+}
+
+// stillStarts says fd still holds what a listing saw at its start (up to headLen bytes of it).
+func stillStarts(fd *os.File, listed []byte) bool {
+	listed = listed[:min(len(listed), headLen)]
+	if len(listed) == 0 {
+		return true
+	}
+	now := make([]byte, len(listed))
+	n, _ := fd.ReadAt(now, 0)
+	return n == len(now) && bytes.Equal(now, listed)
+}
+
+// errRewritten stops a read whose bytes may be another content's: the file's start changed
+// under it (copytruncate, and P2Pool writing again).
+var errRewritten = errors.New("the file was truncated and rewritten while it was read")
+
+// setHead takes b (the content's first bytes, as read) as the file's head.
+func (c *reading) setHead(b []byte) {
+	c.head = append(c.head[:0], b[:min(len(b), headLen)]...)
+	c.mark.HeadLen, c.mark.Head = len(c.head), headHash(c.head)
+}
+
+// verifyRead checks, after data was read at off, that the file still starts with the head
+// this content started with: were it truncated and rewritten before the read, the data would
+// be the new content's, read at the old content's offset. Verified bytes before headLen make
+// the head longer, so that it tells contents apart better (two contents written a second apart
+// start with the same date and hour).
+func (c *reading) verifyRead(data []byte, off int64) error {
+	switch {
+	case len(c.head) > 0:
+		now := make([]byte, len(c.head))
+		if n, _ := c.fd.ReadAt(now, 0); n < len(now) || !bytes.Equal(now, c.head) {
+			return errRewritten
+		}
+	case c.mark.HeadLen > 0: // a checkpoint's position: its head known by its hash only
+		now := make([]byte, c.mark.HeadLen)
+		if n, _ := c.fd.ReadAt(now, 0); n < len(now) || headHash(now) != c.mark.Head {
+			return errRewritten
+		}
+		c.head = now
+	}
+	if h := int64(len(c.head)); h < headLen && off <= h && off+int64(len(data)) > h {
+		c.setHead(append(c.head, data[h-off:min(int64(len(data)), headLen-off)]...))
+	}
+	return nil
 }
 
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
@@ -476,7 +527,7 @@ func (f *Follower) truncated() {
 		f.problem(fmt.Errorf("%s was truncated and no copy of it was found: lines written after offset %d and before the truncation are lost", f.Path, old.Offset))
 	}
 	c := f.cur
-	c.mark = fileMark{Path: f.Path, Dev: old.Dev, Ino: old.Ino}
+	c.mark, c.head = fileMark{Path: f.Path, Dev: old.Dev, Ino: old.Ino}, nil
 	// The file's start as listed is the old content's: the new content's is read from it.
 	c.lf = &logFile{path: c.lf.path, dev: c.lf.dev, ino: c.lf.ino, live: c.lf.live}
 	c.first, c.lines = time.Time{}, fileLines{}
@@ -489,7 +540,7 @@ func (f *Follower) truncated() {
 // a clock stepped back or forward does not change. Elsewhere it is the files' first records'
 // times (logFile.order), after the newest file read so far.
 func (f *Follower) successor() *logFile {
-	files, err := f.set.files()
+	files, err := f.stableFiles()
 	if err != nil {
 		f.problem(err)
 		return nil
@@ -530,6 +581,42 @@ func (f *Follower) successor() *logFile {
 		}
 	}
 	return next
+}
+
+// stableFiles lists the log's files as they are between two of logrotate's moves. A listing
+// taken while logrotate renames, copies and compresses may see a file under the name its
+// neighbour had a moment before, or miss one: the next file would be the live one, and the
+// content in between skipped. So the files are listed twice, until two listings in a row agree
+// on the rotated files (names and inodes) and nothing vanished while they were taken.
+func (f *Follower) stableFiles() ([]*logFile, error) {
+	files, err := f.set.files()
+	for attempt := 1; err == nil && attempt < copyAttempts; attempt++ {
+		unstable := f.set.unstable
+		again, err2 := f.set.files()
+		if err2 != nil {
+			return nil, err2
+		}
+		if !unstable && !f.set.unstable && sameRotated(files, again) {
+			return again, nil
+		}
+		time.Sleep(copyRetry)
+		files, err = f.set.files()
+	}
+	return files, err
+}
+
+// sameRotated says two listings name the same rotated files, each the same inode.
+func sameRotated(a, b []*logFile) bool {
+	key := func(files []*logFile) map[string]uint64 {
+		m := map[string]uint64{}
+		for _, lf := range files {
+			if !lf.live {
+				m[lf.path] = lf.ino
+			}
+		}
+		return m
+	}
+	return maps.Equal(key(a), key(b))
 }
 
 // waitingFile is a rotated file the follower has seen and not yet read: if it goes before it is
@@ -638,20 +725,27 @@ func (f *Follower) open(lf *logFile, offset int64) bool {
 		fd.Close()
 		return false
 	}
+	if offset == 0 && !lf.compressed && !stillStarts(fd, lf.head) {
+		// Emptied and rewritten since it was listed (copytruncate): what it held then is in its
+		// copy now, and the next look at the files finds it there.
+		fd.Close()
+		return false
+	}
 	f.closeCur()
 	c := &reading{lf: lf, fd: fd, first: lf.first, parser: NewParser(f.Cfg.Location(), lf.path),
 		mark: fileMark{Path: lf.path, Dev: lf.dev, Ino: lf.ino, Offset: offset}}
 	if offset > 0 {
-		c.mark.HeadLen = int(min(int64(headLen), offset, int64(len(lf.head))))
-		c.mark.Head = headHash(lf.head[:c.mark.HeadLen])
+		c.setHead(lf.head[:min(int64(headLen), offset, int64(len(lf.head)))])
 	} else if !lf.compressed {
 		// What the file holds now, before a line of it is read: should it be emptied and
 		// rewritten before the first read (copytruncate twice while the follower lagged), its
 		// start no longer matches, the truncation is seen, and this content is read from its
 		// copy instead of being skipped.
+		// A start without a whole line yet (P2Pool writing its first) does not tell this content
+		// from the next: the file is taken as empty until a line of it is read.
 		head := make([]byte, headLen)
-		if n, _ := fd.ReadAt(head, 0); n > 0 {
-			c.mark.HeadLen, c.mark.Head = n, headHash(head[:n])
+		if n, _ := fd.ReadAt(head, 0); n == headLen || bytes.IndexByte(head[:n], '\n') >= 0 {
+			c.setHead(head[:n])
 		} else if lf.live {
 			c.seen = map[string]bool{}
 			if files, err := f.set.files(); err == nil {
@@ -713,9 +807,10 @@ func (f *Follower) readCur(final bool) error {
 			err = nil
 		}
 	} else {
+		c.lines.verify = c.verifyRead
 		_, err = c.lines.read(c.fd, c.mark.Offset, final, sink)
-		if errors.Is(err, errPaused) {
-			err = nil
+		if errors.Is(err, errPaused) || errors.Is(err, errRewritten) {
+			err = nil // errRewritten: curState sees the truncation, and the rest is read from the copy
 		} else if sink.err != nil {
 			err = sink.err
 		} else if err != nil {
@@ -738,18 +833,9 @@ func (f *Follower) readCur(final bool) error {
 // noteRead keeps the checkpoint's identity of the file up to date as more of it is read.
 func (f *Follower) noteRead() {
 	c := f.cur
-	if c.mark.HeadLen < headLen && c.mark.Offset > int64(c.mark.HeadLen) {
-		n := int(min(int64(headLen), c.mark.Offset))
-		var head []byte
-		if c.lf.compressed || len(c.lf.head) >= n {
-			head = c.lf.head[:min(n, len(c.lf.head))]
-		} else {
-			head = make([]byte, n)
-			if _, err := c.fd.ReadAt(head, 0); err != nil {
-				return
-			}
-		}
-		c.mark.HeadLen, c.mark.Head = len(head), headHash(head)
+	// A plain file's head grows as it is read (verifyRead); a compressed one's is its listing's.
+	if c.lf.compressed && c.mark.HeadLen < headLen && c.mark.Offset > int64(c.mark.HeadLen) {
+		c.setHead(c.lf.head[:min(int(min(int64(headLen), c.mark.Offset)), len(c.lf.head))])
 	}
 	if c.first.IsZero() && c.fd != nil && !c.lf.compressed {
 		head := make([]byte, min(c.mark.Offset, firstLen))

@@ -43,7 +43,11 @@ type lineSink interface {
 // not grow: a rotated file P2Pool has left, or a torn last write), when it is a line too. It
 // returns the offset after the last line taken.
 type fileLines struct {
-	buf []byte
+	// verify, when set, is asked after each read whether the bytes read at off are still the
+	// file's content (not a file truncated and rewritten meanwhile); errRewritten stops the read
+	// before a line of them is taken.
+	verify func(data []byte, off int64) error
+	buf    []byte
 	// An overlong line is scanned once: where its scan stopped waiting for its newline.
 	longStart, longScanned int64
 	longHead               []byte
@@ -76,6 +80,11 @@ func (r *fileLines) read(fd io.ReaderAt, off int64, final bool, sink lineSink) (
 		n, err := fd.ReadAt(r.buf, off)
 		if err != nil && err != io.EOF {
 			return off, err
+		}
+		if r.verify != nil {
+			if err := r.verify(r.buf[:n], off); err != nil {
+				return off, err
+			}
 		}
 		var data []byte
 		if data, off, err = wholeLines(r.buf[:n], off, sink); err != nil {

@@ -140,6 +140,10 @@ type logSet struct {
 	glob  string
 	loc   *time.Location
 	cache map[fileKey]*logFile
+	// unstable says the last listing caught logrotate at work: a file gone between the
+	// directory's listing and its reading (p2pool.log.1 removed once p2pool.log.1.gz was whole,
+	// the .gz not yet in the listing). What it lists may lack a content that is there.
+	unstable bool
 }
 
 type fileKey struct {
@@ -178,9 +182,11 @@ func (ls *logSet) files() ([]*logFile, error) {
 	}
 	seen := map[fileKey]bool{}
 	var out []*logFile
+	ls.unstable = false
 	for name := range names {
 		lf, key, err := ls.inspect(name)
 		if err != nil || lf == nil {
+			ls.unstable = ls.unstable || errors.Is(err, os.ErrNotExist)
 			continue // gone meanwhile, a directory, unreadable: not part of the history
 		}
 		seen[key] = true
@@ -235,9 +241,15 @@ func rank(lf *logFile) int {
 	return 2
 }
 
-// sameStart reports two files whose contents start alike (one is a copy of the other).
+// sameStart reports two files whose contents start alike (one is a copy of the other). A start
+// shorter than headLen tells only if it holds a whole line: P2Pool's contents written a second
+// apart begin with the same date and hour, and the live file just truncated holds a part of
+// its new first line only.
 func sameStart(a, b *logFile) bool {
 	n := min(len(a.head), len(b.head), headLen)
+	if n < headLen && bytes.IndexByte(a.head[:n], '\n') < 0 {
+		return false
+	}
 	return n > 0 && bytes.Equal(a.head[:n], b.head[:n])
 }
 
