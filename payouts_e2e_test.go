@@ -44,16 +44,20 @@ func TestPayoutsProvenByTheService(t *testing.T) {
 	f.Close()
 	os.WriteFile(logPath, nil, 0o644)
 	serviceLog := filepath.Join(dir, "service.log")
-	svc := exec.Command(db4eBin, "--config", cfg, "--headless")
-	svc.Env = testEnv(t)
 	out, err := os.Create(serviceLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Stdout, svc.Stderr = out, out
-	if err := svc.Start(); err != nil {
-		t.Fatal(err)
+	var svc *exec.Cmd
+	start := func() {
+		svc = exec.Command(db4eBin, "--config", cfg, "--headless")
+		svc.Env = testEnv(t)
+		svc.Stdout, svc.Stderr = out, out
+		if err := svc.Start(); err != nil {
+			t.Fatal(err)
+		}
 	}
+	start()
 	t.Cleanup(func() {
 		svc.Process.Kill()
 		svc.Wait()
@@ -80,6 +84,11 @@ func TestPayoutsProvenByTheService(t *testing.T) {
 	if len(p.Unexplained) != 1 || p.Unexplained[0].Height != 1 {
 		t.Errorf("the coinbase at 1 no line claims: %+v", p.Unexplained)
 	}
+
+	// kill -9 between checks: the next service goes on from the stored states.
+	svc.Process.Kill()
+	svc.Wait()
+	start()
 
 	top := monerodtest.Mine(t, node, nodeLogin, 1, A) // P2Pool's block at 14, replaced below
 	a14 := claim(top)
@@ -141,8 +150,23 @@ func TestPayoutsProvenByTheService(t *testing.T) {
 		}
 	}
 
-	// Nothing db4e keeps or says holds a login.
+	// Each check is stored once, across the kill: no state of a payout twice.
 	seq, _, _ := db4e(t, nil, "--config", cfg, "export", "jsonseq")
+	checks := map[string]int{}
+	for _, rec := range strings.Split(seq, "\x1e") {
+		var e model.Event
+		if json.Unmarshal([]byte(rec), &e) == nil && e.Kind == model.KindPayout {
+			k := fmt.Sprintf("%d %s", e.Height, e.State)
+			if checks[k]++; checks[k] == 2 {
+				t.Errorf("payout check %q stored twice", k)
+			}
+		}
+	}
+	if len(checks) < 10 {
+		t.Errorf("only %d payout checks in the export: %v", len(checks), checks)
+	}
+
+	// Nothing db4e keeps or says holds a login.
 	js, _, _ := db4e(t, nil, "--config", cfg, "payouts", "--json")
 	st, _, _ := db4e(t, nil, "--config", cfg, "status", "--json")
 	svcLog, _ := os.ReadFile(serviceLog)

@@ -35,37 +35,42 @@ func Start(t *testing.T, login string) string {
 	if login != "" {
 		args = append(args, "--rpc-login", login)
 	}
+	return run(t, "monerod", bin, args, "http://127.0.0.1:"+strconv.Itoa(rpc))
+}
+
+// run starts a Monero program, stops it when the test ends, and waits until its RPC at base
+// answers anything (a 401 included): base, or the test fails with what the program said.
+func run(t *testing.T, name, bin string, args []string, base string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start monerod: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
-	base := "http://127.0.0.1:" + strconv.Itoa(rpc)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		// Any HTTP answer, a 401 included, means the RPC server is up.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if resp, err := http.Post(base+"/json_rpc", "application/json", bytes.NewReader([]byte(`{}`))); err == nil {
 			resp.Body.Close()
 			return base
 		}
-		if cmd.ProcessState != nil {
-			break
+		select {
+		case <-exited:
+			t.Fatalf("%s exited:\n%s", name, out.String())
+		default:
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("monerod did not answer on %s within 60 s:\n%s", base, out.String())
+	t.Fatalf("%s did not answer on %s within 60 s:\n%s", name, base, out.String())
 	return ""
 }
 
@@ -91,34 +96,7 @@ func StartWallet(t *testing.T, nodeRPC, nodeLogin, login string) string {
 	if err := os.MkdirAll(filepath.Join(dir, "wallets"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start monero-wallet-rpc: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Post(base+"/json_rpc", "application/json", bytes.NewReader([]byte(`{}`))); err == nil {
-			resp.Body.Close()
-			return base
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("monero-wallet-rpc did not answer on %s within 60 s:\n%s", base, out.String())
-	return ""
+	return run(t, "monero-wallet-rpc", bin, args, "http://127.0.0.1:"+strconv.Itoa(port))
 }
 
 // Call asks a JSON-RPC method of monerod or monero-wallet-rpc at base, with login ("" for none),
