@@ -30,7 +30,6 @@ type payoutState struct {
 	mu sync.Mutex
 	// conds are the alert conditions the last round found (payout_orphaned, payout_missing).
 	conds []alert.Condition
-	ran   bool
 }
 
 // RunPayoutChecks checks the payouts on the chain every payouts.interval until ctx ends; with
@@ -95,7 +94,7 @@ func (l *Local) CheckPayouts(ctx context.Context, c *payout.Checker) error {
 	}
 	conds := payoutConditions(ps, l.Now(), l.Cfg.Alerts.Rules.Orphaned.After)
 	l.payouts.mu.Lock()
-	l.payouts.conds, l.payouts.ran = conds, true
+	l.payouts.conds = conds
 	l.payouts.mu.Unlock()
 	if len(applied.Events) > 0 || st != was {
 		l.changes.bump()

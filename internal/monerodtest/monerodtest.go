@@ -111,11 +111,7 @@ func Call(t *testing.T, base, login, method string, params, result any) {
 // TryCall is Call that returns its error.
 func TryCall(base, login, method string, params, result any) error {
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": "0", "method": method, "params": params})
-	c := &http.Client{Timeout: 120 * time.Second}
-	if user, pass, ok := strings.Cut(login, ":"); ok {
-		c.Transport = &digest.Transport{Username: user, Password: pass}
-	}
-	resp, err := c.Post(base+"/json_rpc", "application/json", bytes.NewReader(body))
+	resp, err := client(login).Post(base+"/json_rpc", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -138,6 +134,15 @@ func TryCall(base, login, method string, params, result any) error {
 	return nil
 }
 
+// client answers the program's Digest challenge when login (user:password) is set.
+func client(login string) *http.Client {
+	c := &http.Client{Timeout: 120 * time.Second}
+	if user, pass, ok := strings.Cut(login, ":"); ok {
+		c.Transport = &digest.Transport{Username: user, Password: pass}
+	}
+	return c
+}
+
 // Mine has the node mine n blocks to address (generateblocks) and returns the new top height.
 func Mine(t *testing.T, node, login string, n int, address string) uint64 {
 	t.Helper()
@@ -153,11 +158,7 @@ func Mine(t *testing.T, node, login string, n int, address string) uint64 {
 func PopBlocks(t *testing.T, node, login string, n int) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]int{"nblocks": n})
-	c := &http.Client{Timeout: 60 * time.Second}
-	if user, pass, ok := strings.Cut(login, ":"); ok {
-		c.Transport = &digest.Transport{Username: user, Password: pass}
-	}
-	resp, err := c.Post(node+"/pop_blocks", "application/json", bytes.NewReader(body))
+	resp, err := client(login).Post(node+"/pop_blocks", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("pop_blocks: %v", err)
 	}
