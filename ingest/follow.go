@@ -174,10 +174,10 @@ func (c *reading) verifyRead(data []byte, off int64) error {
 // Stats returns what the follower has done so far; safe only from Run's goroutine or after it.
 func (f *Follower) Stats() Stats { return f.stats }
 
-// pollEvery is how often the files are looked at without inotify: a line is stored about 10 ms
-// after it is written, 20 ms at worst, for about 1% of a core more than inotify (an idle service
-// measured 1.75% polling, 0.7% with inotify). safetyEvery is how often they are looked at anyway
-// with inotify (a missed event).
+// pollEvery is how often the files are looked at without inotify: a line is stored within one
+// period of being written, for about a percent of a core more than inotify (figures:
+// bench/RESULTS.md, "pollEvery"). safetyEvery is how often they are looked at anyway with
+// inotify (a missed event).
 const (
 	pollEvery   = 20 * time.Millisecond
 	safetyEvery = time.Second

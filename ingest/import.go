@@ -164,8 +164,8 @@ type Importer struct {
 const batchLimit = 2000
 
 // chunkSize is how much of a log is scanned at once. The chunk and what is parsed from it are
-// live together (~7 MB at 4 MB): at 1 MB the service, which runs imports sent to it, stayed
-// under 40 MB during one of 1.5M events, and no import measured slower.
+// live together: at 1 MB the service, which runs imports sent to it, stays small, and no import
+// measured slower (figures: bench/RESULTS.md, "chunkSize").
 const chunkSize = 1 << 20
 
 // Decompress returns r itself or, when it starts with a gzip, bzip2 or zstd magic number, a
@@ -301,8 +301,8 @@ func (im *Importer) ImportP2Pool(ctx context.Context, r io.Reader, source string
 // importMarkers are what the lines the parser takes something from hold: events (FOUND, payout)
 // and hashrates (workers rows, status); a status block's other lines are read with its first
 // hashrate (restOfBlock). The payout's is "yout": bytes.Index jumps from one occurrence of its
-// first byte to the next, and a log holds half as many y as p (151 MB, 1 event per 20 lines:
-// 43 -> 33 ms a pass).
+// first byte to the next, and a log holds half as many y as p (figures: bench/RESULTS.md,
+// "importMarkers").
 var importMarkers = [][]byte{[]byte("FOUND"), []byte("yout"), markHashrate}
 
 // scanChunk parses the candidate lines of chunk (whole lines) and leaves in ctx the prefix of the

@@ -154,8 +154,8 @@ func (s *Store) applyBulk(b *Batch) (Applied, bool, error) {
 
 // streamChunk is how many bytes of encoded events the stream writer gets at a time. Its table
 // writer queues up to 3 such requests behind the one it builds from, each event there a copy with
-// its entry (~250 bytes): at 1 MB the queue held 10 MB more at peak, at 256 KB it holds ~3 MB,
-// and the import ran no slower (bench/import.sh 158000000 20, 8 runs each).
+// its entry: a smaller chunk holds less at peak, and the import ran no slower (figures:
+// bench/RESULTS.md, "streamChunk").
 const streamChunk = 256 << 10
 
 // stream moves the first n held events into the stream.

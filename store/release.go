@@ -19,8 +19,9 @@ const (
 
 // pageWatcher releases a store's mapped table pages (releaseMappedPages) whenever the process's
 // resident file pages grew by releaseStep since the last release. A look reads
-// /proc/self/statm (microseconds), a release /proc/self/maps (~1 ms): an idle store pays for 40
-// looks a second, and a compaction, an import or a seal is caught within milliseconds.
+// /proc/self/statm, a release /proc/self/maps, a thousand times dearer: an idle store pays for
+// cheap looks only, and a compaction, an import or a seal is caught within milliseconds
+// (figures: bench/RESULTS.md, "pageWatcher").
 //
 // Badger's copy in third_party/badger gives back the pages of the tables it opens, writes and
 // compacts from by itself; the watcher is for what db4e's own reads map (an iterator maps every
@@ -46,7 +47,7 @@ func watchMappedPages(dir string) *pageWatcher {
 
 // expectWork has the watcher look at its busy pace from now on, for work it would otherwise
 // catch only at its next resting look: a close, whose flush and compaction of level 0 map
-// tables faster than 2 MB in 25 ms, and a seal, which reads and rewrites samples at once.
+// tables faster than a resting look sees, and a seal, which reads and rewrites samples at once.
 func (w *pageWatcher) expectWork() {
 	select {
 	case w.busy <- struct{}{}:
@@ -96,9 +97,9 @@ func keepMappedPagesLow(ctx context.Context, dir string, busy <-chan struct{}) {
 }
 
 // readPacer has one long read, a scan of every key under a prefix, give back the table pages
-// it mapped every releaseStep bytes, in the scanning goroutine: a scan maps tables at ~100 MB/s,
-// and the watcher, looking every 2 ms and taking 3-45 ms to release on a busy 2-core machine,
-// let the first scan of an old store's 87 MB run 6-8 MB ahead of it.
+// it mapped every releaseStep bytes, in the scanning goroutine: a scan maps tables faster than
+// the watcher releases them on a busy 2-core machine, and ran megabytes ahead of it (figures:
+// bench/RESULTS.md, "readPacer").
 type readPacer struct {
 	dir  string
 	read int64

@@ -243,9 +243,9 @@ const sealBudget = 64 << 10
 // its target. A seal does not write beside a compaction: a store written at full speed (an
 // import, a db4e before chunks) is compacted at its first open, and an old store's samples
 // sealed beside that (or beside the compactions the seal's own writes cause) had table
-// builders, memtables and their flush in memory at once: a first start peaked at 38-47 MB where
-// the compaction alone peaks at 31-36 and the seal alone at 33-37 (bench/firststart.sh with
-// STORE=). While Badger cannot keep up (an import through the service), sealing crawls.
+// builders, memtables and their flush in memory at once: a first start peaked well above either
+// alone (figures: bench/RESULTS.md, "settle"). While Badger cannot keep up (an import through
+// the service), sealing crawls.
 func (s *Store) settle(ctx context.Context) {
 	deadline := time.Now().Add(settleWait)
 	for !s.settled() && time.Now().Before(deadline) && tick.Sleep(ctx, 50*time.Millisecond) {

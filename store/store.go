@@ -26,8 +26,9 @@ import (
 // end) with view and checkpoint updates; a level-0 table then spans the log's newest tables and
 // the small keys after it, not the whole log, and compacting it rewrites a few tables. With the
 // views on both sides of the log (layout 1: d/ and c/ before e/), every compaction rewrote the
-// whole log: ~10x the store's size written, and an import's RSS peaked at ~150 MB with the
-// pages those compactions mapped (81-85 MB since). layout.go moves a store of layout 1.
+// whole log, many times the store's size written, and an import's memory grew with the pages
+// those compactions mapped (figures: bench/RESULTS.md, "key layout"). layout.go moves a store of
+// layout 1.
 const (
 	prefixEvent      = "e/" // e/<unix ns BE><id>        -> event (codec.go; JSON in older stores)
 	prefixDay        = "v/" // v/<YYYY-MM-DD>            -> DayTotals JSON
@@ -63,8 +64,8 @@ type Config struct {
 	MaxHosts int `yaml:"-"`
 }
 
-// DefaultConfig is what an absent key means.
-// The default keeps a month: 50 miners polled every minute make ~7 M samples a month (~300 MB).
+// DefaultConfig is what an absent key means. The default keeps a month of samples (what a month
+// of 50 miners polled every minute takes: bench/RESULTS.md, "series_retention_days").
 func DefaultConfig() Config { return Config{SeriesRetentionDays: 30, MinFreeMB: 256} }
 
 // Validate names the first bad key of the store section, relative to it.
@@ -140,25 +141,24 @@ func (s *Store) Gone() error {
 const memTableSize = 2 << 20
 
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
-// take ~80 MB of RAM before storing anything.
+// take tens of MB of RAM before storing anything (figures: bench/RESULTS.md, "badgerOptions").
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opt := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{log}).
-		// Small memtables: they are the L0 table size too, and compaction buffers scale with it.
-		// Two of 2 MB, each in an arena of 2.6 MB of heap, with a log of 4 MB mapped: the service
-		// during an import through it peaked at 47-48 MB with 4 MB ones, 40-42 with these. A
-		// log left by a crash with larger ones replays (third_party/badger, badger #2002).
+		// Small memtables: they are the L0 table size too, and compaction buffers scale with it;
+		// the service peaks lower during an import through it than with 4 MB ones. A log left by
+		// a crash with larger ones replays (third_party/badger, badger #2002).
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
 		WithBaseTableSize(512 << 10).
 		WithBaseLevelSize(4 << 20).
-		// No compression: db4e's data is small, and the compressor's buffers cost ~32 MB during
-		// every compaction, more than the whole store saves on disk.
+		// No compression: db4e's data is small, and the compressor's buffers cost more memory
+		// during every compaction than the whole store saves on disk.
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(2 << 20).
@@ -211,9 +211,8 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	opt := badgerOptions(dir, log).WithReadOnly(readOnly)
 	if cfg.Bulk {
 		// Small, frequent compactions (1 MB tables, each level-0 table compacted at once) keep
-		// what one compaction maps and allocates small: a million events with distinct names
-		// import with a peak RSS of 81-88 MB (VmHWM over 8 runs; 89-116 MB with the service's
-		// options, for a tenth less time). Tables are sized per level, so this changes nothing
+		// what one compaction maps and allocates small, for a little more time (figures:
+		// bench/RESULTS.md, "bulk options"). Tables are sized per level, so this changes nothing
 		// for a store opened later with the service's options.
 		opt = opt.WithBaseTableSize(1 << 20).WithBaseLevelSize(4 << 20).WithNumLevelZeroTables(1).WithNumLevelZeroTablesStall(4)
 	}
