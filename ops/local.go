@@ -108,6 +108,7 @@ func NewLocal(s *store.Store, cfg Config, log *slog.Logger) *Local {
 	}
 	l := &Local{Store: s, Cfg: cfg, Log: log, Now: time.Now, Via: "cli", changes: newNotifier(), ingest: api.IngestStatus{Path: cfg.P2Pool.Log}}
 	l.csvState.name, l.alerts.hookState.name = api.ComponentCSV, api.ComponentAlerts
+	l.payouts.kick = make(chan struct{}, 1)
 	return l
 }
 

@@ -30,6 +30,22 @@ type payoutState struct {
 	mu sync.Mutex
 	// conds are the alert conditions the last round found (payout_orphaned, payout_missing).
 	conds []alert.Condition
+	// kick asks for a round now: a payout line was just stored. Its block is best seen while
+	// it is still the chain's, before a reorg could replace it with one that pays the same.
+	kick chan struct{}
+}
+
+// KickPayouts has the checker look at new payouts now rather than at its next round.
+func (l *Local) KickPayouts(events []model.Event) {
+	for _, e := range events {
+		if e.Kind == model.KindPayment {
+			select {
+			case l.payouts.kick <- struct{}{}:
+			default: // a round is asked for already
+			}
+			return
+		}
+	}
 }
 
 // RunPayoutChecks checks the payouts on the chain every payouts.interval until ctx ends; with
@@ -39,7 +55,7 @@ func (l *Local) RunPayoutChecks(ctx context.Context) {
 		return
 	}
 	c := l.PayoutChecker()
-	tick.Every(ctx, l.Cfg.Payouts.Interval, true, func() {
+	tick.EveryOr(ctx, l.Cfg.Payouts.Interval, true, l.payouts.kick, func() {
 		if err := l.CheckPayouts(ctx, c); err != nil {
 			l.Log.Error("payouts: check", "err", err)
 		}

@@ -29,6 +29,7 @@ func (l *Local) RunIngest(ctx context.Context) error {
 			l.mu.Unlock()
 			l.changes.bump()
 			l.goodNews(ctx, a.Events)
+			l.KickPayouts(a.Events)
 		},
 		OnLine: func(time.Time) {
 			l.mu.Lock()

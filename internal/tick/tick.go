@@ -10,6 +10,12 @@ import (
 // Every calls fn every d until ctx ends, first after one period. With now it calls fn once
 // at the start as well. A d of zero or less means every second (a ticker would panic).
 func Every(ctx context.Context, d time.Duration, now bool, fn func()) {
+	EveryOr(ctx, d, now, nil, fn)
+}
+
+// EveryOr is Every that also calls fn whenever kick receives (a nil kick never does): work on a
+// period that something may ask for sooner.
+func EveryOr(ctx context.Context, d time.Duration, now bool, kick <-chan struct{}, fn func()) {
 	if d <= 0 {
 		d = time.Second
 	}
@@ -23,6 +29,8 @@ func Every(ctx context.Context, d time.Duration, now bool, fn func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
+		case <-kick:
 			fn()
 		}
 	}

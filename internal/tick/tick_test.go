@@ -49,3 +49,17 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 		t.Fatal("a sleep under an ended context waited or said it ran its course")
 	}
 }
+
+func TestEveryOrRunsWhenKicked(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	kick := make(chan struct{})
+	ran := make(chan struct{}, 1)
+	go EveryOr(ctx, time.Hour, false, kick, func() { ran <- struct{}{} })
+	kick <- struct{}{}
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a kick did not run fn")
+	}
+}
