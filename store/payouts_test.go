@@ -147,3 +147,36 @@ func TestBulkLoadOfManyPayouts(t *testing.T) {
 		t.Fatalf("%d payouts of %d, %v; %s", len(ps), n, err, s.Incomplete())
 	}
 }
+
+// BenchmarkPayouts reads the payouts view of a farm with five years of payouts (15 a day), as a
+// check round and `db4e payouts` do: bench/RESULTS.md, "payouts view".
+func BenchmarkPayouts(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir, Config{Timezone: "UTC", SeriesRetentionDays: 30, MinFreeMB: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 5 * 365 * 15
+	start := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i += 2000 {
+		var batch Batch
+		for j := i; j < min(n, i+2000); j++ {
+			at := start.Add(time.Duration(j) * 96 * time.Minute)
+			batch.Events = append(batch.Events,
+				model.Event{Time: at, Kind: model.KindPayment, Height: uint64(2_300_000 + j*48), Piconero: model.PiconeroFromInt(int64(400_000_000 + j)), ID: fmt.Sprintf("%016x", j)},
+				model.Event{Time: at.Add(time.Hour), Kind: model.KindPayout, Height: uint64(2_300_000 + j*48), State: model.PayoutUnlocked, ID: fmt.Sprintf("u%015x", j)})
+		}
+		if _, err := s.Apply(&batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ps, err := s.Payouts()
+		if err != nil || len(ps) != n {
+			b.Fatalf("%d payouts, %v", len(ps), err)
+		}
+	}
+}
