@@ -57,7 +57,7 @@ func (c MinersConfig) Validate() error {
 			p.Check(x.Name == "" || model.SanitizeName(x.Name, 64) != x.Name || names[x.Name],
 				"%s[%d].name: want a unique printable name, got %q", list.key, i, x.Name)
 			names[x.Name] = true
-			if err := httpURL(x.URL); err != nil {
+			if err := HTTPURL(x.URL); err != nil {
 				p.Add(fmt.Errorf("%s[%d].url: %w", list.key, i, err))
 			}
 		}
@@ -92,7 +92,7 @@ func (c MonerodConfig) Validate() error {
 	p.Check(c.Interval < time.Second, "interval: want at least 1s, got %s", c.Interval)
 	p.Check(c.Timeout <= 0, "timeout: want more than 0s, got %s", c.Timeout)
 	if c.RPC != "" {
-		if err := httpURL(c.RPC); err != nil {
+		if err := HTTPURL(c.RPC); err != nil {
 			p.Add(fmt.Errorf("rpc: %s", model.Redact(err.Error())))
 		}
 	}
@@ -142,7 +142,8 @@ func ReadLogin(login, loginFile, rpc string) (user, password string, err error) 
 	return user, password, nil
 }
 
-func httpURL(u string) error {
+// HTTPURL names what is wrong with an RPC or API address: it must be http:// or https://.
+func HTTPURL(u string) error {
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return fmt.Errorf("want http://host:port, got %q", u)
 	}

@@ -56,8 +56,8 @@ func (c WalletConfig) Validate() error {
 	var p model.Problems
 	p.Check(c.Timeout <= 0, "timeout: want more than 0s, got %s", c.Timeout)
 	if c.RPC != "" {
-		if u := c.RPC; len(u) < 8 || (u[:7] != "http://" && u[:8] != "https://") {
-			p.Add(fmt.Errorf("rpc: want http://host:port, got %q", model.Redact(u)))
+		if err := collect.HTTPURL(c.RPC); err != nil {
+			p.Add(fmt.Errorf("rpc: %s", model.Redact(err.Error())))
 		}
 	} else if c.Login != "" || c.LoginFile != "" {
 		p.Add(fmt.Errorf("rpc: a login is set but no rpc to use it with"))
