@@ -102,12 +102,7 @@ func (l *Local) CheckPayouts(ctx context.Context, c *payout.Checker) error {
 			l.Log.Info("payout", "height", e.Height, "state", e.State, "detail", e.Result)
 		}
 	}
-	if len(applied.Events) > 0 {
-		ps, err = l.Store.Payouts()
-		if err != nil {
-			return err
-		}
-	}
+	ps = withChecks(ps, applied.Events)
 	conds := payoutConditions(ps, l.Now(), l.Cfg.Alerts.Rules.Orphaned.After)
 	l.payouts.mu.Lock()
 	l.payouts.conds = conds
@@ -116,6 +111,26 @@ func (l *Local) CheckPayouts(ctx context.Context, c *payout.Checker) error {
 		l.changes.bump()
 	}
 	return nil
+}
+
+// withChecks is ps as the store's view has them after events: moved by model.Payout.Apply, as
+// the store moves them, rather than read whole again.
+func withChecks(ps []model.Payout, events []model.Event) []model.Payout {
+	at := make(map[uint64]int, len(ps))
+	for i := range ps {
+		at[ps[i].Height] = i
+	}
+	for i := range events {
+		e := &events[i]
+		j, ok := at[e.Height]
+		if !ok {
+			j = len(ps)
+			at[e.Height] = j
+			ps = append(ps, model.Payout{})
+		}
+		ps[j].Apply(e)
+	}
+	return ps
 }
 
 // payoutStatus is the checker's last status, from the store.
