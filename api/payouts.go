@@ -130,15 +130,10 @@ func (p Payouts) WriteText(w io.Writer) error {
 		if err != nil {
 			continue
 		}
+		// What a payout adds to each sum is model.Payout.Counted's, as in the day views.
+		confirmed, unlocked, orphaned := (&model.Payout{Claims: 1, State: r.State, Piconero: x}).Counted()
 		sums[0] = sums[0].Add(x)
-		switch r.State {
-		case model.PayoutConfirmed:
-			sums[1] = sums[1].Add(x)
-		case model.PayoutUnlocked:
-			sums[1], sums[2] = sums[1].Add(x), sums[2].Add(x)
-		case model.PayoutOrphaned:
-			sums[3] = sums[3].Add(x)
-		}
+		sums[1], sums[2], sums[3] = sums[1].Add(confirmed), sums[2].Add(unlocked), sums[3].Add(orphaned)
 	}
 	_, err := fmt.Fprintf(w, "%d payout(s): claimed %s XMR, confirmed %s (unlocked %s), orphaned %s\npayouts %s\n",
 		len(p.Payouts), sums[0].XMR(), sums[1].XMR(), sums[2].XMR(), sums[3].XMR(), p.Check.Words())
