@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -23,21 +24,59 @@ import (
 // db4eBin is the binary under test, built once for the tests that run it as a child process.
 var db4eBin string
 
+// raceBuild is set by race_test.go when the tests run with -race: the binary the tests start
+// is built with -race too, so the kill -9 and e2e tests check the service for races as well.
+var raceBuild bool
+
+// raceLogs is where a race-built child writes what the race detector found (GORACE log_path):
+// TestMain fails the run when anything is there, whatever the test that started the child saw
+// of it (a service killed -9 never gets to exit 66).
+var raceLogs string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "db4e-bin")
 	if err != nil {
 		panic(err)
 	}
 	db4eBin = filepath.Join(dir, "db4e")
-	build := exec.Command("go", "build", "-o", db4eBin, ".")
+	args := []string{"build", "-o", db4eBin}
+	if raceBuild {
+		args = append(args, "-race")
+		raceLogs = filepath.Join(dir, "race")
+		// Open to every user: some children run as nobody.
+		if err := os.Mkdir(raceLogs, 0o777); err != nil || os.Chmod(raceLogs, 0o1777) != nil {
+			fmt.Fprintln(os.Stderr, "race logs:", err)
+			os.Exit(1)
+		}
+		os.Chmod(dir, 0o755)
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build db4e:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
+	if raceLogs != "" {
+		reports, _ := filepath.Glob(filepath.Join(raceLogs, "race.*"))
+		for _, r := range reports {
+			b, _ := os.ReadFile(r)
+			fmt.Fprintf(os.Stderr, "the race detector in db4e (%s):\n%s\n", filepath.Base(r), b)
+			code = 1
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// childEnv is the environment of every db4e the tests start: nothing of the test's own but
+// PATH, and GORACE when the child is race-built.
+func childEnv(home string, kv ...string) []string {
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	if raceLogs != "" {
+		env = append(env, "GORACE=log_path="+filepath.Join(raceLogs, "race"))
+	}
+	return append(env, kv...)
 }
 
 // db4e runs the binary to completion with an isolated environment.
@@ -66,8 +105,8 @@ func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, int) {
 
 func testEnv(t *testing.T) []string {
 	home := t.TempDir()
-	return []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_DATA_HOME=" + filepath.Join(home, "data"),
-		"XDG_RUNTIME_DIR=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	return childEnv(home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"),
+		"XDG_RUNTIME_DIR="+home)
 }
 
 func report(t *testing.T, args ...string) api.Report {
@@ -431,4 +470,22 @@ func TestHeadlessSurvivesKill9(t *testing.T) {
 		t.Fatal(d)
 	}
 	t.Logf("%d events over %d lines, exact after %d kills and a rotation", sim.Events, sim.Lines, killRounds())
+}
+
+// Under -race, the binary the e2e tests run is race-built too; without it, the service's own
+// goroutines (follower, collectors, console server) would never meet the race detector.
+func TestServiceBinaryMatchesTheRaceBuild(t *testing.T) {
+	info, err := buildinfo.ReadFile(db4eBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	race := false
+	for _, s := range info.Settings {
+		if s.Key == "-race" && s.Value == "true" {
+			race = true
+		}
+	}
+	if race != raceBuild {
+		t.Fatalf("the tests run with -race %v, the db4e they start was built with -race %v", raceBuild, race)
+	}
 }

@@ -126,7 +126,7 @@ func TestStatusExitCodes(t *testing.T) {
 		bin := binaryIn(t, base)
 		filepath.Walk(filepath.Join(base, "data"), func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
 		cmd := exec.Command(bin, "--config", cfg, "status")
-		cmd.Env = []string{"HOME=" + base, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+		cmd.Env = childEnv(base)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		_, errs, code := runCmd(t, cmd)
 		if code != 1 || !strings.Contains(errs, "log ("+logPath+": permission denied)") {
@@ -251,7 +251,7 @@ func TestOutsiderIsToldTheGroup(t *testing.T) {
 	startService(t, cfg)
 	waitSocket(t, sock)
 	cmd := exec.Command(bin, "--config", cfg, "status")
-	cmd.Env = []string{"HOME=" + base, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	cmd.Env = childEnv(base)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}} // nobody, not in root's group
 	_, errs, code := runCmd(t, cmd)
 	if code != 1 || !strings.Contains(errs, "socket "+sock+" is not open to you") || !strings.Contains(errs, "members of group root may use it: sudo usermod -aG root $USER") {

@@ -380,7 +380,7 @@ func TestSocketWritesOwnerOnly(t *testing.T) {
 	// uid 65534 (nobody) in root's group: a member of the service's group, not its user.
 	member := func(args ...string) (string, string, int) {
 		cmd := exec.Command(bin, append([]string{"--config", cfg}, args...)...)
-		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+		cmd.Env = childEnv(home)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 0}}
 		return runCmd(t, cmd)
 	}
