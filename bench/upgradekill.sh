@@ -3,8 +3,9 @@
 # memtables) is killed -9 at a random moment while `db4e import` sends it a log, then this
 # build's service starts on the store it left and the same log is imported again. Every event
 # must be stored once: the second import's new and already-stored events add up to the log's,
-# and `db4e check` finds nothing. Before third_party/badger replayed a larger memtable's log
-# (badger #2002), this build's service exited at once ("Arena too small"), and so did check.
+# and `db4e check` finds nothing. Before the store opened such a store with its memtables'
+# own size (store.memTableSizeIn; badger #2002), this build's service exited at once ("Arena
+# too small"), and so did check.
 #   bench/upgradekill.sh [rounds [old-revision]]
 # DB4E_BIN=path runs that binary as the newer one instead of building this tree.
 set -euo pipefail

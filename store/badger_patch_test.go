@@ -12,9 +12,10 @@ import (
 )
 
 // A store whose memtable log was written with larger memtables than today's (db4e before 2
-// MB memtables, killed while writing) opens with every write in it: third_party/badger sizes
-// the replay's arena from the log. The published Badger exits the process ("Arena too small",
-// log.Fatal in an assertion, badger #2002): the service could not start, nor db4e check.
+// MB memtables, killed while writing) opens with every write in it: Open sizes this open's
+// memtables for the log (memTableSizeIn). With today's size Badger exits the process ("Arena
+// too small", log.Fatal in an assertion, badger #2002): the service could not start, nor db4e
+// check.
 func TestBadgerReplaysALogOfLargerMemtables(t *testing.T) {
 	dir := t.TempDir()
 	old := badgerOptions(dir, nil).WithMemTableSize(8 << 20).WithCompactL0OnClose(false)

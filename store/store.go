@@ -140,6 +140,24 @@ func (s *Store) Gone() error {
 // memTableSize is Badger's memtable size; its log on disk is twice that (see badgerOptions).
 const memTableSize = 2 << 20
 
+// memTableSizeIn is memTableSize, or the size of the memtables whose logs a crash left in dir
+// when that is larger: a db4e before 2 MB memtables was killed while writing with 4 MB ones.
+// Badger replays such a log into an arena of this open's size, and with a smaller one it exits
+// the process ("Arena too small", a log.Fatal in an assertion, badger #2002): the service could
+// not start, nor db4e check. The arena of the run that wrote the log held it, so one of that
+// size holds its replay; the larger memtables last until the next open.
+func memTableSizeIn(dir string) int64 {
+	size := int64(memTableSize)
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	for _, l := range logs {
+		// A memtable's log is made twice its memtable's size (Badger's openMemTable).
+		if fi, err := os.Stat(l); err == nil && fi.Size()/2 > size {
+			size = fi.Size() / 2
+		}
+	}
+	return size
+}
+
 // Options are Badger's, sized for a small machine that also runs monerod: Badger's defaults
 // take tens of MB of RAM before storing anything (figures: bench/RESULTS.md, "badgerOptions").
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
@@ -150,8 +168,8 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 		WithLogger(badgerLogger{log}).
 		// Small memtables: they are the L0 table size too, and compaction buffers scale with it;
 		// the service peaks lower during an import through it than with 4 MB ones. A log left by
-		// a crash with larger ones replays (third_party/badger, badger #2002).
-		WithMemTableSize(memTableSize).
+		// a crash with larger ones is replayed with its own size (memTableSizeIn).
+		WithMemTableSize(memTableSizeIn(dir)).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).

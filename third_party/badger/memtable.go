@@ -96,13 +96,14 @@ const memFileExt string = ".mem"
 
 func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 	filepath := db.mtFilePath(fid)
-	mt := &memTable{ // db4e: its skiplist is made once the log's size is known (below)
+	s := skl.NewSkiplist(arenaSize(db.opt))
+	mt := &memTable{
+		sl:  s,
 		opt: db.opt,
 		buf: &bytes.Buffer{},
 	}
 	// We don't need to create the wal for the skiplist in in-memory mode so return the mt.
 	if db.opt.InMemory {
-		mt.sl = skl.NewSkiplist(arenaSize(db.opt)) // db4e
 		return mt, z.NewFile
 	}
 
@@ -125,19 +126,6 @@ func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 			return nil, fmt.Errorf("while reserving memtable %s: %w", filepath, err)
 		}
 	}
-	// db4e: a log written with a larger MemTableSize than this open's must fit its replay
-	// (badger #2002: "Arena too small", the process exits, on a store that is fine).
-	arena := arenaSize(db.opt)
-	if lerr != z.NewFile {
-		need, err := replayArenaSize(mt.wal)
-		if err != nil {
-			_ = mt.wal.Close(-1) // as it is: no truncation
-			return nil, y.Wrapf(err, "while sizing memtable: %s", filepath)
-		}
-		arena = max(arena, need)
-	}
-	s := skl.NewSkiplist(arena)
-	mt.sl = s
 
 	// Have a callback set to delete WAL when skiplist reference count goes down to zero. That is,
 	// when it gets flushed to L0.
@@ -152,20 +140,6 @@ func (db *DB) openMemTable(fid, flags int) (*memTable, error) {
 	}
 	err := mt.UpdateSkipList()
 	return mt, y.Wrapf(err, "while updating skiplist")
-}
-
-// db4e: replayArenaSize is the most a skiplist's arena takes to hold what wal holds: the head
-// node, then each entry as the skiplist's Put lays it out (a node of the greatest height with
-// its alignment padding, under 8 bytes; its key; its value).
-func replayArenaSize(wal *logFile) (int64, error) {
-	const node = int64(skl.MaxNodeSize) + 8
-	n := 1 + node + 3 // the arena's offset 0, kept for nil; the head, with an empty value
-	_, err := wal.iterate(true, 0, func(e Entry, _ valuePointer) error {
-		v := y.ValueStruct{Value: e.Value, Meta: e.meta, UserMeta: e.UserMeta, ExpiresAt: e.ExpiresAt}
-		n += node + int64(len(e.Key)) + int64(v.EncodedSize())
-		return nil
-	})
-	return n, err
 }
 
 func (db *DB) newMemTable() (*memTable, error) {
