@@ -110,3 +110,39 @@ func TestBadgerOpensAnEmptyValueLog(t *testing.T) {
 		t.Fatalf("%d events, %v", n, err)
 	}
 }
+
+// The memtables a store is opened with: today's, or those of the run whose logs a crash left,
+// up to Badger's default (a larger file is no log of db4e's).
+func TestMemTableSizeIn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		logs []int64 // sizes of the .mem files in the data dir
+		want int64
+	}{
+		{"no log", nil, memTableSize},
+		{"a log of today's memtables", []int64{2 * memTableSize}, memTableSize},
+		{"a log of 4 MB memtables", []int64{2 * memTableSize, 8 << 20}, 4 << 20},
+		{"an empty log", []int64{0}, memTableSize},
+		{"a file of 1 GB", []int64{1 << 30}, 64 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for i, size := range tc.logs {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%05d.mem", i+1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Truncate(size); err != nil { // sparse, as Badger's are
+					t.Fatal(err)
+				}
+				f.Close()
+			}
+			if got := memTableSizeIn(dir); got != tc.want {
+				t.Fatalf("memTableSizeIn = %d, want %d", got, tc.want)
+			}
+			if got := badgerOptions(dir, nil).MemTableSize; got != tc.want {
+				t.Fatalf("badgerOptions' MemTableSize = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

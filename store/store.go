@@ -145,14 +145,17 @@ const memTableSize = 2 << 20
 // Badger replays such a log into an arena of this open's size, and with a smaller one it exits
 // the process ("Arena too small", a log.Fatal in an assertion, badger #2002): the service could
 // not start, nor db4e check. The arena of the run that wrote the log held it, so one of that
-// size holds its replay; the larger memtables last until the next open.
+// size holds its replay; the larger memtables last until the next open. Never more than
+// Badger's default (64 MB), the largest any db4e used: a larger file is no memtable log of
+// db4e's, and its size is no reason to take that much memory.
 func memTableSizeIn(dir string) int64 {
 	size := int64(memTableSize)
+	most := badger.DefaultOptions("").MemTableSize
 	logs, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
 	for _, l := range logs {
 		// A memtable's log is made twice its memtable's size (Badger's openMemTable).
 		if fi, err := os.Stat(l); err == nil && fi.Size()/2 > size {
-			size = fi.Size() / 2
+			size = min(fi.Size()/2, most)
 		}
 	}
 	return size
