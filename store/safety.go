@@ -77,6 +77,35 @@ func (g *spaceGuard) check() error {
 	return nil
 }
 
+// lockDir takes the lock Badger takes on dir (flock on the directory itself; shared for a
+// read-only open) for as long as preflight looks at it, and gives it back before Badger takes
+// it. Without it a second db4e's preflight ran beside the process that had the store open: a
+// service started while a console held the store removed the console's new memtable log as one
+// a crash left empty, and read a table Badger was writing (SIGBUS, "fatal error: fault"). In
+// the moment between release and Badger's lock another db4e may look too, but no Badger has
+// the store open then. An error wraps model.ErrLocked; no directory, nothing to lock.
+func lockDir(dir string, shared bool) (release func(), err error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	how := unix.LOCK_EX | unix.LOCK_NB
+	if shared {
+		how = unix.LOCK_SH | unix.LOCK_NB
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open store %s: %w%s", dir, model.ErrLocked, holder(dir))
+		}
+		return nil, fmt.Errorf("open store %s: lock: %w", dir, err)
+	}
+	return func() { f.Close() }, nil // closing the last descriptor releases the flock
+}
+
 // preflight looks at the data directory before Badger does, for what Badger would handle
 // badly: tables without their MANIFEST (Badger would start an empty store and delete them),
 // a table cut short or damaged at its end (Badger would panic), and what kill -9 can leave (an

@@ -115,6 +115,39 @@ func TestEmptyMemtableLeftByAKill(t *testing.T) {
 	}
 }
 
+// A second open of a store another has open looks at none of its files: an empty memtable log
+// there is the holder's, just made, not a crash's, and stays; the open is refused as locked,
+// read-write or read-only. (A service started beside a console once removed the console's log
+// and read a table being written: SIGBUS.)
+func TestSecondOpenLeavesTheHoldersFiles(t *testing.T) {
+	dir := filledStore(t, 500)
+	holder, err := Open(dir, Config{Timezone: "UTC"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	made := filepath.Join(dir, "00099.mem")
+	if err := os.WriteFile(made, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []Config{{Timezone: "UTC"}, {Timezone: "UTC", Reader: true}} {
+		s, err := Open(dir, cfg, nil)
+		if err == nil {
+			s.Close()
+			t.Fatalf("reader %v: opened a store another holds", cfg.Reader)
+		}
+		if !errors.Is(err, model.ErrLocked) {
+			t.Fatalf("reader %v: %v, want ErrLocked", cfg.Reader, err)
+		}
+		if _, err := os.Stat(made); err != nil {
+			t.Fatalf("reader %v: the holder's memtable log is gone: %v", cfg.Reader, err)
+		}
+	}
+	if n, _ := holder.CountEvents(); n != 500 {
+		t.Fatalf("%d events in the holder's store", n)
+	}
+}
+
 // A reader never creates a store where there is none.
 func TestReaderCreatesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "typo", "data")

@@ -222,7 +222,12 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	// Every table is verified, block by block, before Badger opens it: a flipped bit is an
 	// error naming the file, not a wrong count (Badger's iterators stop quietly at a bad block).
 	readOnly := full != nil
+	unlock, err := lockDir(dir, readOnly)
+	if err != nil {
+		return nil, err
+	}
 	exists, err := preflight(dir, full, log)
+	unlock()
 	if err != nil {
 		return nil, err
 	}
