@@ -99,7 +99,7 @@ func lockDir(dir string, shared bool) (release func(), err error) {
 	if err := unix.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("open store %s: %w%s", dir, model.ErrLocked, holder(dir))
+			return nil, lockedError(dir)
 		}
 		return nil, fmt.Errorf("open store %s: lock: %w", dir, err)
 	}
@@ -243,6 +243,12 @@ func firstLineOf(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// lockedError says the store in dir is another process's, and whose: model.ErrLocked, for
+// the callers that wait for it to be let go.
+func lockedError(dir string) error {
+	return fmt.Errorf("open store %s: %w%s", dir, model.ErrLocked, holder(dir))
 }
 
 // holder names the process that has the store open for writing, from the pid Badger writes in

@@ -252,7 +252,7 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Store, error) {
 	db, err := openBadger(opt)
 	if err != nil {
 		if isLockError(err) {
-			return nil, fmt.Errorf("open store %s: %w%s", dir, model.ErrLocked, holder(dir))
+			return nil, lockedError(dir)
 		}
 		if isTruncateNeeded(err) {
 			return nil, fmt.Errorf("open store %s: a crash, or a stop on a full disk, left writes that need free space to recover: %w", dir, space)
