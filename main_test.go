@@ -44,11 +44,12 @@ func TestMain(m *testing.M) {
 		args = append(args, "-race")
 		raceLogs = filepath.Join(dir, "race")
 		// Open to every user: some children run as nobody.
-		if err := os.Mkdir(raceLogs, 0o777); err != nil || os.Chmod(raceLogs, 0o1777) != nil {
-			fmt.Fprintln(os.Stderr, "race logs:", err)
-			os.Exit(1)
+		for _, err := range []error{os.Chmod(dir, 0o755), os.Mkdir(raceLogs, 0o777), os.Chmod(raceLogs, 0o1777)} {
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "race logs:", err)
+				os.Exit(1)
+			}
 		}
-		os.Chmod(dir, 0o755)
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
